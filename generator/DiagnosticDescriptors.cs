@@ -1,0 +1,80 @@
+using Microsoft.CodeAnalysis;
+
+namespace GraphGen.Generator;
+
+/// <summary>Every diagnostic GraphGen reports, in one place. IDs are stable; each is listed in the
+/// README and in AnalyzerReleases.Shipped.md.</summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Usage = "GraphGen.Usage";
+    private const string Shape = "GraphGen.Shape";
+
+    private static DiagnosticDescriptor Error(string id, string title, string message, string category) =>
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message, string category) =>
+        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor NotPartial = Error("GG0001", "Network class must be partial",
+        "'{0}' has [Network] but is not declared partial; add the 'partial' modifier so GraphGen can add the generated members", Usage);
+
+    public static readonly DiagnosticDescriptor Generic = Error("GG0002", "Network class must not be generic",
+        "'{0}' is generic; GraphGen compiles one fixed network per class, so remove the type parameters", Usage);
+
+    public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error("GG0003", "Containing type must be partial",
+        "'{0}' is nested in '{1}', which is not partial; make every containing type partial", Usage);
+
+    public static readonly DiagnosticDescriptor UnsupportedTypeKind = Error("GG0004", "Unsupported type kind",
+        "'{0}' is {1}; a network must be a non-static, non-abstract class (not a struct, record or interface)", Usage);
+
+    public static readonly DiagnosticDescriptor NoLayers = Error("GG0005", "Network has no layers",
+        "'{0}' has no layer attributes; list its layers after [Network], e.g. [Conv2D(6, Kernel = 5)] [Sigmoid] [Dense(10)]", Usage);
+
+    public static readonly DiagnosticDescriptor LayersSplit = Error("GG0006", "Layers split over partial declarations",
+        "The layers of '{0}' are spread over several partial declarations, so their order is undefined; put all layer attributes on one declaration", Usage);
+
+    public static readonly DiagnosticDescriptor InvalidInput = Error("GG0007", "Invalid input shape",
+        "[Network] {0}", Shape);
+
+    public static readonly DiagnosticDescriptor LayersWithoutNetwork = Warning("GG0008", "Layer attributes without [Network]",
+        "'{0}' has layer attributes but no [Network] attribute, so no network is generated; add [Network(...)] with the input shape", Usage);
+
+    public static readonly DiagnosticDescriptor WindowTooLarge = Error("GG0010", "Window larger than its input",
+        "{0} has a {1}x{1} window but its input is {2}{3}; the window must fit inside the input", Shape);
+
+    public static readonly DiagnosticDescriptor InvalidStrideOrPadding = Error("GG0011", "Invalid stride or padding",
+        "{0}: {1}", Shape);
+
+    public static readonly DiagnosticDescriptor NonPositiveSize = Error("GG0012", "Size must be positive",
+        "{0}: {1} = {2} must be positive", Shape);
+
+    public static readonly DiagnosticDescriptor NeedsImageInput = Error("GG0013", "Layer needs an image input",
+        "{0} needs a 4-D (C x H x W) input, but {1} produces a flat vector of {2} features; image layers must come before the first Dense", Shape);
+
+    public static readonly DiagnosticDescriptor MissingArgument = Error("GG0014", "Missing argument",
+        "{0} needs {1}, e.g. {2}", Usage);
+
+    public static readonly DiagnosticDescriptor BatchNormFeatureMismatch = Error("GG0020", "BatchNorm feature count mismatch",
+        "{0} declares Features = {1}, but its input ({2}, from {3}) has {4} {5}", Shape);
+
+    public static readonly DiagnosticDescriptor ConsecutiveBatchNorms = Warning("GG0021", "Two BatchNorms in a row",
+        "{0} directly follows {1}; normalizing an output that is already normalized only adds work", Usage);
+
+    public static readonly DiagnosticDescriptor ActivationBeforeLoss = Warning("GG0022", "Activation before the loss",
+        "The network ends in {0}; the softmax cross-entropy expects raw logits, and squashing them slows or stops learning; end with Dense(classes)", Usage);
+
+    public static readonly DiagnosticDescriptor OutputNotFlat = Error("GG0023", "Output is not a flat vector",
+        "The network's output is {0} after {1}; the softmax cross-entropy needs a flat vector of class scores, so end with Dense(classes)", Shape);
+
+    public static readonly DiagnosticDescriptor InvalidBatchNormSetting = Error("GG0024", "Invalid BatchNorm setting",
+        "{0}: {1}", Usage);
+
+    public static readonly DiagnosticDescriptor SingleClass = Warning("GG0025", "Output of one class",
+        "The network ends with {0} output; a softmax over one class is always 1, so the loss is 0 and nothing trains", Usage);
+
+    public static readonly DiagnosticDescriptor TooLarge = Error("GG0030", "Network too large",
+        "{0} makes {1} {2:N0} {3}, more than GraphGen allows ({4:N0}); the program would allocate absurd memory at run time", Shape);
+
+    public static readonly DiagnosticDescriptor DuplicateArgument = Error("GG0031", "Argument given twice",
+        "{0}: {1} is given both as a constructor argument and as a named argument", Usage);
+}

@@ -1,0 +1,377 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using GraphGen.Generator.Model;
+using GraphGen.Generator.Planning;
+
+namespace GraphGen.Generator.Emitting;
+
+// The kernels: one set per group, with every size a literal. Each is a generic method over
+// <TV, S> (vector type, vector operations); the JIT specializes it per SIMD path. A vector holds the
+// same element of S.Lanes images, so each kernel reads like scalar code over one image, with
+// register blocking: a block of outputs is accumulated in locals, and the loops over the block's
+// remainders are emitted separately so the block sizes stay compile-time constants.
+internal sealed partial class NetworkEmitter
+{
+    /// <summary>Output channels × output positions per register block of the convolution.</summary>
+    private const int ConvChannelBlock = 4, ConvPositionBlock = 2;
+    /// <summary>Dense outputs per register block (forward and input gradient).</summary>
+    private const int DenseBlock = 8;
+    /// <summary>Weight-gradient rows per work item of a dense layer, and columns per register block.</summary>
+    internal const int DenseWeightRows = 4;
+    private const int DenseWeightColumns = 2;
+    /// <summary>Largest kernel width that is unrolled.</summary>
+    private const int MaxUnrolledKernel = 7;
+
+    private void EmitKernels()
+    {
+        foreach (var g in _plan.Groups)
+        {
+            if (g.IsConv)
+            {
+                EmitConvForward(g);
+                if (g.NeedsBackward) EmitConvWeights(g);
+                if (g.NeedsInputGradient) EmitConvInputGrad(g);
+            }
+            if (g.IsDense)
+            {
+                EmitDenseForward(g);
+                EmitDenseWeights(g);
+                if (g.NeedsInputGradient) EmitDenseInputGrad(g);
+            }
+            if (g.Producer is null && g.BatchNorm is not null) EmitStats(g);
+            if (g.HasPost)
+            {
+                EmitPost(g);
+                if (g.NeedsBackward) EmitPostBack(g);
+            }
+            if (g.BatchNorm is not null && g.NeedsBackward) EmitBatchNormBack(g);
+        }
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private static string Times(string v, long k) => k == 0 ? "0" : k == 1 ? v : $"{v} * {k}";
+    private static string Plus(params string[] terms)
+    {
+        var t = terms.Where(x => x != "0" && x.Length > 0).ToList();
+        return t.Count == 0 ? "0" : string.Join(" + ", t);
+    }
+    private static string Lit(long k) => k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>for (v = 0; v &lt; main; v += block) body(block); then one remainder block.</summary>
+    private void Blocked(string v, int count, int block, Action<int> body)
+    {
+        block = Math.Min(block, count);
+        int main = count / block * block, rest = count - main;
+        _w.Open($"for (nuint {v} = 0; {v} < {main}; {v} += {block})");
+        body(block);
+        _w.Close();
+        if (rest > 0)
+        {
+            _w.Open("");
+            _w.Line($"const nuint {v} = {main};");
+            body(rest);
+            _w.Close();
+        }
+    }
+
+    private string Activate(Group g, string y) => g.Activation?.Kind switch
+    {
+        LayerKind.Sigmoid => $"global::GraphGen.Simd.VMath.Sigmoid<TV, S>({y})",
+        LayerKind.ReLU => $"global::GraphGen.Simd.VMath.Relu<TV, S>({y})",
+        LayerKind.Tanh => $"global::GraphGen.Simd.VMath.Tanh<TV, S>({y})",
+        _ => y,
+    };
+
+    private static string ActivationGrad(Group g, string output) => g.Activation?.Kind switch
+    {
+        LayerKind.Sigmoid => $"global::GraphGen.Simd.VMath.SigmoidGrad<TV, S>({output})",
+        LayerKind.ReLU => $"global::GraphGen.Simd.VMath.ReluGrad<TV, S>({output})",
+        LayerKind.Tanh => $"global::GraphGen.Simd.VMath.TanhGrad<TV, S>({output})",
+        _ => throw new InvalidOperationException("no activation"),
+    };
+
+    private void Signature(string summary, string name, string parameters)
+    {
+        _w.Line($"/// <summary>{summary}</summary>");
+        _w.Open($"private static void {name}<TV, S>({parameters}) {Where}");
+        _w.Line("nuint L = (nuint)S.Lanes;");
+    }
+
+    // ------------------------------------------------------------ convolution
+
+    private readonly record struct ConvGeometry(int Cin, int Hp, int Wp, int Cout, int K, int Stride, int OH, int OW)
+    {
+        public int KK => K * K;
+        public int CKK => Cin * K * K;
+    }
+
+    private static ConvGeometry Geometry(Group g)
+    {
+        var c = g.Producer!;
+        return new ConvGeometry(c.Input.C, c.Input.H + 2 * c.Padding, c.Input.W + 2 * c.Padding, c.Outputs, c.Kernel, c.Stride, c.Output.H, c.Output.W);
+    }
+
+    private void EmitConvForward(Group g)
+    {
+        var c = g.Producer!;
+        var q = Geometry(g);
+        bool bn = g.BatchNorm is not null;
+        Signature($"{c.Name}: {q.Cin}x{q.Hp}x{q.Wp} → {q.Cout}x{q.OH}x{q.OW}, {q.K}x{q.K} kernel, stride {q.Stride}" +
+                  (bn ? $"; accumulates {g.BatchNorm!.Name}'s shifted sums (K, S1, S2) per channel and lane when withStats." : "."),
+            Cap(c.Name) + "Forward", "ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats");
+        Blocked("oc", q.Cout, ConvChannelBlock, bo =>
+        {
+            for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
+            if (bn)
+            {
+                for (int j = 0; j < bo; j++) _w.Line($"TV k{j} = S.Zero, s1{j} = S.Zero, s2{j} = S.Zero;");
+                _w.Line("bool first = true;");
+            }
+            _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
+            Blocked("ow", q.OW, ConvPositionBlock, bp => EmitConvForwardBlock(q, bo, bp, bn));
+            _w.Close();
+            if (bn)
+            {
+                _w.Open("if (withStats)");
+                for (int j = 0; j < bo; j++)
+                {
+                    string at = $"({Plus("oc", Lit(j))}) * 3 * L";
+                    _w.Line($"S.Store(k{j}, ref stats, {at}); S.Store(s1{j}, ref stats, {at} + L); S.Store(s2{j}, ref stats, {at} + 2 * L);");
+                }
+                _w.Close();
+            }
+        });
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitConvForwardBlock(ConvGeometry q, int bo, int bp, bool bn)
+    {
+        for (int j = 0; j < bo; j++)
+            _w.Line(string.Join(" ", Enumerable.Range(0, bp).Select(p => $"TV a{j}{p} = b{j};")));
+        _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
+        _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
+        _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {Times("ow", q.Stride)}) * L;");
+        _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + kh) * {q.K};");
+        void Tap(string kw)
+        {
+            for (int p = 0; p < bp; p++) _w.Line($"TV x{p} = S.Load(ref x, xo + ({Plus(Lit(p * q.Stride), kw)}) * L);");
+            for (int j = 0; j < bo; j++)
+            {
+                _w.Line($"TV w{j} = S.Create(At(ref w, {Plus("wo", Lit((long)j * q.CKK), kw)}));");
+                _w.Line(string.Join(" ", Enumerable.Range(0, bp).Select(p => $"a{j}{p} = S.MulAdd(w{j}, x{p}, a{j}{p});")));
+            }
+        }
+        if (q.K <= MaxUnrolledKernel)
+            for (int kw = 0; kw < q.K; kw++) { _w.Open(""); Tap(Lit(kw)); _w.Close(); }
+        else
+        {
+            _w.Open($"for (nuint kw = 0; kw < {q.K}; kw++)");
+            Tap("kw");
+            _w.Close();
+        }
+        _w.Close();
+        _w.Close();
+        for (int j = 0; j < bo; j++)
+            for (int p = 0; p < bp; p++)
+                _w.Line($"S.Store(a{j}{p}, ref z, ((({Plus("oc", Lit(j))}) * {q.OH} + oh) * {q.OW} + {Plus("ow", Lit(p))}) * L);");
+        if (bn)
+        {
+            _w.Open("if (withStats)");
+            _w.Open("if (first)");
+            _w.Line("first = false; // the shift K: the first value of each channel in lane 0, broadcast");
+            for (int j = 0; j < bo; j++) _w.Line($"k{j} = S.Create(At(ref z, ({Plus("oc", Lit(j))}) * {q.OH * q.OW} * L));");
+            _w.Close();
+            _w.Line("TV d;");
+            for (int j = 0; j < bo; j++)
+                for (int p = 0; p < bp; p++)
+                    _w.Line($"d = S.Sub(a{j}{p}, k{j}); s1{j} = S.Add(s1{j}, d); s2{j} = S.MulAdd(d, d, s2{j});");
+            _w.Close();
+        }
+    }
+
+    private void EmitConvWeights(Group g)
+    {
+        var c = g.Producer!;
+        var q = Geometry(g);
+        Signature($"{c.Name}: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).",
+            Cap(c.Name) + "Weights", "ref float x, ref float dz, ref float dw");
+        var tiles = new List<(int Start, int Size)>();
+        for (int start = 0; start < q.K; start += 6) tiles.Add((start, Math.Min(6, q.K - start)));
+        foreach (var (start, size) in tiles)
+        {
+            int block = Math.Max(1, Math.Min(4, 10 / size));
+            _w.Line($"// kernel columns {start}..{start + size - 1}");
+            Blocked("oc", q.Cout, block, bo =>
+            {
+                _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
+                _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
+                for (int j = 0; j < bo; j++)
+                    _w.Line(string.Join(" ", Enumerable.Range(0, size).Select(kw => $"TV g{j}{kw} = S.Zero;")));
+                _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
+                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {start}) * L;");
+                _w.Line($"nuint zo = (oc * {q.OH} + oh) * {q.OW} * L;");
+                _w.Open($"for (nuint ow = 0; ow < {q.OW}; ow++)");
+                for (int j = 0; j < bo; j++) _w.Line($"TV d{j} = S.Load(ref dz, zo + ({Plus(Lit((long)j * q.OH * q.OW), "ow")}) * L);");
+                for (int kw = 0; kw < size; kw++)
+                {
+                    _w.Line($"TV x{kw} = S.Load(ref x, xo + ({Plus(Times("ow", q.Stride), Lit(kw))}) * L);");
+                    _w.Line(string.Join(" ", Enumerable.Range(0, bo).Select(j => $"g{j}{kw} = S.MulAdd(d{j}, x{kw}, g{j}{kw});")));
+                }
+                _w.Close();
+                _w.Close();
+                for (int j = 0; j < bo; j++)
+                    for (int kw = 0; kw < size; kw++)
+                        _w.Line($"At(ref dw, (({Plus("oc", Lit(j))}) * {q.Cin} + ic) * {q.KK} + kh * {q.K} + {start + kw}) = S.Sum(g{j}{kw});");
+                _w.Close();
+                _w.Close();
+            });
+        }
+        _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
+        _w.Line("TV sum = S.Zero;");
+        _w.Line($"for (nuint p = 0; p < {q.OH * q.OW}; p++) sum = S.Add(sum, S.Load(ref dz, (oc * {q.OH * q.OW} + p) * L));");
+        _w.Line($"At(ref dw, {q.Cout * q.CKK} + oc) = S.Sum(sum);");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitConvInputGrad(Group g)
+    {
+        var c = g.Producer!;
+        var q = Geometry(g);
+        int block = Math.Min(q.Cin, 6);
+        Signature($"{c.Name}: dx[ic,ih,iw] = Σ over oc and the (kh,kw) that reach (ih,iw) of w·dz, gathered so each dx is written once.",
+            Cap(c.Name) + "InputGrad", "ref float dz, ref float w, ref float dx");
+        Blocked("ic", q.Cin, block, bi =>
+        {
+            _w.Open($"for (nint ih = 0; ih < {q.Hp}; ih++)");
+            _w.Line($"nint ohLo = global::System.Math.Max(0, (ih - {q.K - q.Stride}) / {q.Stride}), ohHi = global::System.Math.Min({q.OH - 1}, ih / {q.Stride});");
+            _w.Open($"for (nint iw = 0; iw < {q.Wp}; iw++)");
+            _w.Line($"nint owLo = global::System.Math.Max(0, (iw - {q.K - q.Stride}) / {q.Stride}), owHi = global::System.Math.Min({q.OW - 1}, iw / {q.Stride});");
+            _w.Line(string.Join(" ", Enumerable.Range(0, bi).Select(j => $"TV a{j} = S.Zero;")));
+            _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
+            _w.Open("for (nint oh = ohLo; oh <= ohHi; oh++)");
+            _w.Line($"nuint zo = (oc * {q.OH} + (nuint)oh) * {q.OW};");
+            _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + (nuint)({Plus("ih", "-" + Times("oh", q.Stride))})) * {q.K};".Replace("+ -", "- "));
+            _w.Open("for (nint ow = owLo; ow <= owHi; ow++)");
+            _w.Line("TV d = S.Load(ref dz, (zo + (nuint)ow) * L);");
+            _w.Line($"nuint wk = wo + (nuint)(iw - {Times("ow", q.Stride)});");
+            for (int j = 0; j < bi; j++) _w.Line($"a{j} = S.MulAdd(S.Create(At(ref w, {Plus("wk", Lit((long)j * q.KK))})), d, a{j});");
+            _w.Close();
+            _w.Close();
+            _w.Close();
+            for (int j = 0; j < bi; j++) _w.Line($"S.Store(a{j}, ref dx, ((({Plus("ic", Lit(j))}) * {q.Hp} + (nuint)ih) * {q.Wp} + (nuint)iw) * L);");
+            _w.Close();
+            _w.Close();
+        });
+        _w.Close();
+        _w.Line();
+    }
+
+    // ------------------------------------------------------------ dense
+
+    private void EmitDenseForward(Group g)
+    {
+        var d = g.Producer!;
+        long k = d.Input.Size;
+        int f = d.Outputs;
+        bool bn = g.BatchNorm is not null;
+        Signature($"{d.Name}: z = W·x + b, {k} → {f}" + (bn ? $"; with withStats, {g.BatchNorm!.Name}'s per-chunk shifted sums." : "."),
+            Cap(d.Name) + "Forward", "ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats");
+        Blocked("f", f, DenseBlock, bf =>
+        {
+            for (int j = 0; j < bf; j++) _w.Line($"TV a{j} = S.Create(At(ref b, {Plus("f", Lit(j))}));");
+            _w.Line($"nuint wo = f * {k};");
+            _w.Open($"for (nuint k = 0; k < {k}; k++, wo++)");
+            _w.Line("TV xk = S.Load(ref x, k * L);");
+            for (int j = 0; j < bf; j++) _w.Line($"a{j} = S.MulAdd(S.Create(At(ref w, {Plus("wo", Lit((long)j * k))})), xk, a{j});");
+            _w.Close();
+            for (int j = 0; j < bf; j++) _w.Line($"S.Store(a{j}, ref z, ({Plus("f", Lit(j))}) * L);");
+            if (bn)
+            {
+                _w.Open("if (withStats)");
+                for (int j = 0; j < bf; j++)
+                {
+                    string at = $"({Plus("f", Lit(j))}) * 3 * L";
+                    _w.Line($"{{ TV sh = S.Create(At(ref z, ({Plus("f", Lit(j))}) * L)); TV dv = S.Sub(a{j}, sh); S.Store(sh, ref stats, {at}); S.Store(dv, ref stats, {at} + L); S.Store(S.Mul(dv, dv), ref stats, {at} + 2 * L); }}");
+                }
+                _w.Close();
+            }
+        });
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitDenseInputGrad(Group g)
+    {
+        var d = g.Producer!;
+        long k = d.Input.Size;
+        int f = d.Outputs;
+        Signature($"{d.Name}: dx = Wᵀ·dz, {f} → {k}.", Cap(d.Name) + "InputGrad", "ref float dz, ref float w, ref float dx");
+        Blocked("k", (int)k, DenseBlock, bk =>
+        {
+            _w.Line(string.Join(" ", Enumerable.Range(0, bk).Select(j => $"TV a{j} = S.Zero;")));
+            _w.Open($"for (nuint f = 0; f < {f}; f++)");
+            _w.Line("TV dv = S.Load(ref dz, f * L);");
+            _w.Line($"nuint wo = f * {k} + k;");
+            for (int j = 0; j < bk; j++) _w.Line($"a{j} = S.MulAdd(S.Create(At(ref w, {Plus("wo", Lit(j))})), dv, a{j});");
+            _w.Close();
+            for (int j = 0; j < bk; j++) _w.Line($"S.Store(a{j}, ref dx, ({Plus("k", Lit(j))}) * L);");
+        });
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitDenseWeights(Group g)
+    {
+        var d = g.Producer!;
+        long k = d.Input.Size;
+        int f = d.Outputs;
+        _w.Line($"/// <summary>{d.Name}: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows {DenseWeightRows}·block onwards; one thread");
+        _w.Line("/// sums each weight over every chunk in order, so no partial sums need merging.</summary>");
+        _w.Open($"private static void {Cap(d.Name)}Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) {Where}");
+        _w.Line("nuint L = (nuint)S.Lanes;");
+        _w.Line($"nuint f = (nuint)block * {DenseWeightRows};");
+        int rest = f % DenseWeightRows;
+        if (rest == 0) Rows(DenseWeightRows);
+        else
+        {
+            _w.Open($"if (f + {DenseWeightRows} <= {f})");
+            Rows(DenseWeightRows);
+            _w.Close();
+            _w.Open("else");
+            Rows(rest);
+            _w.Close();
+        }
+        _w.Close();
+        _w.Line();
+
+        void Rows(int rows)
+        {
+            Blocked("k", (int)k, DenseWeightColumns, bk =>
+            {
+                for (int j = 0; j < rows; j++)
+                    _w.Line(string.Join(" ", Enumerable.Range(0, bk).Select(i => $"TV g{j}{i} = S.Zero;")));
+                _w.Open("for (nuint c = 0; c < (nuint)chunks; c++)");
+                _w.Line("nuint xo = c * xStride + k * L, zo = c * dzStride + f * L;");
+                for (int j = 0; j < rows; j++) _w.Line($"TV d{j} = S.Load(ref dz, {(j == 0 ? "zo" : $"zo + {j} * L")});");
+                for (int i = 0; i < bk; i++)
+                {
+                    _w.Line($"TV x{i} = S.Load(ref x, {(i == 0 ? "xo" : $"xo + {i} * L")});");
+                    _w.Line(string.Join(" ", Enumerable.Range(0, rows).Select(j => $"g{j}{i} = S.MulAdd(d{j}, x{i}, g{j}{i});")));
+                }
+                _w.Close();
+                for (int j = 0; j < rows; j++)
+                    for (int i = 0; i < bk; i++)
+                        _w.Line($"At(ref dw, ({Plus("f", Lit(j))}) * {k} + {Plus("k", Lit(i))}) = S.Sum(g{j}{i});");
+            });
+            for (int j = 0; j < rows; j++)
+            {
+                _w.Line($"{{ TV sum = S.Zero; for (nuint c = 0; c < (nuint)chunks; c++) sum = S.Add(sum, S.Load(ref dz, c * dzStride + ({Plus("f", Lit(j))}) * L)); At(ref db, {Plus("f", Lit(j))}) = S.Sum(sum); }}");
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Linq;
+using GraphGen.Generator.Model;
+using GraphGen.Generator.Planning;
+
+namespace GraphGen.Generator.Emitting;
+
+// The fused epilogue of a group (batch-norm apply → activation → pooling) and its backward pass.
+// 2-D groups are C×1×1, so the same code serves dense layers.
+internal sealed partial class NetworkEmitter
+{
+    private readonly record struct PointwiseGeometry(int C, int H, int W, int P, int Q, int OH, int OW)
+    {
+        public int HW => H * W;
+        public int OHW => OH * OW;
+    }
+
+    private static PointwiseGeometry PGeometry(Group g) => g.Pool is { } p
+        ? new PointwiseGeometry(g.Z.C, g.Z.H, g.Z.W, p.Kernel, p.Stride, p.Output.H, p.Output.W)
+        : new PointwiseGeometry(g.Z.C, g.Z.H, g.Z.W, 1, 1, g.Z.H, g.Z.W);
+
+    private static string Reciprocal(int n) => (1.0f / n).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
+
+    private static string Normalize(Group g, string v) => g.BatchNorm is null ? v : $"S.MulAdd(a, {v}, sh)";
+
+    /// <summary>Window positions (u, v) of a pool, in the scan order that breaks max ties.</summary>
+    private static (int U, int V, int J)[] Window(int p) =>
+        Enumerable.Range(0, p * p).Select(j => (j / p, j % p, j)).ToArray();
+
+    private void EmitStats(Group g)
+    {
+        var q = PGeometry(g);
+        Signature($"{g.BatchNorm!.Name}: shifted sums (K, S1, S2) per channel and lane of its input, for one chunk.",
+            $"G{g.Index}Stats", "ref float x, ref float stats");
+        _w.Open($"for (nuint c = 0; c < {q.C}; c++)");
+        _w.Line($"nuint xo = c * {q.HW} * L;");
+        _w.Line("TV k = S.Create(At(ref x, xo)), s1 = S.Zero, s2 = S.Zero;");
+        _w.Line($"for (nuint p = 0; p < {q.HW}; p++) {{ TV d = S.Sub(S.Load(ref x, xo + p * L), k); s1 = S.Add(s1, d); s2 = S.MulAdd(d, d, s2); }}");
+        _w.Line("S.Store(k, ref stats, c * 3 * L); S.Store(s1, ref stats, (c * 3 + 1) * L); S.Store(s2, ref stats, (c * 3 + 2) * L);");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitPost(Group g)
+    {
+        var q = PGeometry(g);
+        string parts = string.Join(" → ", g.Layers.Where(l => !l.IsProducer).Select(l => l.Name));
+        Signature($"{parts}, fused: one pass over the chunk, {g.Z} → {g.Output}." +
+                  (g.Pool?.Kind == LayerKind.MaxPool2D ? " The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass." : ""),
+            $"G{g.Index}Post", "ref float z, ref float scale, ref float shift, ref float s, ref float idx");
+        _w.Open($"for (nuint c = 0; c < {q.C}; c++)");
+        if (g.BatchNorm is not null) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
+        _w.Line($"nuint zc = c * {q.HW} * L, sc = c * {q.OHW} * L;");
+        switch (g.Pool?.Kind)
+        {
+            case null:
+                _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store({Activate(g, Normalize(g, "S.Load(ref z, zc + p * L)"))}, ref s, sc + p * L);");
+                break;
+            case LayerKind.MaxPool2D:
+                _w.Open($"for (nuint ph = 0; ph < {q.OH}; ph++)");
+                _w.Open($"for (nuint pw = 0; pw < {q.OW}; pw++)");
+                _w.Line($"nuint zw = zc + ({Times("ph", (long)q.Q * q.W)} + {Times("pw", q.Q)}) * L;");
+                _w.Line($"TV best = {Normalize(g, "S.Load(ref z, zw)")}, arg = S.Zero;");
+                foreach (var (u, v, j) in Window(q.P).Skip(1))
+                    _w.Line($"{{ TV y = {Normalize(g, $"S.Load(ref z, zw + {u * q.W + v} * L)")}; TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create({j}f), arg); }}");
+                _w.Line($"nuint o = sc + (ph * {q.OW} + pw) * L;");
+                _w.Line($"S.Store({Activate(g, "best")}, ref s, o);");
+                _w.Line("S.Store(arg, ref idx, o);");
+                _w.Close();
+                _w.Close();
+                break;
+            default:
+                _w.Open($"for (nuint ph = 0; ph < {q.OH}; ph++)");
+                _w.Open($"for (nuint pw = 0; pw < {q.OW}; pw++)");
+                _w.Line($"nuint zw = zc + ({Times("ph", (long)q.Q * q.W)} + {Times("pw", q.Q)}) * L;");
+                _w.Line("TV sum = S.Zero;");
+                foreach (var (u, v, _) in Window(q.P))
+                    _w.Line($"sum = S.Add(sum, {Activate(g, Normalize(g, $"S.Load(ref z, zw + {u * q.W + v} * L)"))});");
+                _w.Line($"S.Store(S.Mul(sum, S.Create({Reciprocal(q.P * q.P)})), ref s, sc + (ph * {q.OW} + pw) * L);");
+                _w.Close();
+                _w.Close();
+                break;
+        }
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitPostBack(Group g)
+    {
+        var q = PGeometry(g);
+        string parts = string.Join(" → ", g.Layers.Where(l => !l.IsProducer).Reverse().Select(l => l.Name));
+        bool bn = g.BatchNorm is not null, act = g.Activation is not null;
+        Signature($"Backward of {parts} for one chunk: dz from ds" + (bn ? $", plus {g.BatchNorm!.Name}'s sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane." : "."),
+            $"G{g.Index}PostBack", "ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial");
+        _w.Open($"for (nuint c = 0; c < {q.C}; c++)");
+        _w.Line($"nuint zc = c * {q.HW} * L, sc = c * {q.OHW} * L;");
+        switch (g.Pool?.Kind)
+        {
+            case null:
+                string grad = act ? $"S.Mul(S.Load(ref ds, sc + p * L), {ActivationGrad(g, "S.Load(ref s, sc + p * L)")})" : "S.Load(ref ds, sc + p * L)";
+                _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store({grad}, ref dz, zc + p * L);");
+                break;
+            case LayerKind.MaxPool2D:
+            {
+                bool exact = g.PoolTilesExactly;
+                if (!exact) _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store(S.Zero, ref dz, zc + p * L);");
+                _w.Open($"for (nuint ph = 0; ph < {q.OH}; ph++)");
+                _w.Open($"for (nuint pw = 0; pw < {q.OW}; pw++)");
+                _w.Line($"nuint o = sc + (ph * {q.OW} + pw) * L;");
+                _w.Line($"TV gv = {(act ? $"S.Mul(S.Load(ref ds, o), {ActivationGrad(g, "S.Load(ref s, o)")})" : "S.Load(ref ds, o)")};");
+                _w.Line("TV arg = S.Load(ref idx, o);");
+                _w.Line($"nuint zw = zc + ({Times("ph", (long)q.Q * q.W)} + {Times("pw", q.Q)}) * L;");
+                foreach (var (u, v, j) in Window(q.P))
+                {
+                    string value = $"S.And(S.Equal(arg, S.Create({j}f)), gv)";
+                    string at = $"zw + {u * q.W + v} * L";
+                    _w.Line(exact ? $"S.Store({value}, ref dz, {at});" : $"S.Store(S.Add(S.Load(ref dz, {at}), {value}), ref dz, {at});");
+                }
+                _w.Close();
+                _w.Close();
+                break;
+            }
+            default:
+            {
+                _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store(S.Zero, ref dz, zc + p * L);");
+                _w.Open($"for (nuint ph = 0; ph < {q.OH}; ph++)");
+                _w.Open($"for (nuint pw = 0; pw < {q.OW}; pw++)");
+                _w.Line($"TV gv = S.Mul(S.Load(ref ds, sc + (ph * {q.OW} + pw) * L), S.Create({Reciprocal(q.P * q.P)}));");
+                _w.Line($"nuint zw = zc + ({Times("ph", (long)q.Q * q.W)} + {Times("pw", q.Q)}) * L;");
+                foreach (var (u, v, _) in Window(q.P))
+                    _w.Line($"S.Store(S.Add(S.Load(ref dz, zw + {u * q.W + v} * L), gv), ref dz, zw + {u * q.W + v} * L);");
+                _w.Close();
+                _w.Close();
+                if (act)
+                {
+                    if (bn) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
+                    _w.Open($"for (nuint p = 0; p < {q.HW}; p++)");
+                    _w.Line($"TV t = {Activate(g, Normalize(g, "S.Load(ref z, zc + p * L)"))};");
+                    _w.Line($"S.Store(S.Mul(S.Load(ref dz, zc + p * L), {ActivationGrad(g, "t")}), ref dz, zc + p * L);");
+                    _w.Close();
+                }
+                break;
+            }
+        }
+        if (bn)
+        {
+            _w.Line("TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;");
+            _w.Line($"for (nuint p = 0; p < {q.HW}; p++) {{ TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }}");
+            _w.Line("S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);");
+        }
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitBatchNormBack(Group g)
+    {
+        var q = PGeometry(g);
+        Signature($"{g.BatchNorm!.Name} backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.",
+            $"G{g.Index}BatchNormBack", "ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2");
+        _w.Open($"for (nuint c = 0; c < {q.C}; c++)");
+        _w.Line("TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));");
+        _w.Line($"nuint zc = c * {q.HW} * L;");
+        _w.Open($"for (nuint p = 0; p < {q.HW}; p++)");
+        _w.Line("nuint o = zc + p * L;");
+        _w.Line("S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);");
+        _w.Close();
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+}

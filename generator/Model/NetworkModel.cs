@@ -1,0 +1,66 @@
+using GraphGen.Generator.Helpers;
+
+namespace GraphGen.Generator.Model;
+
+// The model: what the parser understood of one [Network] class, with every shape inferred.
+// Plain value-equatable records only (no ISymbol, SyntaxNode or Location), so the incremental
+// pipeline can compare two runs and skip the emitter when nothing relevant changed.
+
+internal enum LayerKind { Conv2D, Dense, BatchNorm, Sigmoid, ReLU, Tanh, MaxPool2D, AvgPool2D }
+
+/// <summary>Shape of one sample: rank 4 is C×H×W, rank 2 is a flat vector of C features (H = W = 1).</summary>
+internal readonly record struct Shape(int Rank, int C, int H, int W)
+{
+    public static Shape Image(int c, int h, int w) => new(4, c, h, w);
+    public static Shape Flat(int features) => new(2, features, 1, 1);
+    public bool IsImage => Rank == 4;
+    public long Size => (long)C * H * W;
+    public override string ToString() => IsImage ? $"{C}x{H}x{W}" : $"{C}";
+}
+
+/// <summary>One layer with its arguments resolved and its input and output shapes inferred.
+/// Outputs is the filter count (Conv2D) or unit count (Dense); Kernel is the window side of a
+/// convolution or pooling layer.</summary>
+internal sealed record LayerModel(
+    LayerKind Kind, string Name, int Outputs, int Kernel, int Stride, int Padding,
+    double Epsilon, double Momentum, Shape Input, Shape Output)
+{
+    public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh;
+    public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D;
+    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense;
+
+    public long WeightCount => Kind switch
+    {
+        LayerKind.Conv2D => (long)Outputs * Input.C * Kernel * Kernel,
+        LayerKind.Dense => (long)Outputs * Input.Size,
+        _ => 0,
+    };
+
+    public long ParameterCount => Kind switch
+    {
+        LayerKind.Conv2D or LayerKind.Dense => WeightCount + Outputs,
+        LayerKind.BatchNorm => 2L * Input.C,
+        _ => 0,
+    };
+}
+
+/// <summary>A type that encloses the network class (the generated part must repeat it).</summary>
+internal sealed record ContainingTypeModel(string Keyword, string Name);
+
+/// <summary>One network class: where it lives, its input and its layers.</summary>
+internal sealed record NetworkModel(
+    string? Namespace, string ClassName, EquatableArray<ContainingTypeModel> ContainingTypes,
+    Shape Input, EquatableArray<LayerModel> Layers)
+{
+    public string FullName
+    {
+        get
+        {
+            string prefix = Namespace is null ? "" : Namespace + ".";
+            foreach (var t in ContainingTypes) prefix += t.Name + ".";
+            return prefix + ClassName;
+        }
+    }
+
+    public string HintName => FullName + ".g.cs";
+}

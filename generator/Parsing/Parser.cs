@@ -1,0 +1,207 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using GraphGen.Generator.Helpers;
+using GraphGen.Generator.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace GraphGen.Generator.Parsing;
+
+/// <summary>
+/// Reads a [Network] class: checks the declaration, turns the layer attributes (in source order)
+/// into <see cref="LayerSpec"/>s, runs <see cref="ShapeInference"/> and maps each finding to the
+/// attribute or argument at fault. Returns plain data only; never throws on bad input.
+/// </summary>
+internal static class Parser
+{
+    public const string Namespace = "GraphGen";
+    public const string NetworkAttribute = "GraphGen.NetworkAttribute";
+
+    /// <summary>Metadata names of the layer attributes and the kind each one declares.</summary>
+    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>
+    {
+        ["GraphGen.Conv2DAttribute"] = LayerKind.Conv2D,
+        ["GraphGen.DenseAttribute"] = LayerKind.Dense,
+        ["GraphGen.BatchNormAttribute"] = LayerKind.BatchNorm,
+        ["GraphGen.SigmoidAttribute"] = LayerKind.Sigmoid,
+        ["GraphGen.ReLUAttribute"] = LayerKind.ReLU,
+        ["GraphGen.TanhAttribute"] = LayerKind.Tanh,
+        ["GraphGen.MaxPool2DAttribute"] = LayerKind.MaxPool2D,
+        ["GraphGen.AvgPool2DAttribute"] = LayerKind.AvgPool2D,
+    };
+
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        if (context.TargetSymbol is not INamedTypeSymbol type) return Result(null, diagnostics);
+        var typeSyntax = (TypeDeclarationSyntax)context.TargetNode;
+        Location identifier = typeSyntax.Identifier.GetLocation();
+        string typeName = type.Name;
+
+        // [Network] twice is already CS0579; the second declaration must not generate a second file.
+        var networkAttributes = type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute).ToList();
+        if (networkAttributes.Count != 1 || !ReferenceEquals(networkAttributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).Parent?.Parent, typeSyntax))
+            return Result(null, diagnostics);
+
+        // The declaration itself.
+        string? kind = type.TypeKind switch
+        {
+            TypeKind.Struct => type.IsRecord ? "a record struct" : "a struct",
+            TypeKind.Interface => "an interface",
+            TypeKind.Class when type.IsRecord => "a record",
+            TypeKind.Class when type.IsStatic => "a static class",
+            TypeKind.Class when type.IsAbstract => "an abstract class",
+            TypeKind.Class => null,
+            _ => "not a class",
+        };
+        if (kind is not null) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeKind, identifier, typeName, kind));
+        if (type.IsGenericType || ContainingTypes(type).Any(t => t.IsGenericType))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName));
+        var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
+        if (declarations.Any(d => !d.Modifiers.Any(SyntaxKind.PartialKeyword)))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, typeName));
+        foreach (INamedTypeSymbol outer in ContainingTypes(type))
+        {
+            foreach (var reference in outer.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax outerSyntax && !outerSyntax.Modifiers.Any(SyntaxKind.PartialKeyword))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ContainingTypeNotPartial, outerSyntax.Identifier.GetLocation(), typeName, outer.Name));
+                    break;
+                }
+            }
+        }
+
+        // The layers, in source order.
+        var layerAttributes = new List<(AttributeData Data, AttributeSyntax Syntax, LayerKind Kind)>();
+        foreach (AttributeData attribute in type.GetAttributes())
+        {
+            string? name = attribute.AttributeClass?.ToDisplayString();
+            if (name is null || !LayerAttributes.TryGetValue(name, out LayerKind layerKind)) continue;
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
+            layerAttributes.Add((attribute, syntax, layerKind));
+        }
+        var owners = layerAttributes.Select(a => a.Syntax.FirstAncestorOrSelf<TypeDeclarationSyntax>()).Distinct().ToList();
+        if (owners.Count > 1)
+        {
+            var stray = layerAttributes.First(a => a.Syntax.FirstAncestorOrSelf<TypeDeclarationSyntax>() != owners[0]);
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersSplit, stray.Syntax.GetLocation(), typeName));
+            return Result(null, diagnostics);
+        }
+        layerAttributes.Sort((a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
+        if (layerAttributes.Count == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, identifier, typeName));
+            return Result(null, diagnostics);
+        }
+
+        // Arguments. An attribute with a C# error (a wrong argument type, say) is already reported
+        // by the compiler: stop quietly rather than guess.
+        var networkData = networkAttributes[0];
+        if (HasErrors(networkData) || layerAttributes.Any(a => HasErrors(a.Data))) return Result(null, diagnostics);
+        var input = new InputSpec(
+            NamedInt(networkData, "Channels", 0), NamedInt(networkData, "Height", 0),
+            NamedInt(networkData, "Width", 0), NamedInt(networkData, "Features", 0));
+        var specs = new List<LayerSpec>();
+        foreach (var (data, syntax, layerKind) in layerAttributes) specs.Add(ReadLayer(data, syntax, layerKind, diagnostics));
+        if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Result(null, diagnostics);
+
+        var (inputShape, layers, findings) = ShapeInference.Infer(input, specs);
+        var networkSyntax = (AttributeSyntax)networkData.ApplicationSyntaxReference!.GetSyntax(cancellationToken);
+        foreach (ShapeDiagnostic finding in findings)
+        {
+            var (data, where) = finding.Layer < 0 ? (networkData, networkSyntax) : (layerAttributes[finding.Layer].Data, layerAttributes[finding.Layer].Syntax);
+            diagnostics.Add(DiagnosticInfo.Create(finding.Descriptor, ArgumentLocation(where, data.AttributeConstructor, finding.Argument), finding.Arguments));
+        }
+        if (layers is null || diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Result(null, diagnostics);
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var containing = ContainingTypes(type).Reverse()
+            .Select(t => new ContainingTypeModel(t.TypeKind == TypeKind.Struct ? (t.IsRecord ? "record struct" : "struct") : t.IsRecord ? "record" : t.TypeKind == TypeKind.Interface ? "interface" : "class", t.Name))
+            .ToEquatableArray();
+        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        var model = new NetworkModel(ns, typeName, containing, inputShape, layers.ToEquatableArray());
+        return Result(model, diagnostics);
+    }
+
+    private static ParseResult Result(NetworkModel? model, List<DiagnosticInfo> diagnostics) => new(model, diagnostics.ToEquatableArray());
+
+    private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
+    {
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType) yield return t;
+    }
+
+    private static bool HasErrors(AttributeData data) =>
+        data.AttributeClass is null or IErrorTypeSymbol || data.AttributeConstructor is null ||
+        data.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error) ||
+        data.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error);
+
+    private static LayerSpec ReadLayer(AttributeData data, AttributeSyntax syntax, LayerKind kind, List<DiagnosticInfo> diagnostics)
+    {
+        int Ctor(int index) => data.ConstructorArguments.Length > index && data.ConstructorArguments[index].Value is int v ? v : 0;
+        switch (kind)
+        {
+            case LayerKind.Conv2D:
+            {
+                bool ctorKernel = data.ConstructorArguments.Length > 1;
+                bool namedKernel = data.NamedArguments.Any(a => a.Key == "Kernel");
+                if (ctorKernel && namedKernel)
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument, ArgumentLocation(syntax, data.AttributeConstructor, "Kernel", preferNamed: true), "Conv2D", "Kernel"));
+                int kernel = ctorKernel ? Ctor(1) : NamedInt(data, "Kernel", 0);
+                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, "Stride", 1), NamedInt(data, "Padding", 0), 0, 0, 0);
+            }
+            case LayerKind.Dense:
+                return new LayerSpec(kind, Ctor(0), 0, false, 0, 0, 0, 0, 0);
+            case LayerKind.MaxPool2D:
+            case LayerKind.AvgPool2D:
+            {
+                int size = Ctor(0);
+                bool hasStride = data.NamedArguments.Any(a => a.Key == "Stride");
+                int stride = hasStride ? NamedInt(data, "Stride", 0) : size;
+                return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
+            }
+            case LayerKind.BatchNorm:
+                return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, "Features", 0), NamedDouble(data, "Epsilon", 1e-5), NamedDouble(data, "Momentum", 0.9));
+            default:
+                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0);
+        }
+    }
+
+    private static int NamedInt(AttributeData data, string name, int fallback)
+    {
+        foreach (var pair in data.NamedArguments)
+            if (pair.Key == name && pair.Value.Value is int v) return v;
+        return fallback;
+    }
+
+    private static double NamedDouble(AttributeData data, string name, double fallback)
+    {
+        foreach (var pair in data.NamedArguments)
+            if (pair.Key == name && pair.Value.Value is double v) return v;
+        return fallback;
+    }
+
+    /// <summary>The argument called <paramref name="name"/> (named, or the positional one whose
+    /// constructor parameter has that name), else the whole attribute.</summary>
+    private static Location ArgumentLocation(AttributeSyntax attribute, IMethodSymbol? constructor, string? name, bool preferNamed = false)
+    {
+        if (name is null || attribute.ArgumentList is null) return attribute.GetLocation();
+        var arguments = attribute.ArgumentList.Arguments;
+        foreach (var argument in arguments)
+            if (argument.NameEquals?.Name.Identifier.ValueText == name) return argument.GetLocation();
+        if (preferNamed || constructor is null) return attribute.GetLocation();
+        int position = 0;
+        foreach (var argument in arguments)
+        {
+            if (argument.NameEquals is not null) continue;
+            string? parameter = argument.NameColon?.Name.Identifier.ValueText
+                ?? (position < constructor.Parameters.Length ? constructor.Parameters[position].Name : null);
+            position++;
+            if (string.Equals(parameter, name, StringComparison.OrdinalIgnoreCase)) return argument.GetLocation();
+        }
+        return attribute.GetLocation();
+    }
+}

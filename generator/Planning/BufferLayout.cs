@@ -1,0 +1,66 @@
+using System.Collections.Generic;
+using GraphGen.Generator.Model;
+
+namespace GraphGen.Generator.Planning;
+
+/// <summary>One region of the arena, repeated once per chunk of images. <see cref="Floats"/> is the
+/// size per image when <see cref="PerLane"/> (the region holds Floats × lanes per chunk), else the
+/// size per chunk.</summary>
+internal sealed record BufferInfo(string Name, long Floats, bool PerLane, string Purpose);
+
+/// <summary>
+/// Names the buffers every group needs. Activations and their gradients are stored per chunk in the
+/// "batch in lanes" layout; the names below are fields of the generated <c>Buffers</c> class.
+/// </summary>
+internal static class BufferLayout
+{
+    public static string In(Plan plan, Group g) => g.Index == 0 ? "X" : Out(plan.Groups[g.Index - 1]);
+    public static string Out(Group g) => g.HasPost ? $"G{g.Index}S" : $"G{g.Index}Z";
+    public static string Z(Group g) => g.Producer is not null ? $"G{g.Index}Z" : null!;
+    /// <summary>The tensor the producer (or, without one, the epilogue) reads: the padded copy for a padded conv.</summary>
+    public static string ProducerIn(Plan plan, Group g) => g.IsConv && g.Padding > 0 ? $"G{g.Index}P" : In(plan, g);
+    /// <summary>Where the epilogue reads its input z: the producer's output or the group input.</summary>
+    public static string PostIn(Plan plan, Group g) => g.Producer is not null ? $"G{g.Index}Z" : In(plan, g);
+    public static string DOut(Group g) => $"G{g.Index}DS";
+    /// <summary>Gradient with respect to z (the producer output, or the group input without a producer).</summary>
+    public static string DZ(Plan plan, Group g)
+    {
+        if (!g.HasPost) return DOut(g);
+        if (g.Producer is null && g.NeedsInputGradient) return DOut(plan.Groups[g.Index - 1]);
+        return $"G{g.Index}DZ";
+    }
+
+    public static List<BufferInfo> Build(Plan plan)
+    {
+        var list = new List<BufferInfo> { new("X", plan.Model.Input.Size, true, "input batch"), new("Y", 1, true, "labels as floats") };
+        foreach (var g in plan.Groups)
+        {
+            string p = $"G{g.Index}";
+            if (g.IsConv && g.Padding > 0)
+            {
+                var c = g.Producer!;
+                list.Add(new(p + "P", (long)c.Input.C * (c.Input.H + 2 * c.Padding) * (c.Input.W + 2 * c.Padding), true, $"{c.Name} zero-padded input"));
+            }
+            if (g.Producer is not null) list.Add(new(p + "Z", g.Z.Size, true, $"{g.Producer.Name} output"));
+            if (g.HasPost) list.Add(new(p + "S", g.Output.Size, true, $"{g.Title} output"));
+            if (g.Pool?.Kind == LayerKind.MaxPool2D) list.Add(new(p + "I", g.Output.Size, true, $"{g.Pool.Name} arg-max window index"));
+            if (g.BatchNorm is not null)
+            {
+                list.Add(new(p + "F", 3L * g.Z.C, true, $"{g.BatchNorm.Name} partial statistics (K, S1, S2)"));
+                list.Add(new(p + "B", 2L * g.Z.C, true, $"{g.BatchNorm.Name} partial gradient sums (R1, R2)"));
+            }
+            if (!g.NeedsBackward) continue;
+            list.Add(new(p + "DS", g.Output.Size, true, $"gradient of the loss w.r.t. the {g.Title} output"));
+            if (g.HasPost && (g.Producer is not null || !g.NeedsInputGradient))
+                list.Add(new(p + "DZ", g.Z.Size, true, $"gradient w.r.t. {(g.Producer?.Name ?? "the input")} output"));
+            if (g.IsConv)
+            {
+                var c = g.Producer!;
+                list.Add(new(p + "W", c.WeightCount + c.Outputs, false, $"{c.Name} per-chunk weight and bias gradients"));
+                if (g.Padding > 0 && g.NeedsInputGradient)
+                    list.Add(new(p + "DP", (long)c.Input.C * (c.Input.H + 2 * c.Padding) * (c.Input.W + 2 * c.Padding), true, $"{c.Name} padded input gradient"));
+            }
+        }
+        return list;
+    }
+}

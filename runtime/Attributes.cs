@@ -1,0 +1,102 @@
+using System;
+
+namespace GraphGen;
+
+// The attribute language. A network is a partial class with one [Network] attribute (its input)
+// followed by layer attributes; the order of the layer attributes is the order of the layers.
+// The GraphGen source generator reads them at compile time; they carry no behaviour at run time.
+
+/// <summary>Marks a partial class as a network and gives the shape of one input sample:
+/// either an image (<see cref="Channels"/>, <see cref="Height"/>, <see cref="Width"/>) or a flat
+/// vector (<see cref="Features"/>).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class NetworkAttribute : Attribute
+{
+    /// <summary>Input channels of an image input.</summary>
+    public int Channels { get; set; }
+    /// <summary>Input height of an image input.</summary>
+    public int Height { get; set; }
+    /// <summary>Input width of an image input.</summary>
+    public int Width { get; set; }
+    /// <summary>Length of a flat (2-D, batch × features) input. Excludes Channels/Height/Width.</summary>
+    public int Features { get; set; }
+}
+
+/// <summary>2-D convolution with <c>filters</c> output channels and a square kernel.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class Conv2DAttribute : Attribute
+{
+    /// <summary>A convolution with <paramref name="filters"/> output channels; set <see cref="Kernel"/>.</summary>
+    public Conv2DAttribute(int filters) => Filters = filters;
+    /// <summary>A convolution with <paramref name="filters"/> output channels and a
+    /// <paramref name="kernel"/>×<paramref name="kernel"/> window.</summary>
+    public Conv2DAttribute(int filters, int kernel) { Filters = filters; Kernel = kernel; }
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+    /// <summary>Side of the square kernel.</summary>
+    public int Kernel { get; set; }
+    /// <summary>Step between windows (default 1).</summary>
+    public int Stride { get; set; } = 1;
+    /// <summary>Zero padding on every side (default 0).</summary>
+    public int Padding { get; set; }
+}
+
+/// <summary>Fully connected layer with <c>units</c> outputs. After a 4-D layer it flattens C,H,W row-major.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DenseAttribute : Attribute
+{
+    /// <summary>A dense layer with <paramref name="units"/> outputs.</summary>
+    public DenseAttribute(int units) => Units = units;
+    /// <summary>Output features.</summary>
+    public int Units { get; }
+}
+
+/// <summary>Batch normalization. Per channel over (N,H,W) after a 4-D layer, per feature over N after a
+/// 2-D one; the feature count is inferred. Training uses the batch mean and biased variance; inference
+/// uses the moving statistics, updated as moving = Momentum·moving + (1−Momentum)·batch.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNormAttribute : Attribute
+{
+    /// <summary>Optional check: the expected feature (channel) count. 0 means "infer".</summary>
+    public int Features { get; set; }
+    /// <summary>Added to the variance before the square root (default 1e-5).</summary>
+    public double Epsilon { get; set; } = 1e-5;
+    /// <summary>Weight of the old moving statistic (default 0.9).</summary>
+    public double Momentum { get; set; } = 0.9;
+}
+
+/// <summary>Logistic sigmoid, 1/(1+e^−x).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SigmoidAttribute : Attribute { }
+
+/// <summary>Rectified linear unit, max(0, x).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ReLUAttribute : Attribute { }
+
+/// <summary>Hyperbolic tangent.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class TanhAttribute : Attribute { }
+
+/// <summary>Max pooling over a <c>size</c>×<c>size</c> window (no padding).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MaxPool2DAttribute : Attribute
+{
+    /// <summary>Pooling with a <paramref name="size"/>×<paramref name="size"/> window; stride defaults to the size.</summary>
+    public MaxPool2DAttribute(int size) => Size = size;
+    /// <summary>Window side.</summary>
+    public int Size { get; }
+    /// <summary>Step between windows (0 = same as <see cref="Size"/>).</summary>
+    public int Stride { get; set; }
+}
+
+/// <summary>Average pooling over a <c>size</c>×<c>size</c> window (no padding).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AvgPool2DAttribute : Attribute
+{
+    /// <summary>Pooling with a <paramref name="size"/>×<paramref name="size"/> window; stride defaults to the size.</summary>
+    public AvgPool2DAttribute(int size) => Size = size;
+    /// <summary>Window side.</summary>
+    public int Size { get; }
+    /// <summary>Step between windows (0 = same as <see cref="Size"/>).</summary>
+    public int Stride { get; set; }
+}

@@ -1,0 +1,33 @@
+using System;
+
+namespace GraphGen.Execution;
+
+/// <summary>A batch as the user passed it: floats, or byte pixels that are divided by 255. Lets the
+/// generated code serve both overloads of TrainStep and Infer with one body.</summary>
+public readonly ref struct BatchInput
+{
+    private readonly ReadOnlySpan<float> _floats;
+    private readonly ReadOnlySpan<byte> _bytes;
+    private readonly bool _isBytes;
+
+    /// <summary>Float inputs, used as they are.</summary>
+    public BatchInput(ReadOnlySpan<float> inputs) { _floats = inputs; _bytes = default; _isBytes = false; }
+
+    /// <summary>Byte pixels, each scaled by 1/255.</summary>
+    public BatchInput(ReadOnlySpan<byte> pixels) { _floats = default; _bytes = pixels; _isBytes = true; }
+
+    /// <summary>Values held.</summary>
+    public int Length => _isBytes ? _bytes.Length : _floats.Length;
+
+    /// <summary>Packs samples [first, first+count) into the lane layout. Returns false (and leaves
+    /// the destination unspecified) if a float input is NaN or ±∞.</summary>
+    public bool Pack(int first, int count, int features, int lanes, Span<float> destination, long chunkStride)
+    {
+        if (_isBytes)
+        {
+            LaneLayout.Pack(_bytes.Slice(first * features, count * features), 1f / 255f, count, features, lanes, destination, chunkStride);
+            return true;
+        }
+        return LaneLayout.Pack(_floats.Slice(first * features, count * features), count, features, lanes, destination, chunkStride);
+    }
+}

@@ -1,0 +1,223 @@
+using System;
+
+namespace GraphGen.Execution;
+
+/// <summary>
+/// The numerics of one batch-norm layer that are not per-element: merging the partial statistics
+/// that the generated kernels accumulate inline, the moving-average update, and the per-channel
+/// coefficients the fused kernels apply.
+///
+/// <para>Forward partials. Each accumulation unit (a chunk of images for a 4-D layer, a feature's
+/// whole batch for a 2-D one) keeps, per lane, a shift K (the first value it saw) and the sums
+/// S1 = Σ(x−K), S2 = Σ(x−K)². Because K is an actual sample, x−K is of the order of the standard
+/// deviation, so the variance does not cancel catastrophically when the mean is large (1e4 ± 1 keeps
+/// 6 digits). Per lane, mean = K + S1/n and M2 = S2 − S1²/n; lanes and units are then merged with
+/// Chan's parallel formula in double precision, in a fixed order, so the result does not depend on
+/// how many threads produced the partials.</para>
+///
+/// <para>Backward. The kernels accumulate R1 = Σ dy and R2 = Σ dy·(x − mean) (centred, again to avoid
+/// cancellation). Then dγ = R2·invstd, dβ = R1 and dx = a·dy + c1·(x − mean) + c2 with a = γ·invstd,
+/// c1 = −a·invstd²·R2/M and c2 = −a·R1/M, M being the number of values per channel.</para>
+/// </summary>
+public sealed class BatchNormState
+{
+    private readonly float[] _gamma, _beta, _movingMean, _movingVar, _gradGamma, _gradBeta;
+
+    /// <summary>State for a layer with <paramref name="channels"/> channels over <paramref name="positions"/> values per image and channel.</summary>
+    public BatchNormState(int channels, int positions, double epsilon, double momentum,
+        float[] gamma, float[] beta, float[] movingMean, float[] movingVar, float[] gradGamma, float[] gradBeta)
+    {
+        Channels = channels;
+        Positions = positions;
+        Epsilon = epsilon;
+        Momentum = momentum;
+        _gamma = gamma; _beta = beta; _movingMean = movingMean; _movingVar = movingVar;
+        _gradGamma = gradGamma; _gradBeta = gradBeta;
+        Mean = new float[channels];
+        InvStd = new float[channels];
+        Scale = new float[channels];
+        Shift = new float[channels];
+        BatchMean = new double[channels];
+        BatchVar = new double[channels];
+        GradScale = new float[channels];
+        GradC1 = new float[channels];
+        GradC2 = new float[channels];
+        InferScale = new float[channels];
+        InferShift = new float[channels];
+    }
+
+    /// <summary>Channels (4-D) or features (2-D).</summary>
+    public int Channels { get; }
+    /// <summary>Values per image and channel (H·W for 4-D, 1 for 2-D).</summary>
+    public int Positions { get; }
+    /// <summary>Added to the variance.</summary>
+    public double Epsilon { get; }
+    /// <summary>Weight of the old moving statistic.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Last training batch's mean, in double.</summary>
+    public double[] BatchMean { get; }
+    /// <summary>Last training batch's biased variance, in double.</summary>
+    public double[] BatchVar { get; }
+    /// <summary>Mean used by the kernels (batch mean in training, moving mean in inference).</summary>
+    public float[] Mean { get; }
+    /// <summary>1/sqrt(var + eps) used by the kernels.</summary>
+    public float[] InvStd { get; }
+    /// <summary>γ·invstd: y = Scale·x + Shift.</summary>
+    public float[] Scale { get; }
+    /// <summary>β − mean·γ·invstd.</summary>
+    public float[] Shift { get; }
+    /// <summary>Backward: a = γ·invstd.</summary>
+    public float[] GradScale { get; }
+    /// <summary>Backward: c1 = −a·invstd²·R2/M.</summary>
+    public float[] GradC1 { get; }
+    /// <summary>Backward: c2 = −a·R1/M.</summary>
+    public float[] GradC2 { get; }
+
+    /// <summary>Merges 4-D forward partials laid out [unit][channel][K,S1,S2][lane], one unit per chunk of
+    /// <paramref name="lanes"/> images, then sets the batch statistics, the kernels' coefficients and the
+    /// moving averages.</summary>
+    public void MergeChunks(ReadOnlySpan<float> partials, long unitStride, int batch, int lanes)
+    {
+        int units = (batch + lanes - 1) / lanes;
+        for (int c = 0; c < Channels; c++)
+        {
+            double n = 0, mean = 0, m2 = 0;
+            for (int u = 0; u < units; u++)
+            {
+                ReadOnlySpan<float> p = partials.Slice((int)(u * unitStride) + c * 3 * lanes, 3 * lanes);
+                int valid = LaneLayout.Valid(u, batch, lanes);
+                for (int l = 0; l < valid; l++)
+                    Combine(ref n, ref mean, ref m2, Positions, p[l], p[lanes + l], p[2 * lanes + l]);
+            }
+            Finish(c, mean, m2 / n);
+        }
+        UpdateMoving();
+    }
+
+    /// <summary>Merges one feature's 2-D forward partials [K,S1,S2][lane], accumulated over every chunk
+    /// of the batch, and sets that feature's statistics and coefficients. The moving averages are
+    /// updated by <see cref="UpdateMoving(int)"/>.</summary>
+    public void MergeFeature(int feature, ReadOnlySpan<float> partial, int batch, int lanes)
+    {
+        double n = 0, mean = 0, m2 = 0;
+        for (int l = 0; l < lanes && l < batch; l++)
+        {
+            int count = (batch - l + lanes - 1) / lanes; // chunks in which lane l holds an image
+            Combine(ref n, ref mean, ref m2, count, partial[l], partial[lanes + l], partial[2 * lanes + l]);
+        }
+        Finish(feature, mean, m2 / n);
+        UpdateMoving(feature);
+    }
+
+    private static void Combine(ref double n, ref double mean, ref double m2, double nb, float k, float s1, float s2)
+    {
+        double meanB = k + s1 / nb;
+        double m2B = Math.Max(0.0, s2 - (double)s1 * s1 / nb);
+        double total = n + nb;
+        double delta = meanB - mean;
+        mean += delta * nb / total;
+        m2 += m2B + delta * delta * n * nb / total;
+        n = total;
+    }
+
+    private void Finish(int c, double mean, double variance)
+    {
+        BatchMean[c] = mean;
+        BatchVar[c] = variance;
+        double invStd = 1.0 / Math.Sqrt(variance + Epsilon);
+        Mean[c] = (float)mean;
+        InvStd[c] = (float)invStd;
+        Scale[c] = (float)(_gamma[c] * invStd);
+        Shift[c] = (float)(_beta[c] - mean * _gamma[c] * invStd);
+    }
+
+    private void UpdateMoving()
+    {
+        for (int c = 0; c < Channels; c++) UpdateMoving(c);
+    }
+
+    /// <summary>moving = m·moving + (1−m)·batch for one channel.</summary>
+    public void UpdateMoving(int c)
+    {
+        _movingMean[c] = (float)(Momentum * _movingMean[c] + (1 - Momentum) * BatchMean[c]);
+        _movingVar[c] = (float)(Momentum * _movingVar[c] + (1 - Momentum) * BatchVar[c]);
+    }
+
+    /// <summary>Inference: γ/sqrt(moving_var + eps), from the moving statistics.</summary>
+    public float[] InferScale { get; }
+    /// <summary>Inference: β − moving_mean·InferScale.</summary>
+    public float[] InferShift { get; }
+
+    /// <summary>True when the last batch's mean and variance are finite.</summary>
+    public bool StatisticsFinite
+    {
+        get
+        {
+            for (int c = 0; c < Channels; c++) if (!double.IsFinite(BatchMean[c]) || !double.IsFinite(BatchVar[c])) return false;
+            return true;
+        }
+    }
+
+    /// <summary>Sets <see cref="InferScale"/> and <see cref="InferShift"/> from the moving statistics.</summary>
+    public void PrepareInference()
+    {
+        for (int c = 0; c < Channels; c++)
+        {
+            double scale = _gamma[c] / Math.Sqrt(_movingVar[c] + Epsilon);
+            InferScale[c] = (float)scale;
+            InferShift[c] = (float)(_beta[c] - _movingMean[c] * scale);
+        }
+    }
+
+    /// <summary>Folds inference batch norm into the producer before it: w' = w·scale per output
+    /// channel (each output channel's weights are contiguous), b' = b·scale + shift.</summary>
+    public void Fold(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> foldedWeights, Span<float> foldedBias)
+    {
+        PrepareInference();
+        int perChannel = weights.Length / Channels;
+        for (int c = 0; c < Channels; c++)
+        {
+            float scale = InferScale[c];
+            for (int i = c * perChannel; i < (c + 1) * perChannel; i++) foldedWeights[i] = weights[i] * scale;
+            foldedBias[c] = (float)((double)bias[c] * scale + InferShift[c]);
+        }
+    }
+
+    /// <summary>Merges 4-D backward partials [unit][channel][R1,R2][lane] and sets dγ, dβ and the dx
+    /// coefficients.</summary>
+    public void MergeGradChunks(ReadOnlySpan<float> partials, long unitStride, int batch, int lanes)
+    {
+        int units = (batch + lanes - 1) / lanes;
+        for (int c = 0; c < Channels; c++)
+        {
+            double r1 = 0, r2 = 0;
+            for (int u = 0; u < units; u++)
+            {
+                ReadOnlySpan<float> p = partials.Slice((int)(u * unitStride) + c * 2 * lanes, 2 * lanes);
+                int valid = LaneLayout.Valid(u, batch, lanes);
+                for (int l = 0; l < valid; l++) { r1 += p[l]; r2 += p[lanes + l]; }
+            }
+            FinishGrad(c, r1, r2, (double)batch * Positions);
+        }
+    }
+
+    /// <summary>Merges one feature's 2-D backward partial [R1,R2][lane] and sets its coefficients.</summary>
+    public void MergeGradFeature(int feature, ReadOnlySpan<float> partial, int batch, int lanes)
+    {
+        double r1 = 0, r2 = 0;
+        for (int l = 0; l < lanes && l < batch; l++) { r1 += partial[l]; r2 += partial[lanes + l]; }
+        FinishGrad(feature, r1, r2, batch);
+    }
+
+    private void FinishGrad(int c, double r1, double r2, double m)
+    {
+        double invStd = InvStd[c];
+        double a = _gamma[c] * invStd;
+        _gradGamma[c] = (float)(r2 * invStd);
+        _gradBeta[c] = (float)r1;
+        GradScale[c] = (float)a;
+        GradC1[c] = (float)(-a * invStd * invStd * r2 / m);
+        GradC2[c] = (float)(-a * r1 / m);
+    }
+}

@@ -1,0 +1,129 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace GraphGen.Execution;
+
+/// <summary>The non-generated pieces of a training step: the loss and the SGD update. Both are
+/// small next to the convolutions, so they are written once here, tested directly, and called by
+/// the generated code.</summary>
+public static class Kernels
+{
+    /// <summary>
+    /// Softmax cross-entropy for one chunk. <paramref name="logits"/> and <paramref name="gradient"/>
+    /// are [class][lane]; <paramref name="labels"/> are the chunk's labels. Computes in double:
+    /// loss = log Σ exp(z − max) + max − z[label]. Writes dL/dz = (softmax − onehot) · invBatch, which
+    /// is the gradient of the batch-mean loss, and zero in the lanes past the batch.
+    /// </summary>
+    public static (double Loss, int Correct) SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int classes, int lanes, int valid,
+        ReadOnlySpan<int> labels, float invBatch, Span<float> gradient)
+    {
+        double loss = 0;
+        int correct = 0;
+        for (int l = 0; l < lanes; l++)
+        {
+            if (l >= valid)
+            {
+                for (int c = 0; c < classes; c++) gradient[c * lanes + l] = 0f;
+                continue;
+            }
+            float max = logits[l];
+            int arg = 0;
+            for (int c = 1; c < classes; c++)
+            {
+                float z = logits[c * lanes + l];
+                if (z > max) { max = z; arg = c; }
+            }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.Exp(logits[c * lanes + l] - (double)max);
+            int label = labels[l];
+            loss += Math.Log(sum) + max - logits[label * lanes + l];
+            if (arg == label) correct++;
+            for (int c = 0; c < classes; c++)
+            {
+                double p = Math.Exp(logits[c * lanes + l] - (double)max) / sum;
+                gradient[c * lanes + l] = (float)((p - (c == label ? 1.0 : 0.0)) * invBatch);
+            }
+        }
+        return (loss, correct);
+    }
+
+    /// <summary>w −= lr · g. Returns false if any updated weight is NaN or ±∞.</summary>
+    public static bool SgdStep(Span<float> weights, ReadOnlySpan<float> gradient, float learningRate)
+    {
+        if (weights.Length != gradient.Length) throw new ArgumentException("weights and gradient differ in length");
+        int i = 0;
+        var lr = new Vector<float>(learningRate);
+        var guard = Vector<float>.Zero;
+        ref float w = ref MemoryMarshal.GetReference(weights);
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        for (; i + Vector<float>.Count <= weights.Length; i += Vector<float>.Count)
+        {
+            var v = Vector.LoadUnsafe(ref w, (nuint)i) - lr * Vector.LoadUnsafe(ref g, (nuint)i);
+            v.StoreUnsafe(ref w, (nuint)i);
+            guard += v * Vector<float>.Zero; // NaN where v is NaN or ±∞
+        }
+        float tail = 0f;
+        for (; i < weights.Length; i++)
+        {
+            float v = Unsafe.Add(ref w, i) - learningRate * Unsafe.Add(ref g, i);
+            Unsafe.Add(ref w, i) = v;
+            tail += v * 0f;
+        }
+        return Vector.Sum(guard) == 0f && tail == 0f;
+    }
+
+    /// <summary>Sums per-chunk partial gradients [chunk][stride] into <paramref name="destination"/>,
+    /// chunk 0 first, so the result does not depend on which thread produced which chunk.</summary>
+    public static void SumChunks(ReadOnlySpan<float> partials, long stride, int chunks, Span<float> destination, int offset = 0)
+    {
+        ReadOnlySpan<float> first = partials.Slice(offset, destination.Length);
+        first.CopyTo(destination);
+        for (int c = 1; c < chunks; c++)
+        {
+            ReadOnlySpan<float> p = partials.Slice((int)(c * stride) + offset, destination.Length);
+            int i = 0;
+            for (; i + Vector<float>.Count <= destination.Length; i += Vector<float>.Count)
+                (new Vector<float>(destination.Slice(i)) + new Vector<float>(p.Slice(i))).CopyTo(destination.Slice(i));
+            for (; i < destination.Length; i++) destination[i] += p[i];
+        }
+    }
+
+    /// <summary>True when every value is finite.</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values) if (!float.IsFinite(v)) return false;
+        return true;
+    }
+
+    /// <summary>Zeroes lanes valid..lanes−1 of <paramref name="features"/> consecutive lane groups.</summary>
+    public static void ZeroInvalidLanes(Span<float> region, long features, int lanes, int valid)
+    {
+        if (valid >= lanes) return;
+        for (long f = 0; f < features; f++)
+            region.Slice((int)(f * lanes) + valid, lanes - valid).Clear();
+    }
+
+    /// <summary>Copies a [C][H][W][lanes] chunk into the interior of a zero-bordered
+    /// [C][H+2p][W+2p][lanes] chunk (the border is written as zeros too).</summary>
+    public static void Pad(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes)
+    {
+        int hp = height + 2 * padding, wp = width + 2 * padding;
+        destination.Slice(0, channels * hp * wp * lanes).Clear();
+        for (int c = 0; c < channels; c++)
+            for (int h = 0; h < height; h++)
+                source.Slice(((c * height + h) * width) * lanes, width * lanes)
+                    .CopyTo(destination.Slice(((c * hp + h + padding) * wp + padding) * lanes));
+    }
+
+    /// <summary>The inverse of <see cref="Pad"/> for gradients: copies the interior back.</summary>
+    public static void Crop(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes)
+    {
+        int hp = height + 2 * padding, wp = width + 2 * padding;
+        for (int c = 0; c < channels; c++)
+            for (int h = 0; h < height; h++)
+                source.Slice(((c * hp + h + padding) * wp + padding) * lanes, width * lanes)
+                    .CopyTo(destination.Slice(((c * height + h) * width) * lanes));
+    }
+}

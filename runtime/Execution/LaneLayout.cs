@@ -1,0 +1,71 @@
+using System;
+using System.Runtime.CompilerServices;
+
+namespace GraphGen.Execution;
+
+/// <summary>
+/// Moves a batch between the user's row-major layout (image after image) and the kernels'
+/// "batch in lanes" layout: chunks of <c>lanes</c> images, each chunk stored feature-major with the
+/// lanes innermost ([chunk][feature][lane]). Lanes past the end of the batch are zero.
+/// </summary>
+public static class LaneLayout
+{
+    /// <summary>Packs float inputs. Returns false if any value is NaN or infinite.</summary>
+    public static bool Pack(ReadOnlySpan<float> source, int batch, int features, int lanes, Span<float> destination, long chunkStride)
+    {
+        int chunks = (batch + lanes - 1) / lanes;
+        float guard = 0f;
+        for (int c = 0; c < chunks; c++)
+        {
+            Span<float> dst = destination.Slice((int)(c * chunkStride), features * lanes);
+            int valid = Math.Min(lanes, batch - c * lanes);
+            for (int l = 0; l < valid; l++)
+            {
+                ReadOnlySpan<float> img = source.Slice((c * lanes + l) * features, features);
+                for (int f = 0; f < features; f++)
+                {
+                    float v = img[f];
+                    guard += v * 0f; // NaN if v is NaN or ±∞
+                    dst[f * lanes + l] = v;
+                }
+            }
+            for (int l = valid; l < lanes; l++)
+                for (int f = 0; f < features; f++) dst[f * lanes + l] = 0f;
+        }
+        return guard == 0f;
+    }
+
+    /// <summary>Packs byte inputs (pixels), scaling each by <paramref name="scale"/>.</summary>
+    public static void Pack(ReadOnlySpan<byte> source, float scale, int batch, int features, int lanes, Span<float> destination, long chunkStride)
+    {
+        int chunks = (batch + lanes - 1) / lanes;
+        for (int c = 0; c < chunks; c++)
+        {
+            Span<float> dst = destination.Slice((int)(c * chunkStride), features * lanes);
+            int valid = Math.Min(lanes, batch - c * lanes);
+            for (int l = 0; l < valid; l++)
+            {
+                ReadOnlySpan<byte> img = source.Slice((c * lanes + l) * features, features);
+                for (int f = 0; f < features; f++) dst[f * lanes + l] = img[f] * scale;
+            }
+            for (int l = valid; l < lanes; l++)
+                for (int f = 0; f < features; f++) dst[f * lanes + l] = 0f;
+        }
+    }
+
+    /// <summary>Unpacks <paramref name="batch"/> rows of <paramref name="features"/> values.</summary>
+    public static void Unpack(ReadOnlySpan<float> source, long chunkStride, int batch, int features, int lanes, Span<float> destination)
+    {
+        for (int n = 0; n < batch; n++)
+        {
+            int c = n / lanes, l = n % lanes;
+            ReadOnlySpan<float> src = source.Slice((int)(c * chunkStride), features * lanes);
+            Span<float> row = destination.Slice(n * features, features);
+            for (int f = 0; f < features; f++) row[f] = src[f * lanes + l];
+        }
+    }
+
+    /// <summary>1.0 in the lanes of <paramref name="chunk"/> that hold an image of the batch, else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Valid(int chunk, int batch, int lanes) => Math.Clamp(batch - chunk * lanes, 0, lanes);
+}

@@ -1,0 +1,223 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using System.Text;
+using System.Threading;
+
+namespace GraphGen.Execution;
+
+/// <summary>
+/// The part of a generated network that is the same for every network: options, the tensor
+/// registry (values and gradients), the worker pool, argument checks and the summary. Generated
+/// classes hold one and delegate to it, so a network needs no base class.
+/// </summary>
+public sealed class NetworkCore : IDisposable
+{
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly float[][] _values;
+    private readonly float[]?[] _gradients;
+    private readonly ConcurrentBag<object> _workspaces = new();
+    private readonly object _foldLock = new();
+    private int _shared;
+    private long _version;
+    private long _foldedVersion = -1;
+
+    /// <summary>Validates <paramref name="options"/> and allocates every tensor (zeros).</summary>
+    public NetworkCore(string name, int[] inputShape, int classes, LayerInfo[] layers, TensorInfo[] tensors, NetworkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MaxBatch < 1 || options.MaxBatch > 1 << 20)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatch, "MaxBatch must be between 1 and 1,048,576");
+        if (options.Threads < 1 || options.Threads > 1024)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Threads, "Threads must be between 1 and 1024");
+        Name = name;
+        InputShape = inputShape;
+        Classes = classes;
+        Layers = layers;
+        Tensors = tensors;
+        MaxBatch = options.MaxBatch;
+        Simd = Resolve(options.Simd);
+        Lanes = Simd switch { SimdPath.Vector512 => 16, SimdPath.Vector256 => 8, SimdPath.Vector128 => 4, _ => 1 };
+        MaxChunks = (MaxBatch + Lanes - 1) / Lanes;
+        int inputSize = 1;
+        foreach (int d in inputShape) inputSize *= d;
+        InputSize = inputSize;
+        _values = new float[tensors.Length][];
+        _gradients = new float[tensors.Length][];
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            _index.Add(tensors[i].Name, i);
+            _values[i] = new float[tensors[i].Length];
+            if (tensors[i].Kind == TensorKind.Parameter) _gradients[i] = new float[tensors[i].Length];
+        }
+        Pool = new WorkerPool(options.Threads);
+    }
+
+    /// <summary>Network (class) name.</summary>
+    public string Name { get; }
+    /// <summary>Shape of one input sample.</summary>
+    public int[] InputShape { get; }
+    /// <summary>Floats per input sample.</summary>
+    public int InputSize { get; }
+    /// <summary>Output logits per sample.</summary>
+    public int Classes { get; }
+    /// <summary>Largest training batch.</summary>
+    public int MaxBatch { get; }
+    /// <summary>Vector path in use (never <see cref="SimdPath.Auto"/>).</summary>
+    public SimdPath Simd { get; }
+    /// <summary>Images per vector.</summary>
+    public int Lanes { get; }
+    /// <summary>Chunks in the largest batch.</summary>
+    public int MaxChunks { get; }
+    /// <summary>The layers.</summary>
+    public LayerInfo[] Layers { get; }
+    /// <summary>The tensors, in checkpoint order.</summary>
+    public TensorInfo[] Tensors { get; }
+    /// <summary>Threads that run the phases.</summary>
+    public WorkerPool Pool { get; }
+
+    /// <summary>The path <see cref="SimdPath.Auto"/> stands for on this machine.</summary>
+    public static SimdPath Resolve(SimdPath path) => path switch
+    {
+        SimdPath.Auto => Vector512.IsHardwareAccelerated ? SimdPath.Vector512
+            : Vector256.IsHardwareAccelerated ? SimdPath.Vector256
+            : Vector128.IsHardwareAccelerated ? SimdPath.Vector128
+            : SimdPath.Scalar,
+        SimdPath.Vector512 or SimdPath.Vector256 or SimdPath.Vector128 or SimdPath.Scalar => path,
+        _ => throw new ArgumentOutOfRangeException(nameof(path), path, "unknown SIMD path"),
+    };
+
+    /// <summary>Values of tensor <paramref name="index"/> (no version bump: for generated code).</summary>
+    public float[] Values(int index) => _values[index];
+
+    /// <summary>Gradient of parameter <paramref name="index"/>.</summary>
+    public float[] Grad(int index) => _gradients[index] ?? throw new InvalidOperationException($"{Tensors[index].Name} is not a parameter");
+
+    /// <summary>Public access by name: marks the parameters as possibly changed.</summary>
+    public Span<float> Tensor(string name)
+    {
+        int i = Find(name);
+        Interlocked.Increment(ref _version);
+        return _values[i];
+    }
+
+    /// <summary>Gradient by name.</summary>
+    public ReadOnlySpan<float> Gradient(string name)
+    {
+        int i = Find(name);
+        return _gradients[i] ?? throw new ArgumentException($"'{name}' is a state tensor and has no gradient", nameof(name));
+    }
+
+    private int Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (_index.TryGetValue(name, out int i)) return i;
+        throw new ArgumentException($"{Name} has no tensor named '{name}'; it has: {string.Join(", ", _index.Keys)}", nameof(name));
+    }
+
+    /// <summary>Called after anything writes parameters (a training step, a load).</summary>
+    public void ParametersChanged() => Interlocked.Increment(ref _version);
+
+    /// <summary>Runs <paramref name="fold"/> (recomputing folded inference weights) if the parameters
+    /// changed since it last ran. Safe to call from concurrent inference calls.</summary>
+    public void EnsureFolded(Action fold)
+    {
+        long v = Interlocked.Read(ref _version);
+        if (Interlocked.Read(ref _foldedVersion) == v) return;
+        lock (_foldLock)
+        {
+            v = Interlocked.Read(ref _version);
+            if (_foldedVersion == v) return;
+            fold();
+            Interlocked.Exchange(ref _foldedVersion, v);
+        }
+    }
+
+    /// <summary>Checks a training call's arguments and returns the batch size.</summary>
+    public int CheckTrain(int inputLength, ReadOnlySpan<int> labels, float learningRate)
+    {
+        int batch = labels.Length;
+        if (batch == 0) throw new ArgumentException("the batch is empty (0 labels)", nameof(labels));
+        if (batch > MaxBatch) throw new ArgumentException($"batch of {batch} exceeds MaxBatch = {MaxBatch} given when {Name} was created", nameof(labels));
+        if (inputLength != (long)batch * InputSize)
+            throw new ArgumentException($"inputs hold {inputLength} values but {batch} labels need {batch} x {InputSize} = {(long)batch * InputSize}", "inputs");
+        for (int i = 0; i < labels.Length; i++)
+            if ((uint)labels[i] >= (uint)Classes)
+                throw new ArgumentException($"label {labels[i]} at index {i} is outside 0..{Classes - 1}", nameof(labels));
+        if (!float.IsFinite(learningRate) || learningRate < 0)
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "the learning rate must be finite and not negative");
+        return batch;
+    }
+
+    /// <summary>Checks an inference call's arguments and returns the sample count.</summary>
+    public int CheckInfer(int inputLength, int logitsLength)
+    {
+        if (inputLength == 0) throw new ArgumentException("no inputs", "inputs");
+        if (inputLength % InputSize != 0)
+            throw new ArgumentException($"inputs hold {inputLength} values, not a multiple of {InputSize} (one sample of {Name})", "inputs");
+        int n = inputLength / InputSize;
+        if (logitsLength != (long)n * Classes)
+            throw new ArgumentException($"logits hold {logitsLength} values but {n} samples need {n} x {Classes} = {(long)n * Classes}", "logits");
+        return n;
+    }
+
+    /// <summary>Takes the shared buffers and the pool for an inference call, if no other call has them.</summary>
+    public bool TryEnterShared() => Interlocked.CompareExchange(ref _shared, 1, 0) == 0;
+
+    /// <summary>Releases what <see cref="TryEnterShared"/> took.</summary>
+    public void ExitShared() => Volatile.Write(ref _shared, 0);
+
+    /// <summary>Takes the shared buffers for a training step; a concurrent call is a usage error.</summary>
+    public void EnterTraining()
+    {
+        if (!TryEnterShared())
+            throw new InvalidOperationException($"{Name} is already running a training step or an inference call on another thread; training is not thread-safe");
+    }
+
+    /// <summary>A private workspace for an inference call that runs while another holds the shared buffers.</summary>
+    public T RentWorkspace<T>(Func<T> create) where T : class => _workspaces.TryTake(out object? w) && w is T t ? t : create();
+
+    /// <summary>Returns a workspace for reuse.</summary>
+    public void ReturnWorkspace(object workspace) => _workspaces.Add(workspace);
+
+    /// <summary>True if any value of an image in a lane buffer is NaN or ±∞ (only the first
+    /// <paramref name="batch"/> images are looked at).</summary>
+    public bool NonFinite(Arena arena, long offset, long stride, long features, int batch)
+    {
+        int chunks = (batch + Lanes - 1) / Lanes;
+        for (int c = 0; c < chunks; c++)
+        {
+            Span<float> region = arena.Slice(offset + c * stride, features * Lanes);
+            int valid = LaneLayout.Valid(c, batch, Lanes);
+            for (long f = 0; f < features; f++)
+                for (int l = 0; l < valid; l++)
+                    if (!float.IsFinite(region[(int)(f * Lanes + l)])) return true;
+        }
+        return false;
+    }
+
+    /// <summary>The shape printout: each layer's name and output shape for a batch of <paramref name="batch"/>.</summary>
+    public string Summary(int batch)
+    {
+        var sb = new StringBuilder();
+        long total = 0;
+        sb.Append(CultureInfo.InvariantCulture, $"{Name}: input ({batch}, {string.Join(", ", InputShape)})\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{"layer",-12} {"kind",-10} {"output shape",-22} {"parameters",10}\n");
+        foreach (var layer in Layers)
+        {
+            long p = 0;
+            foreach (string t in layer.Tensors)
+                if (_index.TryGetValue(t, out int i) && Tensors[i].Kind == TensorKind.Parameter) p += Tensors[i].Length;
+            total += p;
+            string shape = $"({batch}, {string.Join(", ", layer.OutputShape)})";
+            sb.Append(CultureInfo.InvariantCulture, $"{layer.Name,-12} {layer.Kind,-10} {shape,-22} {p,10:N0}\n");
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"{"total",-12} {"",-10} {"",-22} {total,10:N0}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose() => Pool.Dispose();
+}

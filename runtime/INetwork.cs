@@ -1,0 +1,145 @@
+using System;
+using System.Collections.Generic;
+
+namespace GraphGen;
+
+/// <summary>Which vector width the generated kernels run with.</summary>
+public enum SimdPath
+{
+    /// <summary>The widest accelerated: Vector512, then Vector256, then Vector128, then scalar.</summary>
+    Auto = 0,
+    /// <summary>16 lanes (AVX-512). Forced, it runs in software where not accelerated: slow but exact.</summary>
+    Vector512 = 512,
+    /// <summary>8 lanes (AVX2).</summary>
+    Vector256 = 256,
+    /// <summary>4 lanes (SSE / NEON).</summary>
+    Vector128 = 128,
+    /// <summary>1 lane, no SIMD.</summary>
+    Scalar = 1,
+}
+
+/// <summary>How a compiled network is instantiated.</summary>
+public sealed class NetworkOptions
+{
+    /// <summary>Seed of the Xavier initialization.</summary>
+    public int Seed { get; init; }
+    /// <summary>Largest training batch (inference takes any number of samples). Default 256.</summary>
+    public int MaxBatch { get; init; } = 256;
+    /// <summary>Threads used by a step, the caller's included. Default: all processors.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Vector width; <see cref="SimdPath.Auto"/> picks the widest accelerated one.</summary>
+    public SimdPath Simd { get; init; } = SimdPath.Auto;
+}
+
+/// <summary>Outcome of one training step.</summary>
+/// <param name="LossSum">Sum over the batch of each sample's softmax cross-entropy.</param>
+/// <param name="Correct">Samples whose arg-max logit is the label.</param>
+/// <param name="Count">Samples in the batch.</param>
+/// <param name="ParametersFinite">False if the update left a NaN or ±∞ in any parameter.</param>
+public readonly record struct StepResult(double LossSum, int Correct, int Count, bool ParametersFinite)
+{
+    /// <summary>Mean loss of the batch.</summary>
+    public double MeanLoss => LossSum / Count;
+    /// <summary>True when the loss and every parameter are finite.</summary>
+    public bool IsFinite => double.IsFinite(LossSum) && ParametersFinite;
+}
+
+/// <summary>The kinds of layer the attribute language has.</summary>
+public enum LayerKind
+{
+    /// <summary>[Conv2D]</summary>
+    Conv2D,
+    /// <summary>[Dense]</summary>
+    Dense,
+    /// <summary>[BatchNorm]</summary>
+    BatchNorm,
+    /// <summary>[Sigmoid]</summary>
+    Sigmoid,
+    /// <summary>[ReLU]</summary>
+    ReLU,
+    /// <summary>[Tanh]</summary>
+    Tanh,
+    /// <summary>[MaxPool2D]</summary>
+    MaxPool2D,
+    /// <summary>[AvgPool2D]</summary>
+    AvgPool2D,
+}
+
+/// <summary>One layer as the generator saw it, with its inferred shapes (per sample, no batch axis).</summary>
+public sealed record LayerInfo(
+    string Name, LayerKind Kind, int[] InputShape, int[] OutputShape,
+    int Outputs = 0, int Kernel = 0, int Stride = 0, int Padding = 0,
+    double Epsilon = 0, double Momentum = 0)
+{
+    /// <summary>Names of the layer's tensors in the checkpoint (weights first).</summary>
+    public string[] Tensors { get; init; } = [];
+}
+
+/// <summary>Whether a tensor is trained by SGD or is state (moving statistics).</summary>
+public enum TensorKind
+{
+    /// <summary>Trained: has a gradient.</summary>
+    Parameter,
+    /// <summary>Updated by the forward pass in training (batch-norm moving statistics).</summary>
+    State,
+}
+
+/// <summary>A named tensor of a network: PyTorch layout (conv O×I×kH×kW, dense out×in).</summary>
+public sealed record TensorInfo(string Name, int[] Shape, TensorKind Kind)
+{
+    /// <summary>Number of elements.</summary>
+    public int Length
+    {
+        get { int n = 1; foreach (int d in Shape) n *= d; return n; }
+    }
+}
+
+/// <summary>
+/// What every generated network implements. Training is not thread-safe (one caller at a time);
+/// inference (<see cref="Infer(ReadOnlySpan{float}, Span{float})"/>) may be called from many threads
+/// at once as long as no training step or parameter write runs at the same time.
+/// </summary>
+public interface INetwork : IDisposable
+{
+    /// <summary>The class name.</summary>
+    string Name { get; }
+    /// <summary>Shape of one sample: [C, H, W] or [features].</summary>
+    IReadOnlyList<int> InputShape { get; }
+    /// <summary>Floats per sample.</summary>
+    int InputSize { get; }
+    /// <summary>Logits per sample.</summary>
+    int Classes { get; }
+    /// <summary>Largest training batch.</summary>
+    int MaxBatch { get; }
+    /// <summary>Threads used per step.</summary>
+    int Threads { get; }
+    /// <summary>The vector width in use.</summary>
+    SimdPath Simd { get; }
+    /// <summary>The layers, in order.</summary>
+    IReadOnlyList<LayerInfo> Layers { get; }
+    /// <summary>Every parameter and state tensor, in checkpoint order.</summary>
+    IReadOnlyList<TensorInfo> Tensors { get; }
+
+    /// <summary>The values of a tensor (writable: writing invalidates folded inference weights).</summary>
+    Span<float> Tensor(string name);
+    /// <summary>The gradient of a parameter from the last training step (of the mean loss).</summary>
+    ReadOnlySpan<float> Gradient(string name);
+
+    /// <summary>One SGD step on a batch: forward in training mode, softmax cross-entropy averaged over the
+    /// batch, backward, parameter update, moving-statistics update.</summary>
+    StepResult TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, float learningRate);
+    /// <summary>As <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{int}, float)"/> with byte pixels, each divided by 255.</summary>
+    StepResult TrainStep(ReadOnlySpan<byte> pixels, ReadOnlySpan<int> labels, float learningRate);
+
+    /// <summary>Logits for any number of samples, in inference mode (moving statistics).</summary>
+    void Infer(ReadOnlySpan<float> inputs, Span<float> logits);
+    /// <summary>As <see cref="Infer(ReadOnlySpan{float}, Span{float})"/> with byte pixels, each divided by 255.</summary>
+    void Infer(ReadOnlySpan<byte> pixels, Span<float> logits);
+
+    /// <summary>After a step whose result was not finite: the first layer, in execution order,
+    /// whose forward output or backward gradient holds a NaN or ±∞, or null if none does.</summary>
+    string? FindNonFinite();
+
+    /// <summary>Each layer's name and output shape, like the d2l notebook's shape printout.</summary>
+    string Summary();
+}
