@@ -23,6 +23,9 @@ internal sealed partial class NetworkEmitter
     /// <summary>Largest kernel width that is unrolled.</summary>
     private const int MaxUnrolledKernel = 7;
 
+    /// <summary>Kernels skip tier-0 JIT: the first epoch should not run unoptimized vector code.</summary>
+    private const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
     private void EmitKernels()
     {
         foreach (var g in _plan.Groups)
@@ -95,6 +98,7 @@ internal sealed partial class NetworkEmitter
     private void Signature(string summary, string name, string parameters)
     {
         _w.Line($"/// <summary>{summary}</summary>");
+        _w.Line(Hot);
         _w.Open($"private static void {name}<TV, S>({parameters}) {Where}");
         _w.Line("nuint L = (nuint)S.Lanes;");
     }
@@ -332,6 +336,7 @@ internal sealed partial class NetworkEmitter
         int f = d.Outputs;
         _w.Line($"/// <summary>{d.Name}: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows {DenseWeightRows}·block onwards; one thread");
         _w.Line("/// sums each weight over every chunk in order, so no partial sums need merging.</summary>");
+        _w.Line(Hot);
         _w.Open($"private static void {Cap(d.Name)}Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) {Where}");
         _w.Line("nuint L = (nuint)S.Lanes;");
         _w.Line($"nuint f = (nuint)block * {DenseWeightRows};");

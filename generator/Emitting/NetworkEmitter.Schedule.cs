@@ -140,6 +140,7 @@ internal sealed partial class NetworkEmitter
         _w.Line("private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);");
         _w.Line();
         EmitDispatch("InferChunk", $"{Ex}.Arena arena, Buffers b, int c", "arena, b, c");
+        _w.Line(Hot);
         _w.Open($"private void InferChunk<TV, S>({Ex}.Arena arena, Buffers b, int c) {Where}");
         _w.Line("ref float m = ref arena.Origin;");
         foreach (var g in _plan.Groups)
@@ -175,6 +176,7 @@ internal sealed partial class NetworkEmitter
             string what = phase.Partition == Partition.Chunks ? "one chunk of images" : "one block of output features, over the whole batch";
             _w.Line($"/// <summary>{string.Join("; ", phase.Steps.Select(Describe))}: {what}.</summary>");
             EmitDispatch(name, "int item, int worker", "item");
+            _w.Line(Hot);
             _w.Open($"private void {name}<TV, S>(int c) {Where}");
             _w.Line("var arena = _arena;");
             _w.Line("var b = _buf;");

@@ -1,0 +1,60 @@
+using GraphGen;
+
+// Networks compiled by the generator inside the test assembly: LeNet itself and one small network
+// per layer kind and per code path of the emitter (remainder blocks, strides, padding, windows that
+// overlap or do not tile, standalone batch norm, batch norm on the raw input, kernels too wide to
+// unroll). The numeric tests run each of them on every SIMD path against ReferenceNetwork.
+namespace GraphGen.Tests.Nets;
+
+[Network(Channels = 1, Height = 28, Width = 28)]
+[Conv2D(6, Kernel = 5)]  [BatchNorm] [Sigmoid] [MaxPool2D(2, Stride = 2)]
+[Conv2D(16, Kernel = 5)] [BatchNorm] [Sigmoid] [MaxPool2D(2, Stride = 2)]
+[Dense(120)] [BatchNorm] [Sigmoid]
+[Dense(84)]  [BatchNorm] [Sigmoid]
+[Dense(10)]
+public partial class LeNet { }
+
+/// <summary>Conv + BN + sigmoid + max pool, odd sizes: channel and position remainder blocks.</summary>
+[Network(Channels = 2, Height = 9, Width = 9)]
+[Conv2D(5, Kernel = 3)] [BatchNorm] [Sigmoid] [MaxPool2D(2)]
+[Dense(4)]
+public partial class ConvBnPool { }
+
+/// <summary>Stride and padding, ReLU and Tanh, two convolutions back to back (input gradient of a padded, strided conv).</summary>
+[Network(Channels = 3, Height = 8, Width = 7)]
+[Conv2D(4, Kernel = 3, Stride = 2, Padding = 1)] [ReLU]
+[Conv2D(3, 2)] [Tanh]
+[Dense(5)]
+public partial class StridePad { }
+
+/// <summary>Average pooling after tanh, and a max pool whose windows overlap (stride &lt; size) and do not tile the input.</summary>
+[Network(Channels = 2, Height = 10, Width = 10)]
+[Conv2D(3, Kernel = 3)] [Tanh] [AvgPool2D(2)]
+[Conv2D(4, Kernel = 2)] [BatchNorm] [ReLU] [MaxPool2D(2, Stride = 1)]
+[Dense(3)]
+public partial class Pools { }
+
+/// <summary>A max pool with stride larger than the window (positions that get no gradient) after a standalone BatchNorm.</summary>
+[Network(Channels = 1, Height = 11, Width = 11)]
+[Conv2D(3, Kernel = 3)] [Sigmoid] [BatchNorm] [MaxPool2D(2, Stride = 3)]
+[Dense(4)]
+public partial class StandaloneBatchNorm { }
+
+/// <summary>Batch norm directly on a flat input, then an MLP.</summary>
+[Network(Features = 6)]
+[BatchNorm] [Dense(5)] [ReLU] [Dense(3)]
+public partial class InputBatchNorm { }
+
+/// <summary>The sample's MLP shape: dense + BN + activation twice, feature counts that leave remainder blocks.</summary>
+[Network(Features = 20)]
+[Dense(13)] [BatchNorm] [Sigmoid]
+[Dense(9)] [BatchNorm] [Tanh]
+[Dense(3)]
+public partial class Mlp { }
+
+/// <summary>A pool on the raw input (no backward needed for it) and a kernel too wide to unroll.</summary>
+[Network(Channels = 1, Height = 20, Width = 20)]
+[MaxPool2D(2)]
+[Conv2D(2, Kernel = 8)] [BatchNorm] [Sigmoid]
+[Dense(3)]
+public partial class WideKernel { }

@@ -1,0 +1,301 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace GraphGen.Tests.Numerics;
+
+/// <summary>
+/// The oracle: a deliberately plain, double-precision, NCHW implementation of every layer kind,
+/// written from the textbook definitions and sharing no code with the generator or the runtime.
+/// Its own gradients are checked against central finite differences (ReferenceGradientTests);
+/// the generated kernels are then checked against it.
+/// </summary>
+internal sealed class ReferenceNetwork
+{
+    private readonly IReadOnlyList<LayerInfo> _layers;
+    public readonly Dictionary<string, double[]> Tensors = new();
+
+    public ReferenceNetwork(INetwork net)
+    {
+        _layers = net.Layers;
+        foreach (var t in net.Tensors) Tensors[t.Name] = net.Tensor(t.Name).ToArray().Select(v => (double)v).ToArray();
+        InputShape = net.InputShape.ToArray();
+    }
+
+    public int[] InputShape { get; }
+
+    /// <summary>Activations of the last forward pass: input of each layer, and its output.</summary>
+    private readonly List<double[]> _inputs = new();
+    private readonly List<int[]> _shapes = new(); // per-sample shape of each layer's input
+    private readonly Dictionary<int, (double[] Mean, double[] Var)> _batchStats = new();
+
+    public static int Size(int[] s) => s.Aggregate(1, (a, b) => a * b);
+
+    /// <summary>Logits [n, classes]. Training mode uses batch statistics and updates the moving ones.</summary>
+    public double[] Forward(double[] x, int n, bool training)
+    {
+        _inputs.Clear(); _shapes.Clear(); _batchStats.Clear();
+        int[] shape = InputShape;
+        double[] a = x;
+        for (int li = 0; li < _layers.Count; li++)
+        {
+            var l = _layers[li];
+            _inputs.Add(a); _shapes.Add(shape);
+            (a, shape) = l.Kind switch
+            {
+                LayerKind.Conv2D => Conv(l, a, n, shape),
+                LayerKind.Dense => Dense(l, a, n, shape),
+                LayerKind.BatchNorm => BatchNorm(li, l, a, n, shape, training),
+                LayerKind.Sigmoid => (a.Select(v => 1 / (1 + Math.Exp(-v))).ToArray(), shape),
+                LayerKind.ReLU => (a.Select(v => Math.Max(0, v)).ToArray(), shape),
+                LayerKind.Tanh => (a.Select(Math.Tanh).ToArray(), shape),
+                LayerKind.MaxPool2D => Pool(l, a, n, shape, max: true),
+                LayerKind.AvgPool2D => Pool(l, a, n, shape, max: false),
+                _ => throw new NotSupportedException(l.Kind.ToString()),
+            };
+        }
+        _inputs.Add(a); _shapes.Add(shape);
+        return a;
+    }
+
+    /// <summary>Mean softmax cross-entropy of the last forward pass (summed over samples here).</summary>
+    public static (double LossSum, int Correct, double[] Grad) SoftmaxCrossEntropy(double[] logits, int[] labels, int classes)
+    {
+        int n = labels.Length;
+        var grad = new double[logits.Length];
+        double loss = 0; int correct = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var z = logits.AsSpan(i * classes, classes);
+            double max = double.NegativeInfinity; int arg = 0;
+            for (int c = 0; c < classes; c++) if (z[c] > max) { max = z[c]; arg = c; }
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.Exp(z[c] - max);
+            loss += Math.Log(sum) + max - z[labels[i]];
+            if (arg == labels[i]) correct++;
+            for (int c = 0; c < classes; c++) grad[i * classes + c] = (Math.Exp(z[c] - max) / sum - (c == labels[i] ? 1 : 0)) / n;
+        }
+        return (loss, correct, grad);
+    }
+
+    /// <summary>Mean loss and the gradient of every parameter (training mode).</summary>
+    public (double LossSum, int Correct, Dictionary<string, double[]> Grads) LossAndGradients(double[] x, int[] labels)
+    {
+        int n = labels.Length;
+        var logits = Forward(x, n, training: true);
+        var (loss, correct, g) = SoftmaxCrossEntropy(logits, labels, _shapes[^1][0]);
+        var grads = new Dictionary<string, double[]>();
+        for (int li = _layers.Count - 1; li >= 0; li--)
+        {
+            var l = _layers[li];
+            double[] input = _inputs[li], output = _inputs[li + 1];
+            int[] s = _shapes[li];
+            g = l.Kind switch
+            {
+                LayerKind.Conv2D => ConvBack(l, input, n, s, g, grads),
+                LayerKind.Dense => DenseBack(l, input, n, s, g, grads),
+                LayerKind.BatchNorm => BatchNormBack(li, l, input, n, s, g, grads),
+                LayerKind.Sigmoid => g.Select((d, i) => d * output[i] * (1 - output[i])).ToArray(),
+                LayerKind.ReLU => g.Select((d, i) => input[i] > 0 ? d : 0).ToArray(),
+                LayerKind.Tanh => g.Select((d, i) => d * (1 - output[i] * output[i])).ToArray(),
+                LayerKind.MaxPool2D => PoolBack(l, input, n, s, g, max: true),
+                LayerKind.AvgPool2D => PoolBack(l, input, n, s, g, max: false),
+                _ => throw new NotSupportedException(),
+            };
+        }
+        return (loss, correct, grads);
+    }
+
+    public (double[] Mean, double[] Var) BatchStatistics(int layer) => _batchStats[layer];
+
+    // ---------------------------------------------------------------- layers
+
+    private (double[], int[]) Conv(LayerInfo l, double[] x, int n, int[] s)
+    {
+        int C = s[0], H = s[1], W = s[2], O = l.Outputs, K = l.Kernel, st = l.Stride, p = l.Padding;
+        int OH = l.OutputShape[1], OW = l.OutputShape[2];
+        var w = Tensors[l.Name + ".weight"]; var b = Tensors[l.Name + ".bias"];
+        var y = new double[n * O * OH * OW];
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < O; o++)
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++)
+                    {
+                        double sum = b[o];
+                        for (int c = 0; c < C; c++)
+                            for (int kh = 0; kh < K; kh++)
+                                for (int kw = 0; kw < K; kw++)
+                                {
+                                    int ih = oh * st + kh - p, iw = ow * st + kw - p;
+                                    if (ih < 0 || iw < 0 || ih >= H || iw >= W) continue;
+                                    sum += w[((o * C + c) * K + kh) * K + kw] * x[((i * C + c) * H + ih) * W + iw];
+                                }
+                        y[((i * O + o) * OH + oh) * OW + ow] = sum;
+                    }
+        return (y, new[] { O, OH, OW });
+    }
+
+    private double[] ConvBack(LayerInfo l, double[] x, int n, int[] s, double[] dy, Dictionary<string, double[]> grads)
+    {
+        int C = s[0], H = s[1], W = s[2], O = l.Outputs, K = l.Kernel, st = l.Stride, p = l.Padding;
+        int OH = l.OutputShape[1], OW = l.OutputShape[2];
+        var w = Tensors[l.Name + ".weight"];
+        var dw = new double[w.Length]; var db = new double[O]; var dx = new double[x.Length];
+        for (int i = 0; i < n; i++)
+            for (int o = 0; o < O; o++)
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++)
+                    {
+                        double g = dy[((i * O + o) * OH + oh) * OW + ow];
+                        db[o] += g;
+                        for (int c = 0; c < C; c++)
+                            for (int kh = 0; kh < K; kh++)
+                                for (int kw = 0; kw < K; kw++)
+                                {
+                                    int ih = oh * st + kh - p, iw = ow * st + kw - p;
+                                    if (ih < 0 || iw < 0 || ih >= H || iw >= W) continue;
+                                    int wi = ((o * C + c) * K + kh) * K + kw, xi = ((i * C + c) * H + ih) * W + iw;
+                                    dw[wi] += g * x[xi];
+                                    dx[xi] += g * w[wi];
+                                }
+                    }
+        grads[l.Name + ".weight"] = dw; grads[l.Name + ".bias"] = db;
+        return dx;
+    }
+
+    private (double[], int[]) Dense(LayerInfo l, double[] x, int n, int[] s)
+    {
+        int K = Size(s), F = l.Outputs;
+        var w = Tensors[l.Name + ".weight"]; var b = Tensors[l.Name + ".bias"];
+        var y = new double[n * F];
+        for (int i = 0; i < n; i++)
+            for (int f = 0; f < F; f++)
+            {
+                double sum = b[f];
+                for (int k = 0; k < K; k++) sum += w[f * K + k] * x[i * K + k];
+                y[i * F + f] = sum;
+            }
+        return (y, new[] { F });
+    }
+
+    private double[] DenseBack(LayerInfo l, double[] x, int n, int[] s, double[] dy, Dictionary<string, double[]> grads)
+    {
+        int K = Size(s), F = l.Outputs;
+        var w = Tensors[l.Name + ".weight"];
+        var dw = new double[w.Length]; var db = new double[F]; var dx = new double[x.Length];
+        for (int i = 0; i < n; i++)
+            for (int f = 0; f < F; f++)
+            {
+                double g = dy[i * F + f];
+                db[f] += g;
+                for (int k = 0; k < K; k++) { dw[f * K + k] += g * x[i * K + k]; dx[i * K + k] += g * w[f * K + k]; }
+            }
+        grads[l.Name + ".weight"] = dw; grads[l.Name + ".bias"] = db;
+        return dx;
+    }
+
+    /// <summary>Per channel c, the flat indices of its values over (N, H, W).</summary>
+    private static IEnumerable<int> ChannelIndices(int c, int n, int[] s)
+    {
+        int C = s[0], P = Size(s) / C;
+        for (int i = 0; i < n; i++)
+            for (int p = 0; p < P; p++) yield return (i * C + c) * P + p;
+    }
+
+    private (double[], int[]) BatchNorm(int li, LayerInfo l, double[] x, int n, int[] s, bool training)
+    {
+        int C = s[0];
+        var gamma = Tensors[l.Name + ".gamma"]; var beta = Tensors[l.Name + ".beta"];
+        var mm = Tensors[l.Name + ".moving_mean"]; var mv = Tensors[l.Name + ".moving_var"];
+        var y = new double[x.Length];
+        var means = new double[C]; var vars = new double[C];
+        for (int c = 0; c < C; c++)
+        {
+            var idx = ChannelIndices(c, n, s).ToArray();
+            double mean, var;
+            if (training)
+            {
+                mean = idx.Average(i => x[i]);
+                var = idx.Average(i => (x[i] - mean) * (x[i] - mean)); // biased, two-pass
+                mm[c] = l.Momentum * mm[c] + (1 - l.Momentum) * mean;
+                mv[c] = l.Momentum * mv[c] + (1 - l.Momentum) * var;
+            }
+            else { mean = mm[c]; var = mv[c]; }
+            means[c] = mean; vars[c] = var;
+            foreach (int i in idx) y[i] = gamma[c] * (x[i] - mean) / Math.Sqrt(var + l.Epsilon) + beta[c];
+        }
+        _batchStats[li] = (means, vars);
+        return (y, s);
+    }
+
+    private double[] BatchNormBack(int li, LayerInfo l, double[] x, int n, int[] s, double[] dy, Dictionary<string, double[]> grads)
+    {
+        int C = s[0];
+        var gamma = Tensors[l.Name + ".gamma"];
+        var (means, vars) = _batchStats[li];
+        var dx = new double[x.Length]; var dg = new double[C]; var dbeta = new double[C];
+        for (int c = 0; c < C; c++)
+        {
+            var idx = ChannelIndices(c, n, s).ToArray();
+            double m = idx.Length, invStd = 1 / Math.Sqrt(vars[c] + l.Epsilon);
+            double sumDxhat = 0, sumDxhatXhat = 0;
+            foreach (int i in idx)
+            {
+                double xhat = (x[i] - means[c]) * invStd, dxhat = dy[i] * gamma[c];
+                dg[c] += dy[i] * xhat; dbeta[c] += dy[i];
+                sumDxhat += dxhat; sumDxhatXhat += dxhat * xhat;
+            }
+            foreach (int i in idx)
+            {
+                double xhat = (x[i] - means[c]) * invStd;
+                dx[i] = invStd / m * (m * dy[i] * gamma[c] - sumDxhat - xhat * sumDxhatXhat);
+            }
+        }
+        grads[l.Name + ".gamma"] = dg; grads[l.Name + ".beta"] = dbeta;
+        return dx;
+    }
+
+    private static (double[], int[]) Pool(LayerInfo l, double[] x, int n, int[] s, bool max)
+    {
+        int C = s[0], H = s[1], W = s[2], P = l.Kernel, Q = l.Stride, OH = l.OutputShape[1], OW = l.OutputShape[2];
+        var y = new double[n * C * OH * OW];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < C; c++)
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++)
+                    {
+                        double acc = max ? double.NegativeInfinity : 0;
+                        for (int u = 0; u < P; u++)
+                            for (int v = 0; v < P; v++)
+                            {
+                                double val = x[((i * C + c) * H + oh * Q + u) * W + ow * Q + v];
+                                acc = max ? Math.Max(acc, val) : acc + val / (P * P);
+                            }
+                        y[((i * C + c) * OH + oh) * OW + ow] = acc;
+                    }
+        return (y, new[] { C, OH, OW });
+    }
+
+    private static double[] PoolBack(LayerInfo l, double[] x, int n, int[] s, double[] dy, bool max)
+    {
+        int C = s[0], H = s[1], W = s[2], P = l.Kernel, Q = l.Stride, OH = l.OutputShape[1], OW = l.OutputShape[2];
+        var dx = new double[x.Length];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < C; c++)
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++)
+                    {
+                        double g = dy[((i * C + c) * OH + oh) * OW + ow];
+                        int best = -1; double bestValue = double.NegativeInfinity;
+                        for (int u = 0; u < P; u++)
+                            for (int v = 0; v < P; v++)
+                            {
+                                int xi = ((i * C + c) * H + oh * Q + u) * W + ow * Q + v;
+                                if (!max) dx[xi] += g / (P * P);
+                                else if (x[xi] > bestValue) { bestValue = x[xi]; best = xi; } // first maximum wins
+                            }
+                        if (max) dx[best] += g;
+                    }
+        return dx;
+    }
+}
