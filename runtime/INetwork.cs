@@ -142,4 +142,14 @@ public interface INetwork : IDisposable
 
     /// <summary>Each layer's name and output shape, like the d2l notebook's shape printout.</summary>
     string Summary();
+
+    /// <summary>Wall time spent in each phase of the training steps since the last
+    /// <see cref="ResetPhaseTimes"/>: where a step's time goes, layer by layer.</summary>
+    IReadOnlyList<PhaseTime> PhaseTimes { get; }
+
+    /// <summary>Zeroes <see cref="PhaseTimes"/>.</summary>
+    void ResetPhaseTimes();
 }
+
+/// <summary>Time spent in one phase of the training step (a fused group of layer operations).</summary>
+public readonly record struct PhaseTime(string Phase, TimeSpan Total);

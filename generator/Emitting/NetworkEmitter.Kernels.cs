@@ -125,30 +125,115 @@ internal sealed partial class NetworkEmitter
         Signature($"{c.Name}: {q.Cin}x{q.Hp}x{q.Wp} → {q.Cout}x{q.OH}x{q.OW}, {q.K}x{q.K} kernel, stride {q.Stride}" +
                   (bn ? $"; accumulates {g.BatchNorm!.Name}'s shifted sums (K, S1, S2) per channel and lane when withStats." : "."),
             Cap(c.Name) + "Forward", "ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats");
-        Blocked("oc", q.Cout, ConvChannelBlock, bo =>
+        PerRegisterFile(r =>
         {
-            for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
-            if (bn)
-            {
-                for (int j = 0; j < bo; j++) _w.Line($"TV k{j} = S.Zero, s1{j} = S.Zero, s2{j} = S.Zero;");
-                _w.Line("bool first = true;");
-            }
-            _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
-            Blocked("ow", q.OW, ConvPositionBlock, bp => EmitConvForwardBlock(q, bo, bp, bn));
-            _w.Close();
-            if (bn)
-            {
-                _w.Open("if (withStats)");
-                for (int j = 0; j < bo; j++)
-                {
-                    string at = $"({Plus("oc", Lit(j))}) * 3 * L";
-                    _w.Line($"S.Store(k{j}, ref stats, {at}); S.Store(s1{j}, ref stats, {at} + L); S.Store(s2{j}, ref stats, {at} + 2 * L);");
-                }
-                _w.Close();
-            }
+            var tiles = ConvTiles.Forward(r, q.Cout, q.OW, q.K);
+            if (tiles.Usable) EmitConvForwardRows(q, bn, tiles);
+            else EmitConvForwardGeneral(q, bn);
         });
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>Emits the kernel body twice, tiled for 32 vector registers (AVX-512) and for 16, and
+    /// lets the JIT keep the one that matches S (S.Lanes is a constant in each specialization).</summary>
+    private void PerRegisterFile(Action<int> body)
+    {
+        _w.Open("if (S.Lanes == 16) // AVX-512: 32 vector registers");
+        body(32);
+        _w.Close();
+        _w.Open("else // AVX2, SSE, NEON, scalar: 16");
+        body(16);
+        _w.Close();
+    }
+
+    /// <summary>Stats locals and the shift K, shared by both forward tilings.</summary>
+    private void ConvStatsOpen(int bo)
+    {
+        for (int j = 0; j < bo; j++) _w.Line($"TV k{j} = S.Zero, s1{j} = S.Zero, s2{j} = S.Zero;");
+        _w.Line("bool first = true;");
+    }
+
+    private void ConvStatsClose(int bo)
+    {
+        _w.Open("if (withStats)");
+        for (int j = 0; j < bo; j++)
+        {
+            string at = $"({Plus("oc", Lit(j))}) * 3 * L";
+            _w.Line($"S.Store(k{j}, ref stats, {at}); S.Store(s1{j}, ref stats, {at} + L); S.Store(s2{j}, ref stats, {at} + 2 * L);");
+        }
+        _w.Close();
+    }
+
+    /// <summary>Stores a tile of outputs and, with withStats, adds it to the shifted sums.</summary>
+    private void ConvStoreTile(ConvGeometry q, int bo, int bp, bool bn, Func<int, int, string> acc)
+    {
+        for (int j = 0; j < bo; j++)
+            for (int p = 0; p < bp; p++)
+                _w.Line($"S.Store({acc(j, p)}, ref z, ((({Plus("oc", Lit(j))}) * {q.OH} + oh) * {q.OW} + {Plus("ow", Lit(p))}) * L);");
+        if (!bn) return;
+        _w.Open("if (withStats)");
+        _w.Open("if (first)");
+        _w.Line("first = false; // the shift K: the chunk's first value of each channel (lane 0), broadcast");
+        for (int j = 0; j < bo; j++) _w.Line($"k{j} = S.Create(At(ref z, ({Plus("oc", Lit(j))}) * {q.OH * q.OW} * L));");
+        _w.Close();
+        _w.Line("TV d;");
+        for (int j = 0; j < bo; j++)
+            for (int p = 0; p < bp; p++)
+                _w.Line($"d = S.Sub({acc(j, p)}, k{j}); s1{j} = S.Add(s1{j}, d); s2{j} = S.MulAdd(d, d, s2{j});");
+        _w.Close();
+    }
+
+    /// <summary>Row tiling: a tile of one output row for a few channels in registers; per (input
+    /// channel, kernel row) the weights are broadcast once and each input column is loaded once and
+    /// multiplied into every output column it reaches (statically unrolled pairs).</summary>
+    private void EmitConvForwardRows(ConvGeometry q, bool bn, ConvTiles tiles)
+    {
+        Blocked("oc", q.Cout, tiles.Channels, bo =>
+        {
+            for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
+            if (bn) ConvStatsOpen(bo);
+            _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
+            Blocked("ow", q.OW, tiles.Width, t =>
+            {
+                for (int j = 0; j < bo; j++)
+                    _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV a{j}_{p} = b{j};")));
+                _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
+                _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
+                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {Times("ow", q.Stride)}) * L;");
+                _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + kh) * {q.K};");
+                for (int j = 0; j < bo; j++)
+                    _w.Line(string.Join(" ", Enumerable.Range(0, q.K).Select(kw => $"TV w{j}_{kw} = S.Create(At(ref w, {Plus("wo", Lit((long)j * q.CKK + kw))}));")));
+                _w.Line("TV xv;");
+                for (int iw = 0; iw <= (t - 1) * q.Stride + q.K - 1; iw++)
+                {
+                    var pairs = Enumerable.Range(0, t).SelectMany(p => Enumerable.Range(0, q.K).Where(kw => p * q.Stride + kw == iw).Select(kw => (p, kw))).ToList();
+                    if (pairs.Count == 0) continue;
+                    var fmas = pairs.SelectMany(pk => Enumerable.Range(0, bo).Select(j => $"a{j}_{pk.p} = S.MulAdd(w{j}_{pk.kw}, xv, a{j}_{pk.p});"));
+                    _w.Line($"xv = S.Load(ref x, {Plus("xo", iw == 0 ? "0" : $"{iw} * L")}); {string.Join(" ", fmas)}");
+                }
+                _w.Close();
+                _w.Close();
+                ConvStoreTile(q, bo, t, bn, (j, p) => $"a{j}_{p}");
+            });
+            _w.Close();
+            if (bn) ConvStatsClose(bo);
+        });
+    }
+
+    /// <summary>General tiling for kernels too wide to hold their weights: a block of channels × a
+    /// few positions, loops over every tap.</summary>
+    private void EmitConvForwardGeneral(ConvGeometry q, bool bn)
+    {
+        Blocked("oc", q.Cout, ConvChannelBlock, bo =>
+        {
+            for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
+            if (bn) ConvStatsOpen(bo);
+            _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
+            Blocked("ow", q.OW, ConvPositionBlock, bp => EmitConvForwardBlock(q, bo, bp, bn));
+            _w.Close();
+            if (bn) ConvStatsClose(bo);
+        });
     }
 
     private void EmitConvForwardBlock(ConvGeometry q, int bo, int bp, bool bn)
@@ -178,22 +263,7 @@ internal sealed partial class NetworkEmitter
         }
         _w.Close();
         _w.Close();
-        for (int j = 0; j < bo; j++)
-            for (int p = 0; p < bp; p++)
-                _w.Line($"S.Store(a{j}{p}, ref z, ((({Plus("oc", Lit(j))}) * {q.OH} + oh) * {q.OW} + {Plus("ow", Lit(p))}) * L);");
-        if (bn)
-        {
-            _w.Open("if (withStats)");
-            _w.Open("if (first)");
-            _w.Line("first = false; // the shift K: the first value of each channel in lane 0, broadcast");
-            for (int j = 0; j < bo; j++) _w.Line($"k{j} = S.Create(At(ref z, ({Plus("oc", Lit(j))}) * {q.OH * q.OW} * L));");
-            _w.Close();
-            _w.Line("TV d;");
-            for (int j = 0; j < bo; j++)
-                for (int p = 0; p < bp; p++)
-                    _w.Line($"d = S.Sub(a{j}{p}, k{j}); s1{j} = S.Add(s1{j}, d); s2{j} = S.MulAdd(d, d, s2{j});");
-            _w.Close();
-        }
+        ConvStoreTile(q, bo, bp, bn, (j, p) => $"a{j}{p}");
     }
 
     private void EmitConvWeights(Group g)
@@ -202,37 +272,7 @@ internal sealed partial class NetworkEmitter
         var q = Geometry(g);
         Signature($"{c.Name}: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).",
             Cap(c.Name) + "Weights", "ref float x, ref float dz, ref float dw");
-        var tiles = new List<(int Start, int Size)>();
-        for (int start = 0; start < q.K; start += 6) tiles.Add((start, Math.Min(6, q.K - start)));
-        foreach (var (start, size) in tiles)
-        {
-            int block = Math.Max(1, Math.Min(4, 10 / size));
-            _w.Line($"// kernel columns {start}..{start + size - 1}");
-            Blocked("oc", q.Cout, block, bo =>
-            {
-                _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
-                _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
-                for (int j = 0; j < bo; j++)
-                    _w.Line(string.Join(" ", Enumerable.Range(0, size).Select(kw => $"TV g{j}{kw} = S.Zero;")));
-                _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
-                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {start}) * L;");
-                _w.Line($"nuint zo = (oc * {q.OH} + oh) * {q.OW} * L;");
-                _w.Open($"for (nuint ow = 0; ow < {q.OW}; ow++)");
-                for (int j = 0; j < bo; j++) _w.Line($"TV d{j} = S.Load(ref dz, zo + ({Plus(Lit((long)j * q.OH * q.OW), "ow")}) * L);");
-                for (int kw = 0; kw < size; kw++)
-                {
-                    _w.Line($"TV x{kw} = S.Load(ref x, xo + ({Plus(Times("ow", q.Stride), Lit(kw))}) * L);");
-                    _w.Line(string.Join(" ", Enumerable.Range(0, bo).Select(j => $"g{j}{kw} = S.MulAdd(d{j}, x{kw}, g{j}{kw});")));
-                }
-                _w.Close();
-                _w.Close();
-                for (int j = 0; j < bo; j++)
-                    for (int kw = 0; kw < size; kw++)
-                        _w.Line($"At(ref dw, (({Plus("oc", Lit(j))}) * {q.Cin} + ic) * {q.KK} + kh * {q.K} + {start + kw}) = S.Sum(g{j}{kw});");
-                _w.Close();
-                _w.Close();
-            });
-        }
+        PerRegisterFile(r => EmitConvWeightsBody(q, ConvTiles.Weights(r, q.Cout, q.K)));
         _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
         _w.Line("TV sum = S.Zero;");
         _w.Line($"for (nuint p = 0; p < {q.OH * q.OW}; p++) sum = S.Add(sum, S.Load(ref dz, (oc * {q.OH * q.OW} + p) * L));");
@@ -242,17 +282,123 @@ internal sealed partial class NetworkEmitter
         _w.Line();
     }
 
+    /// <summary>Accumulators for a block of output channels × a span of kernel columns; the sweep over
+    /// an output row is unrolled when it is short, so every offset is a constant.</summary>
+    private void EmitConvWeightsBody(ConvGeometry q, ConvTiles tiles)
+    {
+        for (int start = 0; start < q.K; start += tiles.Width)
+        {
+            int size = Math.Min(tiles.Width, q.K - start);
+            _w.Line($"// kernel columns {start}..{start + size - 1}");
+            Blocked("oc", q.Cout, tiles.Channels, bo =>
+            {
+                bool unroll = (long)q.OW * size * bo <= 512;
+                _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
+                _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
+                for (int j = 0; j < bo; j++)
+                    _w.Line(string.Join(" ", Enumerable.Range(0, size).Select(kw => $"TV g{j}_{kw} = S.Zero;")));
+                _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
+                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {start}) * L;");
+                _w.Line($"nuint zo = (oc * {q.OH} + oh) * {q.OW} * L;");
+                // Temporaries are declared once and reassigned: fresh locals per unrolled position
+                // would push the method past the JIT's limit of tracked (enregistered) locals.
+                _w.Line($"TV xv, {string.Join(", ", Enumerable.Range(0, bo).Select(j => $"d{j}"))};");
+                void Position(string ow, bool constant)
+                {
+                    string Offset(long k, string v) => constant ? Lit(k + int.Parse(v)) : Plus(Lit(k), v);
+                    _w.Line(string.Join(" ", Enumerable.Range(0, bo).Select(j => $"d{j} = S.Load(ref dz, zo + ({Offset((long)j * q.OH * q.OW, ow)}) * L);")));
+                    for (int kw = 0; kw < size; kw++)
+                    {
+                        string xi = constant ? Lit((long)int.Parse(ow) * q.Stride + kw) : Plus(Times(ow, q.Stride), Lit(kw));
+                        _w.Line($"xv = S.Load(ref x, xo + ({xi}) * L); {string.Join(" ", Enumerable.Range(0, bo).Select(j => $"g{j}_{kw} = S.MulAdd(d{j}, xv, g{j}_{kw});"))}");
+                    }
+                }
+                if (unroll)
+                    for (int ow = 0; ow < q.OW; ow++) Position(Lit(ow), true);
+                else
+                {
+                    _w.Open($"for (nuint ow = 0; ow < {q.OW}; ow++)");
+                    Position("ow", false);
+                    _w.Close();
+                }
+                _w.Close();
+                for (int j = 0; j < bo; j++)
+                    for (int kw = 0; kw < size; kw++)
+                        _w.Line($"At(ref dw, (({Plus("oc", Lit(j))}) * {q.Cin} + ic) * {q.KK} + kh * {q.K} + {start + kw}) = S.Sum(g{j}_{kw});");
+                _w.Close();
+                _w.Close();
+            });
+        }
+    }
+
     private void EmitConvInputGrad(Group g)
     {
         var c = g.Producer!;
         var q = Geometry(g);
-        int block = Math.Min(q.Cin, 6);
         Signature($"{c.Name}: dx[ic,ih,iw] = Σ over oc and the (kh,kw) that reach (ih,iw) of w·dz, gathered so each dx is written once.",
             Cap(c.Name) + "InputGrad", "ref float dz, ref float w, ref float dx");
+        PerRegisterFile(r =>
+        {
+            var tiles = ConvTiles.InputGradient(r, q.Wp, q.K);
+            if (tiles.Usable && (long)q.OW * q.K <= 4096) EmitConvInputGradRows(q, tiles);
+            else EmitConvInputGradGeneral(q);
+        });
+        _w.Close();
+        _w.Line();
+    }
+
+    private void RowRange(ConvGeometry q)
+    {
+        _w.Line($"nint ohLo = global::System.Math.Max(0, (ih - {q.K - q.Stride}) / {q.Stride}), ohHi = global::System.Math.Min({q.OH - 1}, ih / {q.Stride});");
+    }
+
+    /// <summary>Row tiling: a tile of one input-gradient row in registers; per (output channel, kernel
+    /// row) the kernel row's weights are broadcast once and each dz value is multiplied into every
+    /// column it reaches. The (dz column, kernel column) pairs of each tile are enumerated statically,
+    /// so the borders cost nothing.</summary>
+    private void EmitConvInputGradRows(ConvGeometry q, ConvTiles tiles)
+    {
+        _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
+        _w.Open($"for (nint ih = 0; ih < {q.Hp}; ih++)");
+        RowRange(q);
+        for (int iw0 = 0; iw0 < q.Wp; iw0 += tiles.Width)
+        {
+            int t = Math.Min(tiles.Width, q.Wp - iw0);
+            // (ow, kw, p): dz column ow with kernel column kw lands on dx column iw0 + p.
+            var pairs = (from ow in Enumerable.Range(0, q.OW)
+                         from kw in Enumerable.Range(0, q.K)
+                         let p = ow * q.Stride + kw - iw0
+                         where p >= 0 && p < t
+                         select (ow, kw, p)).ToList();
+            _w.Open($"// dx columns {iw0}..{iw0 + t - 1}");
+            _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV a{p} = S.Zero;")));
+            _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
+            _w.Open("for (nint oh = ohLo; oh <= ohHi; oh++)");
+            _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + (nuint)({Plus("ih", "-" + Times("oh", q.Stride))})) * {q.K};".Replace("+ -", "- "));
+            _w.Line($"nuint zo = (oc * {q.OH} + (nuint)oh) * {q.OW} * L;");
+            var kws = pairs.Select(x => x.kw).Distinct().OrderBy(k => k).ToList();
+            _w.Line(string.Join(" ", kws.Select(kw => $"TV w{kw} = S.Create(At(ref w, {Plus("wo", Lit(kw))}));")));
+            _w.Line("TV d;");
+            foreach (var group in pairs.GroupBy(x => x.ow).OrderBy(x => x.Key))
+                _w.Line($"d = S.Load(ref dz, {Plus("zo", group.Key == 0 ? "0" : $"{group.Key} * L")}); {string.Join(" ", group.Select(x => $"a{x.p} = S.MulAdd(w{x.kw}, d, a{x.p});"))}");
+            _w.Close();
+            _w.Close();
+            for (int p = 0; p < t; p++) _w.Line($"S.Store(a{p}, ref dx, ((ic * {q.Hp} + (nuint)ih) * {q.Wp} + {iw0 + p}) * L);");
+            _w.Close();
+        }
+        _w.Close();
+        _w.Close();
+    }
+
+    /// <summary>General gather for wide kernels: a block of input channels per position, loops over
+    /// the taps that reach it.</summary>
+    private void EmitConvInputGradGeneral(ConvGeometry q)
+    {
+        int block = Math.Min(q.Cin, 6);
         Blocked("ic", q.Cin, block, bi =>
         {
             _w.Open($"for (nint ih = 0; ih < {q.Hp}; ih++)");
-            _w.Line($"nint ohLo = global::System.Math.Max(0, (ih - {q.K - q.Stride}) / {q.Stride}), ohHi = global::System.Math.Min({q.OH - 1}, ih / {q.Stride});");
+            RowRange(q);
             _w.Open($"for (nint iw = 0; iw < {q.Wp}; iw++)");
             _w.Line($"nint owLo = global::System.Math.Max(0, (iw - {q.K - q.Stride}) / {q.Stride}), owHi = global::System.Math.Min({q.OW - 1}, iw / {q.Stride});");
             _w.Line(string.Join(" ", Enumerable.Range(0, bi).Select(j => $"TV a{j} = S.Zero;")));
@@ -271,8 +417,6 @@ internal sealed partial class NetworkEmitter
             _w.Close();
             _w.Close();
         });
-        _w.Close();
-        _w.Line();
     }
 
     // ------------------------------------------------------------ dense

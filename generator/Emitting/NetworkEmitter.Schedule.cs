@@ -27,7 +27,8 @@ internal sealed partial class NetworkEmitter
         _w.Line("labels.CopyTo(_labels);");
         _w.Line("_batch = batch; _chunks = chunks; _invBatch = 1f / batch; _learningRate = learningRate;");
         _w.Line("var pool = _core.Pool;");
-        int index = 0;
+        _w.Line("_core.StartLaps();");
+        int index = 0, lap = 0;
         foreach (var phase in _plan.Training)
         {
             string what = string.Join("; ", phase.Steps.Select(Describe));
@@ -43,8 +44,10 @@ internal sealed partial class NetworkEmitter
                     _w.Line($"pool.Run({FeatureBlocks(phase.Steps[0].Group)}, _train{index++}); // {what}");
                     break;
             }
+            _w.Line($"_core.Lap({lap++});");
         }
         _w.Line("bool finite = Update();");
+        _w.Line($"_core.Lap({lap});");
         _w.Line("_core.ParametersChanged();");
         _w.Line("double loss = 0; int correct = 0;");
         _w.Line("for (int c = 0; c < chunks; c++) { loss += _chunkLoss[c]; correct += _chunkCorrect[c]; }");
@@ -89,6 +92,10 @@ internal sealed partial class NetworkEmitter
         StepKind.DenseWeights => $"{s.Group.Producer!.Name} weight gradient",
         _ => $"{s.Group.Producer!.Name} input gradient",
     };
+
+    /// <summary>The names of the timed laps of a training step: the phases, then the update.</summary>
+    private string[] LapNames() =>
+        _plan.Training.Select(p => string.Join("; ", p.Steps.Select(Describe))).Concat(new[] { "SGD update" }).ToArray();
 
     private void EmitSerial(Step step)
     {

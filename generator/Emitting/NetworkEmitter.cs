@@ -170,6 +170,7 @@ internal sealed partial class NetworkEmitter
         _w.Open($"public {_model.ClassName}({Rt}.NetworkOptions options)");
         _w.Line($"_core = new {Ex}.NetworkCore(\"{_model.ClassName}\", s_inputShape, {_plan.Classes}, s_layers, s_tensors, options);");
         _w.Line("_simd = _core.Simd;");
+        _w.Line("_core.SetPhases(new string[] { " + string.Join(", ", LapNames().Select(n => "\"" + n + "\"")) + " });");
         int index = 0;
         foreach (var t in Tensors())
         {
@@ -234,6 +235,8 @@ internal sealed partial class NetworkEmitter
         _w.Line($"public {Sys}.Span<float> Tensor(string name) => _core.Tensor(name);");
         _w.Line($"public {Sys}.ReadOnlySpan<float> Gradient(string name) => _core.Gradient(name);");
         _w.Line("public string Summary() => _core.Summary(_core.MaxBatch);");
+        _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<{Rt}.PhaseTime> PhaseTimes => _core.PhaseTimes;");
+        _w.Line("public void ResetPhaseTimes() => _core.ResetPhaseTimes();");
         _w.Line("public void Dispose() => _core.Dispose();");
         _w.Line();
         _w.Line($"public {Rt}.StepResult TrainStep({Sys}.ReadOnlySpan<float> inputs, {Sys}.ReadOnlySpan<int> labels, float learningRate)");

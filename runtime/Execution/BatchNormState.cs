@@ -7,13 +7,13 @@ namespace GraphGen.Execution;
 /// that the generated kernels accumulate inline, the moving-average update, and the per-channel
 /// coefficients the fused kernels apply.
 ///
-/// <para>Forward partials. Each accumulation unit (a chunk of images for a 4-D layer, a feature's
-/// whole batch for a 2-D one) keeps, per lane, a shift K (the first value it saw) and the sums
-/// S1 = Σ(x−K), S2 = Σ(x−K)². Because K is an actual sample, x−K is of the order of the standard
-/// deviation, so the variance does not cancel catastrophically when the mean is large (1e4 ± 1 keeps
-/// 6 digits). Per lane, mean = K + S1/n and M2 = S2 − S1²/n; lanes and units are then merged with
-/// Chan's parallel formula in double precision, in a fixed order, so the result does not depend on
-/// how many threads produced the partials.</para>
+/// <para>Forward partials. The kernel that produces a chunk's values also accumulates, per channel,
+/// a shift K (the chunk's first value of that channel) and, per lane, the sums S1 = Σ(x−K) and
+/// S2 = Σ(x−K)². Because K is an actual sample, x−K is of the order of the standard deviation, so
+/// the variance does not cancel catastrophically when the mean is large (1e4 ± 1 keeps 6 digits).
+/// Per chunk, mean = K + S1/n and M2 = S2 − S1²/n; chunks are then merged with Chan's parallel
+/// formula in double precision, in chunk order, so the result does not depend on how many threads
+/// produced the partials.</para>
 ///
 /// <para>Backward. The kernels accumulate R1 = Σ dy and R2 = Σ dy·(x − mean) (centred, again to avoid
 /// cancellation). Then dγ = R2·invstd, dβ = R1 and dx = a·dy + c1·(x − mean) + c2 with a = γ·invstd,
@@ -74,9 +74,10 @@ public sealed class BatchNormState
     /// <summary>Backward: c2 = −a·R1/M.</summary>
     public float[] GradC2 { get; }
 
-    /// <summary>Merges 4-D forward partials laid out [unit][channel][K,S1,S2][lane], one unit per chunk of
-    /// <paramref name="lanes"/> images, then sets the batch statistics, the kernels' coefficients and the
-    /// moving averages.</summary>
+    /// <summary>Merges forward partials laid out [unit][channel][K,S1,S2][lane], one unit per chunk of
+    /// <paramref name="lanes"/> images (a 2-D layer is the case of one position per image), then sets
+    /// the batch statistics, the kernels' coefficients and the moving averages. Within a chunk every
+    /// lane shares the shift K, so the lanes' sums add directly; chunks are merged with Chan's formula.</summary>
     public void MergeChunks(ReadOnlySpan<float> partials, long unitStride, int batch, int lanes)
     {
         int units = (batch + lanes - 1) / lanes;
@@ -87,33 +88,25 @@ public sealed class BatchNormState
             {
                 ReadOnlySpan<float> p = partials.Slice((int)(u * unitStride) + c * 3 * lanes, 3 * lanes);
                 int valid = LaneLayout.Valid(u, batch, lanes);
-                for (int l = 0; l < valid; l++)
-                    Combine(ref n, ref mean, ref m2, Positions, p[l], p[lanes + l], p[2 * lanes + l]);
+                Combine(ref n, ref mean, ref m2, (double)valid * Positions, p[0], SumLanes(p.Slice(lanes, valid)), SumLanes(p.Slice(2 * lanes, valid)));
             }
             Finish(c, mean, m2 / n);
+            UpdateMoving(c);
         }
-        UpdateMoving();
     }
 
-    /// <summary>Merges one feature's 2-D forward partials [K,S1,S2][lane], accumulated over every chunk
-    /// of the batch, and sets that feature's statistics and coefficients. The moving averages are
-    /// updated by <see cref="UpdateMoving(int)"/>.</summary>
-    public void MergeFeature(int feature, ReadOnlySpan<float> partial, int batch, int lanes)
+    /// <summary>Sum of a chunk's lanes, in double, in a fixed order.</summary>
+    private static double SumLanes(ReadOnlySpan<float> values)
     {
-        double n = 0, mean = 0, m2 = 0;
-        for (int l = 0; l < lanes && l < batch; l++)
-        {
-            int count = (batch - l + lanes - 1) / lanes; // chunks in which lane l holds an image
-            Combine(ref n, ref mean, ref m2, count, partial[l], partial[lanes + l], partial[2 * lanes + l]);
-        }
-        Finish(feature, mean, m2 / n);
-        UpdateMoving(feature);
+        double s = 0;
+        foreach (float v in values) s += v;
+        return s;
     }
 
-    private static void Combine(ref double n, ref double mean, ref double m2, double nb, float k, float s1, float s2)
+    private static void Combine(ref double n, ref double mean, ref double m2, double nb, double k, double s1, double s2)
     {
         double meanB = k + s1 / nb;
-        double m2B = Math.Max(0.0, s2 - (double)s1 * s1 / nb);
+        double m2B = Math.Max(0.0, s2 - s1 * s1 / nb);
         double total = n + nb;
         double delta = meanB - mean;
         mean += delta * nb / total;
@@ -132,13 +125,8 @@ public sealed class BatchNormState
         Shift[c] = (float)(_beta[c] - mean * _gamma[c] * invStd);
     }
 
-    private void UpdateMoving()
-    {
-        for (int c = 0; c < Channels; c++) UpdateMoving(c);
-    }
-
     /// <summary>moving = m·moving + (1−m)·batch for one channel.</summary>
-    public void UpdateMoving(int c)
+    private void UpdateMoving(int c)
     {
         _movingMean[c] = (float)(Momentum * _movingMean[c] + (1 - Momentum) * BatchMean[c]);
         _movingVar[c] = (float)(Momentum * _movingVar[c] + (1 - Momentum) * BatchVar[c]);
@@ -184,7 +172,7 @@ public sealed class BatchNormState
         }
     }
 
-    /// <summary>Merges 4-D backward partials [unit][channel][R1,R2][lane] and sets dγ, dβ and the dx
+    /// <summary>Merges backward partials [unit][channel][R1,R2][lane] and sets dγ, dβ and the dx
     /// coefficients.</summary>
     public void MergeGradChunks(ReadOnlySpan<float> partials, long unitStride, int batch, int lanes)
     {
@@ -196,18 +184,11 @@ public sealed class BatchNormState
             {
                 ReadOnlySpan<float> p = partials.Slice((int)(u * unitStride) + c * 2 * lanes, 2 * lanes);
                 int valid = LaneLayout.Valid(u, batch, lanes);
-                for (int l = 0; l < valid; l++) { r1 += p[l]; r2 += p[lanes + l]; }
+                r1 += SumLanes(p.Slice(0, valid));
+                r2 += SumLanes(p.Slice(lanes, valid));
             }
             FinishGrad(c, r1, r2, (double)batch * Positions);
         }
-    }
-
-    /// <summary>Merges one feature's 2-D backward partial [R1,R2][lane] and sets its coefficients.</summary>
-    public void MergeGradFeature(int feature, ReadOnlySpan<float> partial, int batch, int lanes)
-    {
-        double r1 = 0, r2 = 0;
-        for (int l = 0; l < lanes && l < batch; l++) { r1 += partial[l]; r2 += partial[lanes + l]; }
-        FinishGrad(feature, r1, r2, batch);
     }
 
     private void FinishGrad(int c, double r1, double r2, double m)

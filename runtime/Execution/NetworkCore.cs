@@ -218,6 +218,42 @@ public sealed class NetworkCore : IDisposable
         return sb.ToString();
     }
 
+    private string[] _phaseNames = [];
+    private long[] _phaseTicks = [];
+    private long _lapStart;
+
+    /// <summary>Names the timed phases of a training step (set once by the generated constructor).</summary>
+    public void SetPhases(string[] names)
+    {
+        _phaseNames = names;
+        _phaseTicks = new long[names.Length];
+    }
+
+    /// <summary>Starts timing a training step.</summary>
+    public void StartLaps() => _lapStart = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>Adds the time since the previous lap to phase <paramref name="phase"/>.</summary>
+    public void Lap(int phase)
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        _phaseTicks[phase] += now - _lapStart;
+        _lapStart = now;
+    }
+
+    /// <summary>Accumulated wall time of each phase of the training steps since the last reset.</summary>
+    public IReadOnlyList<PhaseTime> PhaseTimes
+    {
+        get
+        {
+            var list = new PhaseTime[_phaseNames.Length];
+            for (int i = 0; i < list.Length; i++) list[i] = new PhaseTime(_phaseNames[i], System.Diagnostics.Stopwatch.GetElapsedTime(0, _phaseTicks[i]));
+            return list;
+        }
+    }
+
+    /// <summary>Zeroes <see cref="PhaseTimes"/>.</summary>
+    public void ResetPhaseTimes() => Array.Clear(_phaseTicks);
+
     /// <summary>Stops the worker threads.</summary>
     public void Dispose() => Pool.Dispose();
 }
