@@ -1,6 +1,41 @@
 using System;
-using GraphGen.Samples;
+using System.CommandLine;
+using System.IO;
+using GraphGen.Checkpoints;
+using GraphGen.Data;
 
-using var net = new LeNet(seed: 1);
-Console.WriteLine(net.Summary());
-Console.WriteLine(net.Simd);
+namespace GraphGen.Samples;
+
+/// <summary>
+/// lenet: trains, evaluates and runs the LeNet-BN network that GraphGen compiled from LeNet.cs.
+///   lenet train [options]      train on FashionMNIST (installs the data set if missing)
+///   lenet eval --checkpoint F  test accuracy and confusion matrix of a saved network
+///   lenet predict ...          one image → class and probabilities
+///   lenet summary              layers and output shapes
+/// Exit codes: 0 ok, 1 failure (bad data, bad checkpoint, divergence), 2 bad command line.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        RootCommand root = Cli.Build();
+        ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"lenet: {parse.Errors[0].Message} (see 'lenet --help')");
+            return 2;
+        }
+        try
+        {
+            return parse.Invoke();
+        }
+        catch (Exception e) when (e is DataFormatException or CheckpointException or UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"lenet: {e.Message}");
+            return e is UsageException ? 2 : 1;
+        }
+    }
+}
+
+/// <summary>A command line that parses but makes no sense (e.g. --checkpoint-every without --save).</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,70 @@
+using System;
+using System.CommandLine;
+using System.IO;
+
+namespace GraphGen.Samples;
+
+/// <summary>The commands and options; each action calls into <see cref="Commands"/>.</summary>
+internal static class Cli
+{
+    public static RootCommand Build()
+    {
+        var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the four FashionMNIST .gz files (default: $GRAPHGEN_DATA or {Data.FashionMnist.DefaultDirectory})" };
+        var threads = new Option<int>("--threads") { Description = "Threads per step (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var simd = new Option<SimdPath>("--simd") { Description = "Vector path: Auto, Vector512, Vector256, Vector128 or Scalar", DefaultValueFactory = _ => SimdPath.Auto };
+        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--threads must be at least 1"); });
+
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train", DefaultValueFactory = _ => 10 };
+        var batch = new Option<int>("--batch-size") { Description = "Samples per SGD step", DefaultValueFactory = _ => 256 };
+        var lr = new Option<float>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 1.0f };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initialization and the shuffles", DefaultValueFactory = _ => 0 };
+        var save = new Option<FileInfo?>("--save") { Description = "Write a safetensors checkpoint here at the end (and every --checkpoint-every epochs)" };
+        var init = new Option<FileInfo?>("--init") { Description = "Start from the weights of this checkpoint" };
+        var resume = new Option<FileInfo?>("--resume") { Description = "Continue the run saved in this checkpoint, exactly as if it had not stopped" };
+        var every = new Option<int>("--checkpoint-every") { Description = "Also save the checkpoint every N epochs (needs --save)", DefaultValueFactory = _ => 0 };
+        var noShuffle = new Option<bool>("--no-shuffle") { Description = "Keep the data set order in every epoch" };
+        var limit = new Option<int>("--limit") { Description = "Train on the first N images only (0: all)", DefaultValueFactory = _ => 0 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Directory for epochs.csv, curves.png and confusion.csv", DefaultValueFactory = _ => new DirectoryInfo("out") };
+        var noInstall = new Option<bool>("--no-install") { Description = "Do not install the data set when it is missing" };
+        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1"); });
+        batch.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > 65536) r.AddError("--batch-size must be between 1 and 65536"); });
+        lr.Validators.Add(r => { float v = r.GetValueOrDefault<float>(); if (!float.IsFinite(v) || v <= 0) r.AddError("--lr must be a positive number"); });
+        limit.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--limit must not be negative"); });
+        every.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--checkpoint-every must not be negative"); });
+
+        var train = new Command("train", "Train LeNet-BN on FashionMNIST and report loss, train and test accuracy per epoch")
+        {
+            epochs, batch, lr, seed, dataDir, threads, simd, save, init, resume, every, noShuffle, limit, output, noInstall,
+        };
+        train.SetAction(r => Commands.Train(new TrainSettings(
+            r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd),
+            r.GetValue(save), r.GetValue(init), r.GetValue(resume), r.GetValue(every), !r.GetValue(noShuffle), r.GetValue(limit),
+            r.GetValue(output)!, !r.GetValue(noInstall))));
+
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A checkpoint written by 'lenet train --save'", Required = true };
+        var eval = new Command("eval", "Test accuracy and confusion matrix of a saved network (inference mode)") { checkpoint, dataDir, threads, simd, noInstall };
+        eval.SetAction(r => Commands.Evaluate(r.GetValue(checkpoint)!, r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd), !r.GetValue(noInstall)));
+
+        var index = new Option<int?>("--index") { Description = "Classify this image of the test set" };
+        var image = new Option<FileInfo?>("--image") { Description = "Classify this 28x28 8-bit grayscale image (binary PGM, P5), light object on a dark background" };
+        var predict = new Command("predict", "Classify one image: class name and probabilities") { checkpoint, index, image, dataDir, noInstall };
+        predict.Validators.Add(r =>
+        {
+            if (r.GetValue(index) is null == (r.GetValue(image) is null)) r.AddError("predict needs exactly one of --index or --image");
+        });
+        predict.SetAction(r => Commands.Predict(r.GetValue(checkpoint)!, r.GetValue(index), r.GetValue(image), r.GetValue(dataDir), !r.GetValue(noInstall)));
+
+        var summary = new Command("summary", "The layers and their output shapes for a batch of 256");
+        summary.SetAction(_ => Commands.Summary());
+
+        return new RootCommand("GraphGen's LeNet with batch normalization, compiled from attributes to SIMD C#")
+        {
+            train, eval, predict, summary,
+        };
+    }
+}
+
+internal sealed record TrainSettings(
+    int Epochs, int BatchSize, float LearningRate, int Seed, string? DataDir, int Threads, SimdPath Simd,
+    FileInfo? Save, FileInfo? Init, FileInfo? Resume, int CheckpointEvery, bool Shuffle, int Limit,
+    DirectoryInfo Output, bool Install);

@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using GraphGen.Checkpoints;
+using GraphGen.Data;
+using GraphGen.Training;
+using Spectre.Console;
+
+namespace GraphGen.Samples;
+
+internal static class Commands
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private static void Log(string line) => Console.WriteLine(line);
+
+    public static int Train(TrainSettings s)
+    {
+        if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
+        if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
+        DataSetup.Ensure(s.DataDir, s.Install, Log);
+        Dataset train = FashionMnist.LoadTrain(s.DataDir);
+        Dataset test = FashionMnist.LoadTest(s.DataDir);
+        if (s.Limit > 0) train = train.Take(s.Limit);
+
+        using var net = new LeNet(new NetworkOptions { Seed = s.Seed, MaxBatch = s.BatchSize, Threads = s.Threads, Simd = s.Simd });
+        int first = 1;
+        if (s.Init is not null) Checkpoint.Load(net, s.Init.FullName);
+        if (s.Resume is not null)
+        {
+            var meta = Checkpoint.Load(net, s.Resume.FullName);
+            first = CheckResume(meta, s) + 1;
+        }
+        Log($"LeNet-BN: {net.Layers.Count} layers, {net.Tensors.Where(t => t.Kind == TensorKind.Parameter).Sum(t => t.Length):N0} parameters; " +
+            $"{net.Simd} path, {net.Threads} thread(s); {train.Count:N0} training and {test.Count:N0} test images; " +
+            $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle"));
+        if (first > s.Epochs) { Log($"the checkpoint already holds {first - 1} epochs; nothing to do for --epochs {s.Epochs}"); return 0; }
+
+        var trainer = new Trainer(net, train, test, new TrainOptions
+        {
+            Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, Seed = s.Seed, Shuffle = s.Shuffle,
+        });
+        var results = new List<EpochResult>();
+        string? lastGood = null;
+        Log($"{"epoch",5} {"loss",8} {"train acc",9} {"test acc",8} {"train s",8} {"images/s",9}");
+        try
+        {
+            for (int epoch = first; epoch <= s.Epochs; epoch++)
+            {
+                EpochResult r = Progress.RunEpoch(trainer, epoch, s.Epochs);
+                results.Add(r);
+                Log(string.Create(Inv, $"{r.Epoch,5} {r.Loss,8:F4} {r.TrainAccuracy,9:F4} {r.TestAccuracy,8:F4} {r.TrainTime.TotalSeconds,8:F2} {r.ImagesPerSecond,9:N0}"));
+                bool periodic = s.CheckpointEvery > 0 && epoch % s.CheckpointEvery == 0;
+                if (s.Save is not null && (periodic || epoch == s.Epochs))
+                {
+                    Checkpoint.Save(net, s.Save.FullName, Metadata(s, epoch));
+                    lastGood = $"{s.Save.FullName} (after epoch {epoch})";
+                }
+            }
+        }
+        catch (DivergenceException e)
+        {
+            Console.Error.WriteLine($"lenet: {e.Message}");
+            Console.Error.WriteLine(lastGood is null
+                ? "lenet: no checkpoint was written in this run; nothing was overwritten"
+                : $"lenet: the last good checkpoint is {lastGood}; it was not overwritten");
+            Report.Write(s.Output, results, null, Log);
+            return 1;
+        }
+
+        var confusion = new long[net.Classes, net.Classes];
+        double accuracy = Trainer.Evaluate(net, test, confusion);
+        Report.Write(s.Output, results, confusion, Log);
+        Report.PrintConfusion(confusion, accuracy);
+        if (s.Save is not null) Log($"checkpoint: {s.Save.FullName}");
+        return 0;
+    }
+
+    private static Dictionary<string, string> Metadata(TrainSettings s, int epoch) => new()
+    {
+        ["graphgen.epoch"] = epoch.ToString(Inv),
+        ["graphgen.seed"] = s.Seed.ToString(Inv),
+        ["graphgen.batch_size"] = s.BatchSize.ToString(Inv),
+        ["graphgen.lr"] = s.LearningRate.ToString("R", Inv),
+        ["graphgen.shuffle"] = s.Shuffle ? "true" : "false",
+        ["graphgen.limit"] = s.Limit.ToString(Inv),
+    };
+
+    /// <summary>A resumed run must use the settings of the run it continues, or it would not be the same run.</summary>
+    private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s)
+    {
+        if (!meta.TryGetValue("graphgen.epoch", out string? epochText) || !int.TryParse(epochText, NumberStyles.Integer, Inv, out int epoch))
+            throw new UsageException($"{s.Resume!.Name} holds no epoch count (graphgen.epoch); it was not written by 'lenet train --save', use --init to start a new run from it");
+        foreach (var (key, value) in Metadata(s, epoch))
+        {
+            if (key == "graphgen.epoch") continue;
+            if (meta.TryGetValue(key, out string? saved) && saved != value)
+                throw new UsageException($"{s.Resume!.Name} was trained with {key["graphgen.".Length..]} = {saved}, this run has {value}; resume with the same settings (or use --init)");
+        }
+        return epoch;
+    }
+
+    public static int Evaluate(FileInfo checkpoint, string? dataDir, int threads, SimdPath simd, bool install)
+    {
+        DataSetup.Ensure(dataDir, install, Log);
+        Dataset test = FashionMnist.LoadTest(dataDir);
+        using var net = new LeNet(new NetworkOptions { Threads = threads, Simd = simd });
+        Checkpoint.Load(net, checkpoint.FullName);
+        var confusion = new long[net.Classes, net.Classes];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double accuracy = Trainer.Evaluate(net, test, confusion);
+        Log(string.Create(Inv, $"{checkpoint.Name}: test accuracy {accuracy:F4} on {test.Count:N0} images ({test.Count / clock.Elapsed.TotalSeconds:N0} images/s, {net.Simd}, {net.Threads} thread(s))"));
+        Report.PrintConfusion(confusion, accuracy);
+        return 0;
+    }
+
+    public static int Predict(FileInfo checkpoint, int? index, FileInfo? image, string? dataDir, bool install)
+    {
+        using var net = new LeNet(new NetworkOptions { Threads = 1 });
+        Checkpoint.Load(net, checkpoint.FullName);
+        byte[] pixels;
+        string what;
+        int? label = null;
+        if (index is int i)
+        {
+            DataSetup.Ensure(dataDir, install, Log);
+            Dataset test = FashionMnist.LoadTest(dataDir);
+            if (i < 0 || i >= test.Count) throw new UsageException($"--index {i} is outside the test set (0..{test.Count - 1})");
+            pixels = test.Image(i).ToArray();
+            label = test.Labels[i];
+            what = $"test image {i}";
+        }
+        else
+        {
+            pixels = Pgm.Read(image!.FullName, net.InputShape[1], net.InputShape[2]);
+            what = image.Name;
+        }
+        var logits = new float[net.Classes];
+        net.Infer(pixels, logits);
+        double max = logits.Max();
+        double[] p = logits.Select(z => Math.Exp(z - max)).ToArray();
+        double sum = p.Sum();
+        int best = Trainer.ArgMax(logits);
+        Log($"{what}: {FashionMnist.ClassNames[best]}" + (label is int l ? $" (label: {FashionMnist.ClassNames[l]})" : ""));
+        foreach (int c in Enumerable.Range(0, net.Classes).OrderByDescending(c => p[c]))
+            Log(string.Create(Inv, $"  {FashionMnist.ClassNames[c],-12} {p[c] / sum,7:P2}"));
+        return 0;
+    }
+
+    public static int Summary()
+    {
+        using var net = new LeNet(new NetworkOptions { Threads = 1 });
+        Console.Write(net.Summary());
+        return 0;
+    }
+}

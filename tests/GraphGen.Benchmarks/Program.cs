@@ -1,0 +1,23 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Running;
+
+namespace GraphGen.Benchmarks;
+
+/// <summary>
+///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- profile [steps] [threads] [simd]
+///       a quick per-phase breakdown of the training step (Stopwatch, no BenchmarkDotNet)
+///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- peak
+///       the machine's FMA ceiling (independent Vector256/Vector512 FMA chains)
+///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *]
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "profile") return Profile.Run(args.Skip(1).ToArray());
+        if (args.Length > 0 && args[0] == "peak") return Peak.Run();
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}
