@@ -57,9 +57,12 @@ internal static class Cli
         var summary = new Command("summary", "The layers and their output shapes for a batch of 256");
         summary.SetAction(_ => Commands.Summary());
 
+        var check = new Command("check", "Show the SIMD path this machine runs and verify it against the scalar path on one training step");
+        check.SetAction(_ => Commands.Check());
+
         return new RootCommand("GraphGen's LeNet with batch normalization, compiled from attributes to SIMD C#")
         {
-            train, eval, predict, summary,
+            train, eval, predict, summary, check,
         };
     }
 }
