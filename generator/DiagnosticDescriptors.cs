@@ -39,6 +39,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LayersWithoutNetwork = Warning("GG0008", "Layer attributes without [Network]",
         "'{0}' has layer attributes but no [Network] attribute, so no network is generated; add [Network(...)] with the input shape", Usage);
 
+    public static readonly DiagnosticDescriptor ReservedName = Error("GG0009", "Name used by the generated code",
+        "'{0}' {1}; rename the class", Usage);
+
     public static readonly DiagnosticDescriptor WindowTooLarge = Error("GG0010", "Window larger than its input",
         "{0} has a {1}x{1} window but its input is {2}{3}; the window must fit inside the input", Shape);
 
@@ -73,7 +76,7 @@ internal static class DiagnosticDescriptors
         "The network ends with {0} output; a softmax over one class is always 1, so the loss is 0 and nothing trains", Usage);
 
     public static readonly DiagnosticDescriptor TooLarge = Error("GG0030", "Network too large",
-        "{0} makes {1} {2:N0} {3}, more than GraphGen allows ({4:N0}); the program would allocate absurd memory at run time", Shape);
+        "{0} makes {1} {2} {3}, more than GraphGen allows ({4}); the program would allocate absurd memory at run time", Shape);
 
     public static readonly DiagnosticDescriptor DuplicateArgument = Error("GG0031", "Argument given twice",
         "{0}: {1} is given both as a constructor argument and as a named argument", Usage);

@@ -95,9 +95,12 @@ public sealed record TensorInfo(string Name, int[] Shape, TensorKind Kind)
 }
 
 /// <summary>
-/// What every generated network implements. Training is not thread-safe (one caller at a time);
-/// inference (<see cref="Infer(ReadOnlySpan{float}, Span{float})"/>) may be called from many threads
-/// at once as long as no training step or parameter write runs at the same time.
+/// What every generated network implements. Thread safety: any number of threads may call
+/// <see cref="Infer(ReadOnlySpan{float}, Span{float})"/> at once and get the same answers as sequential
+/// calls. A training step needs the network alone: starting one while another training step or an
+/// inference call runs, or starting an inference call during a training step, throws
+/// <see cref="InvalidOperationException"/>. Writing through <see cref="Tensor"/> (or loading a checkpoint)
+/// concurrently with anything else is not supported.
 /// </summary>
 public interface INetwork : IDisposable
 {

@@ -53,7 +53,7 @@ internal sealed partial class NetworkEmitter
         _w.Line("for (int c = 0; c < chunks; c++) { loss += _chunkLoss[c]; correct += _chunkCorrect[c]; }");
         _w.Line($"return new {Rt}.StepResult(loss, correct, batch, finite);");
         _w.Close();
-        _w.Line("finally { _core.ExitShared(); }");
+        _w.Line("finally { _core.ExitTraining(); }");
         _w.Close();
         _w.Line();
 
@@ -112,11 +112,11 @@ internal sealed partial class NetworkEmitter
         _w.Open($"private void Infer({Ex}.BatchInput input, {Sys}.Span<float> logits)");
         _w.Line("int n = _core.CheckInfer(input.Length, logits.Length);");
         _w.Line("_core.EnsureFolded(_fold);");
-        _w.Line("bool shared = _core.TryEnterShared();");
-        _w.Line("Workspace? workspace = shared ? null : _core.RentWorkspace(_newWorkspace);");
+        _w.Line("bool shared = _core.EnterInference();");
+        _w.Line("GraphGenWorkspace? workspace = shared ? null : _core.RentWorkspace(_newWorkspace);");
         _w.Open("try");
         _w.Line($"{Ex}.Arena arena = shared ? _arena : workspace!.Arena;");
-        _w.Line("Buffers b = shared ? _buf : workspace!.Buffers;");
+        _w.Line("GraphGenBuffers b = shared ? _buf : workspace!.Buffers;");
         _w.Line("int lanes = _core.Lanes;");
         _w.Line("int per = shared ? _core.MaxChunks * lanes : lanes;");
         _w.Open("for (int first = 0; first < n; first += per)");
@@ -129,7 +129,7 @@ internal sealed partial class NetworkEmitter
         _w.Line($"{Ex}.LaneLayout.Unpack(arena.Slice(b.{output}, b.{output}Stride * chunks), b.{output}Stride, count, Classes, lanes, logits.Slice(first * Classes, count * Classes));");
         _w.Close();
         _w.Close();
-        _w.Line("finally { if (shared) _core.ExitShared(); else _core.ReturnWorkspace(workspace!); }");
+        _w.Line("finally { if (!shared) _core.ReturnWorkspace(workspace!); _core.ExitInference(shared); }");
         _w.Close();
         _w.Line();
         _w.Line("/// <summary>Recomputes what inference derives from the parameters: batch norm folded into the");
@@ -146,9 +146,9 @@ internal sealed partial class NetworkEmitter
         _w.Line();
         _w.Line("private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);");
         _w.Line();
-        EmitDispatch("InferChunk", $"{Ex}.Arena arena, Buffers b, int c", "arena, b, c");
+        EmitDispatch("InferChunk", $"{Ex}.Arena arena, GraphGenBuffers b, int c", "arena, b, c");
         _w.Line(Hot);
-        _w.Open($"private void InferChunk<TV, S>({Ex}.Arena arena, Buffers b, int c) {Where}");
+        _w.Open($"private void InferChunk<TV, S>({Ex}.Arena arena, GraphGenBuffers b, int c) {Where}");
         _w.Line("ref float m = ref arena.Origin;");
         foreach (var g in _plan.Groups)
         {
@@ -327,12 +327,12 @@ internal sealed partial class NetworkEmitter
     private void EmitBuffers()
     {
         _w.Line("/// <summary>Offsets (in floats) of every region of the arena, one slot per chunk of images.</summary>");
-        _w.Open("private sealed class Buffers");
+        _w.Open("private sealed class GraphGenBuffers");
         foreach (var buffer in _buffers)
             _w.Line($"public readonly long {buffer.Name}, {buffer.Name}Stride; // {buffer.Purpose}");
         _w.Line("public readonly long Total;");
         _w.Line();
-        _w.Open("public Buffers(int chunks, int lanes)");
+        _w.Open("public GraphGenBuffers(int chunks, int lanes)");
         _w.Line("long at = 0;");
         foreach (var buffer in _buffers)
         {
@@ -344,10 +344,10 @@ internal sealed partial class NetworkEmitter
         _w.Close();
         _w.Line();
         _w.Line("/// <summary>Buffers for one chunk, for an inference call that runs while another holds the shared ones.</summary>");
-        _w.Open("private sealed class Workspace");
-        _w.Line("public readonly Buffers Buffers;");
+        _w.Open("private sealed class GraphGenWorkspace");
+        _w.Line("public readonly GraphGenBuffers Buffers;");
         _w.Line($"public readonly {Ex}.Arena Arena;");
-        _w.Line($"public Workspace(int lanes) {{ Buffers = new Buffers(1, lanes); Arena = new {Ex}.Arena(Buffers.Total); }}");
+        _w.Line($"public GraphGenWorkspace(int lanes) {{ Buffers = new GraphGenBuffers(1, lanes); Arena = new {Ex}.Arena(Buffers.Total); }}");
         _w.Close();
         _w.Line();
     }

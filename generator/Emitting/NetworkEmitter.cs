@@ -42,12 +42,12 @@ internal sealed partial class NetworkEmitter
         _w.Line("#nullable enable");
         _w.Line("#pragma warning disable CS1591 // members are documented on global::GraphGen.INetwork");
         _w.Line();
-        if (_model.Namespace is not null) _w.Open($"namespace {_model.Namespace}");
-        foreach (var outer in _model.ContainingTypes) _w.Open($"partial {outer.Keyword} {outer.Name}");
+        if (_model.Namespace is not null) _w.Open($"namespace {string.Join(".", _model.Namespace.Split('.').Select(Identifier))}");
+        foreach (var outer in _model.ContainingTypes) _w.Open($"partial {outer.Keyword} {Identifier(outer.Name)}");
         _w.Line("/// <summary>");
         foreach (var g in _plan.Groups) _w.Line($"/// <para>Group {g.Index}: {g.Title}, {g.Input} → {g.Output}.</para>");
         _w.Line("/// </summary>");
-        _w.Open($"partial class {_model.ClassName} : {Rt}.INetwork");
+        _w.Open($"partial class {ClassName} : {Rt}.INetwork");
         EmitDescription();
         EmitFields();
         EmitConstructor();
@@ -91,6 +91,12 @@ internal sealed partial class NetworkEmitter
         }
     }
 
+    /// <summary>A name as an identifier: keywords get '@' (a network may be called @class).</summary>
+    private static string Identifier(string name) =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
+
+    private string ClassName => Identifier(_model.ClassName);
+
     private static string Field(string layer, string tensor) => $"_{layer}_{tensor}";
     private static string Grad(string layer, string tensor) => $"_{layer}_{tensor}_grad";
     private static string Cap(string s) => char.ToUpperInvariant(s[0]) + s.Substring(1);
@@ -131,7 +137,7 @@ internal sealed partial class NetworkEmitter
     {
         _w.Line($"private readonly {Ex}.NetworkCore _core;");
         _w.Line($"private readonly {Ex}.Arena _arena;");
-        _w.Line("private readonly Buffers _buf;");
+        _w.Line("private readonly GraphGenBuffers _buf;");
         _w.Line($"private readonly {Rt}.SimdPath _simd;");
         foreach (var t in Tensors())
         {
@@ -154,7 +160,7 @@ internal sealed partial class NetworkEmitter
             if (p.Partition != Partition.Serial) _w.Line($"private readonly {Ex}.WorkItem _train{phase++};");
         _w.Line($"private readonly {Ex}.WorkItem _infer;");
         _w.Line($"private readonly {Sys}.Action _fold;");
-        _w.Line($"private readonly {Sys}.Func<Workspace> _newWorkspace;");
+        _w.Line($"private readonly {Sys}.Func<GraphGenWorkspace> _newWorkspace;");
         _w.Line("private int _batch, _chunks;");
         _w.Line("private float _invBatch, _learningRate;");
         _w.Line();
@@ -164,10 +170,10 @@ internal sealed partial class NetworkEmitter
     {
         _w.Line("/// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name=\"seed\"/>, zero biases,");
         _w.Line("/// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>");
-        _w.Line($"public {_model.ClassName}(int seed = 0) : this(new {Rt}.NetworkOptions {{ Seed = seed }}) {{ }}");
+        _w.Line($"public {ClassName}(int seed = 0) : this(new {Rt}.NetworkOptions {{ Seed = seed }}) {{ }}");
         _w.Line();
         _w.Line("/// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>");
-        _w.Open($"public {_model.ClassName}({Rt}.NetworkOptions options)");
+        _w.Open($"public {ClassName}({Rt}.NetworkOptions options)");
         _w.Line($"_core = new {Ex}.NetworkCore(\"{_model.ClassName}\", s_inputShape, {_plan.Classes}, s_layers, s_tensors, options);");
         _w.Line("_simd = _core.Simd;");
         _w.Line("_core.SetPhases(new string[] { " + string.Join(", ", LapNames().Select(n => "\"" + n + "\"")) + " });");
@@ -206,14 +212,14 @@ internal sealed partial class NetworkEmitter
         _w.Line("_labels = new int[_core.MaxChunks * _core.Lanes];");
         _w.Line("_chunkLoss = new double[_core.MaxChunks];");
         _w.Line("_chunkCorrect = new int[_core.MaxChunks];");
-        _w.Line("_buf = new Buffers(_core.MaxChunks, _core.Lanes);");
+        _w.Line("_buf = new GraphGenBuffers(_core.MaxChunks, _core.Lanes);");
         _w.Line($"_arena = new {Ex}.Arena(_buf.Total);");
         int phase = 0;
         foreach (var p in _plan.Training)
             if (p.Partition != Partition.Serial) { _w.Line($"_train{phase} = Train{phase};"); phase++; }
         _w.Line("_infer = InferPhase;");
         _w.Line("_fold = Fold;");
-        _w.Line("_newWorkspace = () => new Workspace(_core.Lanes);");
+        _w.Line("_newWorkspace = () => new GraphGenWorkspace(_core.Lanes);");
         _w.Close();
         _w.Line();
     }

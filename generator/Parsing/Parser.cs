@@ -61,6 +61,12 @@ internal static class Parser
         if (type.IsGenericType || ContainingTypes(type).Any(t => t.IsGenericType))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName));
         var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
+        if (declarations.Any(d => d.ParameterList is not null))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
+                "has a primary constructor, but GraphGen generates the network's constructors (seed or NetworkOptions); remove the parameter list or"));
+        else if (GeneratedNames.Collides(typeName))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
+                "is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name)"));
         if (declarations.Any(d => !d.Modifiers.Any(SyntaxKind.PartialKeyword)))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, typeName));
         foreach (INamedTypeSymbol outer in ContainingTypes(type))
@@ -122,7 +128,9 @@ internal static class Parser
         var containing = ContainingTypes(type).Reverse()
             .Select(t => new ContainingTypeModel(t.TypeKind == TypeKind.Struct ? (t.IsRecord ? "record struct" : "struct") : t.IsRecord ? "record" : t.TypeKind == TypeKind.Interface ? "interface" : "class", t.Name))
             .ToEquatableArray();
-        string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
+        string? ns = null; // raw names joined by '.', escaped by the emitter
+        for (var n = type.ContainingNamespace; n is { IsGlobalNamespace: false }; n = n.ContainingNamespace)
+            ns = ns is null ? n.Name : n.Name + "." + ns;
         var model = new NetworkModel(ns, typeName, containing, inputShape, layers.ToEquatableArray());
         return Result(model, diagnostics);
     }
@@ -160,7 +168,8 @@ internal static class Parser
             {
                 int size = Ctor(0);
                 bool hasStride = data.NamedArguments.Any(a => a.Key == "Stride");
-                int stride = hasStride ? NamedInt(data, "Stride", 0) : size;
+                // Without an explicit Stride, the stride is the window: a bad Size is then one error, not two.
+                int stride = hasStride ? NamedInt(data, "Stride", 0) : Math.Max(size, 1);
                 return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
             }
             case LayerKind.BatchNorm:

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using GraphGen.Generator.Model;
 using Microsoft.CodeAnalysis;
@@ -29,7 +30,7 @@ internal static class ShapeInference
     /// <summary>Largest tensor per sample: 16 M floats (64 MB per sample, per buffer).</summary>
     public const long MaxFloatsPerSample = 16_777_216;
 
-    public static string Describe(LayerKind kind, string name) => $"{name} [{kind}]";
+    public static string Describe(LayerKind kind, string name) => Inv($"{name} [{kind}]");
 
     public static (Shape Input, LayerModel[]? Layers, List<ShapeDiagnostic> Diagnostics) Infer(InputSpec input, IReadOnlyList<LayerSpec> specs)
     {
@@ -60,11 +61,25 @@ internal static class ShapeInference
                     long hp = (long)shape.H + 2L * s.Padding, wp = (long)shape.W + 2L * s.Padding;
                     if (s.Kernel > hp || s.Kernel > wp)
                     {
-                        string padded = s.Padding > 0 ? $" (padded to {hp}x{wp})" : "";
+                        string padded = s.Padding > 0 ? Inv($" (padded to {hp}x{wp})") : "";
                         diagnostics.Add(new(i, "Kernel", DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), padded }));
                         return Fail();
                     }
-                    output = Shape.Image(s.Outputs, (int)((hp - s.Kernel) / s.Stride + 1), (int)((wp - s.Kernel) / s.Stride + 1));
+                    long oh = (hp - s.Kernel) / s.Stride + 1, ow = (wp - s.Kernel) / s.Stride + 1;
+                    // Checked in double first: absurd kernels and paddings overflow int and long.
+                    double outputSize = (double)s.Outputs * oh * ow;
+                    double weights = (double)s.Outputs * shape.C * s.Kernel * s.Kernel + s.Outputs;
+                    if (outputSize > MaxFloatsPerSample)
+                    {
+                        diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(outputSize), Inv($"values per sample ({s.Outputs}x{oh}x{ow})"), Count(MaxFloatsPerSample) }));
+                        return Fail();
+                    }
+                    if (weights + parameters > MaxParameters)
+                    {
+                        diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", Count(weights + parameters), "parameters", Count(MaxParameters) }));
+                        return Fail();
+                    }
+                    output = Shape.Image(s.Outputs, (int)oh, (int)ow);
                     break;
                 }
                 case LayerKind.MaxPool2D:
@@ -80,8 +95,16 @@ internal static class ShapeInference
                     break;
                 }
                 case LayerKind.Dense:
+                {
+                    double weights = (double)s.Outputs * shape.Size + s.Outputs;
+                    if (weights + parameters > MaxParameters)
+                    {
+                        diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", Count(weights + parameters), "parameters", Count(MaxParameters) }));
+                        return Fail();
+                    }
                     output = Shape.Flat(s.Outputs);
                     break;
+                }
                 case LayerKind.BatchNorm:
                     if (s.Features != 0 && s.Features != shape.C)
                     {
@@ -102,13 +125,13 @@ internal static class ShapeInference
             var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output);
             if (output.Size > MaxFloatsPerSample)
             {
-                diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", output.Size, $"values per sample ({output})", MaxFloatsPerSample }));
+                diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(output.Size), Inv($"values per sample ({output})"), Count(MaxFloatsPerSample) }));
                 return Fail();
             }
             parameters += layer.ParameterCount;
             if (layer.ParameterCount > MaxParameters || parameters > MaxParameters)
             {
-                diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", parameters, "parameters", MaxParameters }));
+                diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", Count(parameters), "parameters", Count(MaxParameters) }));
                 return Fail();
             }
             layers[i] = layer;
@@ -131,6 +154,11 @@ internal static class ShapeInference
         (Shape, LayerModel[]?, List<ShapeDiagnostic>) Fail() => (shape, null, diagnostics);
     }
 
+    /// <summary>Messages read the same in every culture (no "1,5" for 1.5, no U+2212 minus).</summary>
+    private static string Inv(FormattableString text) => FormattableString.Invariant(text);
+
+    private static string Count(double n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+
     private static Shape InferInput(InputSpec input, List<ShapeDiagnostic> diagnostics)
     {
         bool image = input.Channels != 0 || input.Height != 0 || input.Width != 0;
@@ -143,11 +171,11 @@ internal static class ShapeInference
         {
             if (input.Features > 0)
             {
-                if (input.Features > MaxFloatsPerSample) diagnostics.Add(new(-1, "Features", DiagnosticDescriptors.InvalidInput, new object[] { $"Features = {input.Features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)" }));
+                if (input.Features > MaxFloatsPerSample) diagnostics.Add(new(-1, "Features", DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {input.Features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
                 return Shape.Flat(input.Features);
             }
             string message = input.Features < 0
-                ? $"Features = {input.Features} must be positive"
+                ? Inv($"Features = {input.Features} must be positive")
                 : "needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]";
             diagnostics.Add(new(-1, input.Features < 0 ? "Features" : null, DiagnosticDescriptors.InvalidInput, new object[] { message }));
             return default;
@@ -156,7 +184,7 @@ internal static class ShapeInference
         {
             if (value <= 0)
             {
-                string message = value == 0 ? $"needs {name} for an image input (Channels, Height and Width are all required)" : $"{name} = {value} must be positive";
+                string message = value == 0 ? Inv($"needs {name} for an image input (Channels, Height and Width are all required)") : Inv($"{name} = {value} must be positive");
                 diagnostics.Add(new(-1, value == 0 ? null : name, DiagnosticDescriptors.InvalidInput, new object[] { message }));
                 return default;
             }
@@ -164,7 +192,7 @@ internal static class ShapeInference
         long size = (long)input.Channels * input.Height * input.Width;
         if (size > MaxFloatsPerSample)
         {
-            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { $"input of {input.Channels}x{input.Height}x{input.Width} = {size:N0} values per sample is larger than GraphGen supports ({MaxFloatsPerSample:N0})" }));
+            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"input of {input.Channels}x{input.Height}x{input.Width} = {size:N0} values per sample is larger than GraphGen supports ({MaxFloatsPerSample:N0})") }));
             return default;
         }
         return Shape.Image(input.Channels, input.Height, input.Width);
@@ -177,16 +205,16 @@ internal static class ShapeInference
         {
             case LayerKind.Conv2D:
                 if (s.Outputs <= 0) diagnostics.Add(new(i, "Filters", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Filters", s.Outputs }));
-                if (!s.HasKernel) diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", $"[Conv2D({s.Outputs}, Kernel = 5)]" }));
+                if (!s.HasKernel) diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", Inv($"[Conv2D({s.Outputs}, Kernel = 5)]") }));
                 else if (s.Kernel <= 0) diagnostics.Add(new(i, "Kernel", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Kernel", s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, $"Stride = {s.Stride} must be at least 1" }));
-                if (s.Padding < 0) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, $"Padding = {s.Padding} must not be negative" }));
-                else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, $"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros" }));
+                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1") }));
+                if (s.Padding < 0) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative") }));
+                else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros") }));
                 break;
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
                 if (s.Kernel <= 0) diagnostics.Add(new(i, "Size", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Size", s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, $"Stride = {s.Stride} must be at least 1 (leave it out to use the window size)" }));
+                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1 (leave it out to use the window size)") }));
                 break;
             case LayerKind.Dense:
                 if (s.Outputs <= 0) diagnostics.Add(new(i, "Units", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Units", s.Outputs }));
@@ -194,9 +222,9 @@ internal static class ShapeInference
             case LayerKind.BatchNorm:
                 if (s.Features < 0) diagnostics.Add(new(i, "Features", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Features", s.Features }));
                 if (!(s.Epsilon > 0) || double.IsInfinity(s.Epsilon) || s.Epsilon > 1)
-                    diagnostics.Add(new(i, "Epsilon", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, $"Epsilon = {s.Epsilon} must be positive and at most 1 (the usual value is 1e-5)" }));
+                    diagnostics.Add(new(i, "Epsilon", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Epsilon = {s.Epsilon} must be positive and at most 1 (the usual value is 1e-5)") }));
                 if (!(s.Momentum >= 0 && s.Momentum <= 1))
-                    diagnostics.Add(new(i, "Momentum", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, $"Momentum = {s.Momentum} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)" }));
+                    diagnostics.Add(new(i, "Momentum", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Momentum = {s.Momentum} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)") }));
                 break;
         }
     }

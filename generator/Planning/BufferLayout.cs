@@ -49,8 +49,10 @@ internal static class BufferLayout
                 list.Add(new(p + "F", 3L * g.Z.C, true, $"{g.BatchNorm.Name} partial statistics (K, S1, S2)"));
                 list.Add(new(p + "B", 2L * g.Z.C, true, $"{g.BatchNorm.Name} partial gradient sums (R1, R2)"));
             }
-            if (!g.NeedsBackward) continue;
+            bool last = g.Index == plan.Groups.Count - 1; // the loss writes its gradient even without parameters
+            if (!g.NeedsBackward && !last) continue;
             list.Add(new(p + "DS", g.Output.Size, true, $"gradient of the loss w.r.t. the {g.Title} output"));
+            if (!g.NeedsBackward) continue;
             if (g.HasPost && (g.Producer is not null || !g.NeedsInputGradient))
                 list.Add(new(p + "DZ", g.Z.Size, true, $"gradient w.r.t. {(g.Producer?.Name ?? "the input")} output"));
             if (g.IsConv)

@@ -19,8 +19,8 @@ public readonly ref struct BatchInput
     /// <summary>Values held.</summary>
     public int Length => _isBytes ? _bytes.Length : _floats.Length;
 
-    /// <summary>Packs samples [first, first+count) into the lane layout. Returns false (and leaves
-    /// the destination unspecified) if a float input is NaN or ±∞.</summary>
+    /// <summary>Packs samples [first, first+count) into the lane layout. Returns false, having written
+    /// nothing, if a float input is NaN or ±∞.</summary>
     public bool Pack(int first, int count, int features, int lanes, Span<float> destination, long chunkStride)
     {
         if (_isBytes)
@@ -28,6 +28,9 @@ public readonly ref struct BatchInput
             LaneLayout.Pack(_bytes.Slice(first * features, count * features), 1f / 255f, count, features, lanes, destination, chunkStride);
             return true;
         }
-        return LaneLayout.Pack(_floats.Slice(first * features, count * features), count, features, lanes, destination, chunkStride);
+        ReadOnlySpan<float> samples = _floats.Slice(first * features, count * features);
+        if (!LaneLayout.AllFinite(samples)) return false;
+        LaneLayout.Pack(samples, count, features, lanes, destination, chunkStride);
+        return true;
     }
 }

@@ -10,11 +10,22 @@ namespace GraphGen.Execution;
 /// </summary>
 public static class LaneLayout
 {
-    /// <summary>Packs float inputs. Returns false if any value is NaN or infinite.</summary>
-    public static bool Pack(ReadOnlySpan<float> source, int batch, int features, int lanes, Span<float> destination, long chunkStride)
+    /// <summary>True when no value is NaN or ±∞ (x·0 is 0 exactly for finite x).</summary>
+    public static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        var guard = System.Numerics.Vector<float>.Zero;
+        int i = 0;
+        for (; i + System.Numerics.Vector<float>.Count <= values.Length; i += System.Numerics.Vector<float>.Count)
+            guard += new System.Numerics.Vector<float>(values.Slice(i)) * System.Numerics.Vector<float>.Zero;
+        float tail = 0f;
+        for (; i < values.Length; i++) tail += values[i] * 0f;
+        return System.Numerics.Vector.Sum(guard) == 0f && tail == 0f;
+    }
+
+    /// <summary>Packs float inputs (the caller checks them with <see cref="AllFinite"/> first).</summary>
+    public static void Pack(ReadOnlySpan<float> source, int batch, int features, int lanes, Span<float> destination, long chunkStride)
     {
         int chunks = (batch + lanes - 1) / lanes;
-        float guard = 0f;
         for (int c = 0; c < chunks; c++)
         {
             Span<float> dst = destination.Slice((int)(c * chunkStride), features * lanes);
@@ -22,17 +33,11 @@ public static class LaneLayout
             for (int l = 0; l < valid; l++)
             {
                 ReadOnlySpan<float> img = source.Slice((c * lanes + l) * features, features);
-                for (int f = 0; f < features; f++)
-                {
-                    float v = img[f];
-                    guard += v * 0f; // NaN if v is NaN or ±∞
-                    dst[f * lanes + l] = v;
-                }
+                for (int f = 0; f < features; f++) dst[f * lanes + l] = img[f];
             }
             for (int l = valid; l < lanes; l++)
                 for (int f = 0; f < features; f++) dst[f * lanes + l] = 0f;
         }
-        return guard == 0f;
     }
 
     /// <summary>Packs byte inputs (pixels), scaling each by <paramref name="scale"/>.</summary>

@@ -163,18 +163,41 @@ public sealed class NetworkCore : IDisposable
         return n;
     }
 
-    /// <summary>Takes the shared buffers and the pool for an inference call, if no other call has them.</summary>
-    public bool TryEnterShared() => Interlocked.CompareExchange(ref _shared, 1, 0) == 0;
+    // Readers and a writer: any number of inference calls at once (the first takes the shared
+    // buffers and the pool, the others private workspaces), or one training step alone.
+    // _activity is the number of running inference calls, or −1 while a training step runs.
+    private int _activity;
 
-    /// <summary>Releases what <see cref="TryEnterShared"/> took.</summary>
-    public void ExitShared() => Volatile.Write(ref _shared, 0);
+    /// <summary>Registers an inference call. Returns true if it may use the shared buffers and the pool
+    /// (no other call has them); false means: use a private workspace. Throws if a training step runs.</summary>
+    public bool EnterInference()
+    {
+        while (true)
+        {
+            int a = Volatile.Read(ref _activity);
+            if (a < 0) throw new InvalidOperationException($"{Name} is running a training step on another thread; inference waits for no one and training is not shared");
+            if (Interlocked.CompareExchange(ref _activity, a + 1, a) == a) break;
+        }
+        return Interlocked.CompareExchange(ref _shared, 1, 0) == 0;
+    }
 
-    /// <summary>Takes the shared buffers for a training step; a concurrent call is a usage error.</summary>
+    /// <summary>Ends an inference call; <paramref name="shared"/> is what <see cref="EnterInference"/> returned.</summary>
+    public void ExitInference(bool shared)
+    {
+        if (shared) Volatile.Write(ref _shared, 0);
+        Interlocked.Decrement(ref _activity);
+    }
+
+    /// <summary>Starts a training step: it needs the network alone, so a concurrent training step or
+    /// inference call is a usage error (InvalidOperationException), never silent corruption.</summary>
     public void EnterTraining()
     {
-        if (!TryEnterShared())
+        if (Interlocked.CompareExchange(ref _activity, -1, 0) != 0)
             throw new InvalidOperationException($"{Name} is already running a training step or an inference call on another thread; training is not thread-safe");
     }
+
+    /// <summary>Ends a training step.</summary>
+    public void ExitTraining() => Volatile.Write(ref _activity, 0);
 
     /// <summary>A private workspace for an inference call that runs while another holds the shared buffers.</summary>
     public T RentWorkspace<T>(Func<T> create) where T : class => _workspaces.TryTake(out object? w) && w is T t ? t : create();

@@ -12,7 +12,6 @@ internal static class Cli
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the four FashionMNIST .gz files (default: $GRAPHGEN_DATA or {Data.FashionMnist.DefaultDirectory})" };
         var threads = new Option<int>("--threads") { Description = "Threads per step (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var simd = new Option<SimdPath>("--simd") { Description = "Vector path: Auto, Vector512, Vector256, Vector128 or Scalar", DefaultValueFactory = _ => SimdPath.Auto };
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--threads must be at least 1"); });
 
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch-size") { Description = "Samples per SGD step", DefaultValueFactory = _ => 256 };
@@ -26,11 +25,6 @@ internal static class Cli
         var limit = new Option<int>("--limit") { Description = "Train on the first N images only (0: all)", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for epochs.csv, curves.png and confusion.csv", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var noInstall = new Option<bool>("--no-install") { Description = "Do not install the data set when it is missing" };
-        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--epochs must be at least 1"); });
-        batch.Validators.Add(r => { int v = r.GetValueOrDefault<int>(); if (v < 1 || v > 65536) r.AddError("--batch-size must be between 1 and 65536"); });
-        lr.Validators.Add(r => { float v = r.GetValueOrDefault<float>(); if (!float.IsFinite(v) || v <= 0) r.AddError("--lr must be a positive number"); });
-        limit.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--limit must not be negative"); });
-        every.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--checkpoint-every must not be negative"); });
 
         var train = new Command("train", "Train LeNet-BN on FashionMNIST and report loss, train and test accuracy per epoch")
         {

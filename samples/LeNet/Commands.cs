@@ -18,8 +18,19 @@ internal static class Commands
 
     private static void Log(string line) => Console.WriteLine(line);
 
+    private static void Require(bool ok, string message)
+    {
+        if (!ok) throw new UsageException(message);
+    }
+
     public static int Train(TrainSettings s)
     {
+        Require(s.Epochs >= 1, $"--epochs must be at least 1 (got {s.Epochs})");
+        Require(s.BatchSize is >= 1 and <= 65536, $"--batch-size must be between 1 and 65536 (got {s.BatchSize})");
+        Require(float.IsFinite(s.LearningRate) && s.LearningRate > 0, $"--lr must be a positive number (got {s.LearningRate.ToString(Inv)})");
+        Require(s.Threads >= 1, $"--threads must be at least 1 (got {s.Threads})");
+        Require(s.Limit >= 0, $"--limit must not be negative (got {s.Limit})");
+        Require(s.CheckpointEvery >= 0, $"--checkpoint-every must not be negative (got {s.CheckpointEvery})");
         if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
         if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
         DataSetup.Ensure(s.DataDir, s.Install, Log);
@@ -106,10 +117,11 @@ internal static class Commands
 
     public static int Evaluate(FileInfo checkpoint, string? dataDir, int threads, SimdPath simd, bool install)
     {
-        DataSetup.Ensure(dataDir, install, Log);
-        Dataset test = FashionMnist.LoadTest(dataDir);
+        Require(threads >= 1, $"--threads must be at least 1 (got {threads})");
         using var net = new LeNet(new NetworkOptions { Threads = threads, Simd = simd });
         Checkpoint.Load(net, checkpoint.FullName);
+        DataSetup.Ensure(dataDir, install, Log);
+        Dataset test = FashionMnist.LoadTest(dataDir);
         var confusion = new long[net.Classes, net.Classes];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double accuracy = Trainer.Evaluate(net, test, confusion);

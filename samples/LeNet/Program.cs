@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using GraphGen.Checkpoints;
 using GraphGen.Data;
 
@@ -22,12 +23,15 @@ public static class Program
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"lenet: {parse.Errors[0].Message} (see 'lenet --help')");
+            // One line, whatever the parser says ("Did you mean …" lists come on several lines).
+            string message = string.Join("; ", parse.Errors.Select(e => OneLine(e.Message)).Distinct());
+            Console.Error.WriteLine($"lenet: {message} (see 'lenet --help')");
             return 2;
         }
         try
         {
-            return parse.Invoke();
+            // Our own handler below turns known failures into one line and an exit code.
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is DataFormatException or CheckpointException or UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
@@ -35,6 +39,9 @@ public static class Program
             return e is UsageException ? 2 : 1;
         }
     }
+
+    private static string OneLine(string text) =>
+        string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
 
 /// <summary>A command line that parses but makes no sense (e.g. --checkpoint-every without --save).</summary>

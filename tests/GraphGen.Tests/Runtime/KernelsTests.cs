@@ -79,20 +79,23 @@ public class KernelsTests
     }
 
     [Fact]
-    public void LanesPackAndUnpackRoundTripAndRejectNaN()
+    public void LanesPackAndUnpackRoundTripAndNonFiniteValuesAreFound()
     {
         int batch = 5, features = 3, lanes = 4;
         var x = Enumerable.Range(0, batch * features).Select(i => (float)i).ToArray();
         var packed = new float[2 * 16];
-        Assert.True(LaneLayout.Pack(x, batch, features, lanes, packed, 16));
+        LaneLayout.Pack(x, batch, features, lanes, packed, 16);
         Assert.Equal(new float[] { 0, 3, 6, 9 }, packed.AsSpan(0, 4).ToArray()); // feature 0 of images 0..3
         Assert.Equal(new float[] { 12, 0, 0, 0 }, packed.AsSpan(16, 4).ToArray()); // image 4, then empty lanes
         var back = new float[x.Length];
         LaneLayout.Unpack(packed, 16, batch, features, lanes, back);
         Assert.Equal(x, back);
+        Assert.True(LaneLayout.AllFinite(x));
         x[7] = float.NaN;
-        Assert.False(LaneLayout.Pack(x, batch, features, lanes, packed, 16));
+        Assert.False(LaneLayout.AllFinite(x));
         x[7] = float.NegativeInfinity;
-        Assert.False(LaneLayout.Pack(x, batch, features, lanes, packed, 16));
+        Assert.False(LaneLayout.AllFinite(x));
+        x[7] = 0; x[^1] = float.PositiveInfinity; // in the scalar tail
+        Assert.False(LaneLayout.AllFinite(x));
     }
 }
