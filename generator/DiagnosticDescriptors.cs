@@ -40,7 +40,7 @@ internal static class DiagnosticDescriptors
         "'{0}' has layer attributes but no [Network] attribute, so no network is generated; add [Network(...)] with the input shape", Usage);
 
     public static readonly DiagnosticDescriptor ReservedName = Error("GG0009", "Name used by the generated code",
-        "'{0}' {1}; rename the class", Usage);
+        "'{0}' {1}", Usage);
 
     public static readonly DiagnosticDescriptor WindowTooLarge = Error("GG0010", "Window larger than its input",
         "{0} has a {1}x{1} window but its input is {2}{3}; the window must fit inside the input", Shape);

@@ -26,6 +26,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         public const string Models = "GraphGen.Models";
         public const string Diagnostics = "GraphGen.Diagnostics";
         public const string Orphans = "GraphGen.Orphans";
+        public const string Stubs = "GraphGen.Stubs";
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -47,13 +48,21 @@ public sealed class NetworkGenerator : IIncrementalGenerator
             spc.AddSource(model!.HintName, NetworkEmitter.Emit(plan));
         });
 
+        var stubs = parsed
+            .Select(static (r, _) => r.Stub)
+            .Where(static s => s is not null)
+            .WithTrackingName(Stages.Stubs);
+        context.RegisterSourceOutput(stubs, static (spc, stub) => spc.AddSource(stub!.HintName, StubEmitter.Emit(stub)));
+
+        // Diagnostics are reported against the compilation's own syntax trees (so #pragma and
+        // [SuppressMessage] work); only this cheap reporting step sees the compilation.
         var diagnostics = parsed
             .Select(static (r, _) => r.Diagnostics)
             .Where(static d => d.Count > 0)
             .WithTrackingName(Stages.Diagnostics);
-        context.RegisterSourceOutput(diagnostics, static (spc, list) =>
+        context.RegisterSourceOutput(diagnostics.Combine(context.CompilationProvider), static (spc, pair) =>
         {
-            foreach (var d in list) spc.ReportDiagnostic(d.ToDiagnostic());
+            foreach (var d in pair.Left) spc.ReportDiagnostic(d.ToDiagnostic(pair.Right));
         });
 
         // Layer attributes on a class without [Network]: warn once per class, from the provider of
@@ -66,7 +75,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
                     (ctx, _) => Orphan(ctx, name))
                 .Where(static d => d is not null)
                 .WithTrackingName(Stages.Orphans);
-            context.RegisterSourceOutput(orphans, static (spc, d) => spc.ReportDiagnostic(d!.ToDiagnostic()));
+            context.RegisterSourceOutput(orphans.Combine(context.CompilationProvider), static (spc, pair) => spc.ReportDiagnostic(pair.Left!.ToDiagnostic(pair.Right)));
         }
     }
 

@@ -85,7 +85,7 @@ public sealed class MaxPool2DAttribute : Attribute
     public MaxPool2DAttribute(int size) => Size = size;
     /// <summary>Window side.</summary>
     public int Size { get; }
-    /// <summary>Step between windows (0 = same as <see cref="Size"/>).</summary>
+    /// <summary>Step between windows; defaults to <see cref="Size"/>.</summary>
     public int Stride { get; set; }
 }
 
@@ -97,6 +97,6 @@ public sealed class AvgPool2DAttribute : Attribute
     public AvgPool2DAttribute(int size) => Size = size;
     /// <summary>Window side.</summary>
     public int Size { get; }
-    /// <summary>Step between windows (0 = same as <see cref="Size"/>).</summary>
+    /// <summary>Step between windows; defaults to <see cref="Size"/>.</summary>
     public int Stride { get; set; }
 }

@@ -92,7 +92,7 @@ internal sealed partial class NetworkEmitter
     }
 
     /// <summary>A name as an identifier: keywords get '@' (a network may be called @class).</summary>
-    private static string Identifier(string name) =>
+    internal static string Identifier(string name) =>
         Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
 
     private string ClassName => Identifier(_model.ClassName);

@@ -63,10 +63,10 @@ internal static class Parser
         var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
         if (declarations.Any(d => d.ParameterList is not null))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
-                "has a primary constructor, but GraphGen generates the network's constructors (seed or NetworkOptions); remove the parameter list or"));
+                "has a primary constructor, but GraphGen generates the network's constructors (seed or NetworkOptions); remove the parameter list"));
         else if (GeneratedNames.Collides(typeName))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
-                "is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name)"));
+                "is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name); rename the class"));
         if (declarations.Any(d => !d.Modifiers.Any(SyntaxKind.PartialKeyword)))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, typeName));
         foreach (INamedTypeSymbol outer in ContainingTypes(type))
@@ -80,6 +80,11 @@ internal static class Parser
                 }
             }
         }
+
+        // From here on the declaration is sound: if the network is not, a stub keeps code that uses
+        // the class compiling, so the GG error is the only one.
+        bool declarationOk = diagnostics.Count == 0;
+        ParseResult Fail(string? reason = null) => declarationOk ? Failed(type, diagnostics, reason) : Result(null, diagnostics);
 
         // The layers, in source order.
         var layerAttributes = new List<(AttributeData Data, AttributeSyntax Syntax, LayerKind Kind)>();
@@ -95,25 +100,25 @@ internal static class Parser
         {
             var stray = layerAttributes.First(a => a.Syntax.FirstAncestorOrSelf<TypeDeclarationSyntax>() != owners[0]);
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.LayersSplit, stray.Syntax.GetLocation(), typeName));
-            return Result(null, diagnostics);
+            return Fail();
         }
         layerAttributes.Sort((a, b) => a.Syntax.SpanStart.CompareTo(b.Syntax.SpanStart));
         if (layerAttributes.Count == 0)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NoLayers, identifier, typeName));
-            return Result(null, diagnostics);
+            return Fail();
         }
 
         // Arguments. An attribute with a C# error (a wrong argument type, say) is already reported
         // by the compiler: stop quietly rather than guess.
         var networkData = networkAttributes[0];
-        if (HasErrors(networkData) || layerAttributes.Any(a => HasErrors(a.Data))) return Result(null, diagnostics);
+        if (HasErrors(networkData) || layerAttributes.Any(a => HasErrors(a.Data))) return Fail("a C# error in its attributes");
         var input = new InputSpec(
             NamedInt(networkData, "Channels", 0), NamedInt(networkData, "Height", 0),
             NamedInt(networkData, "Width", 0), NamedInt(networkData, "Features", 0));
         var specs = new List<LayerSpec>();
         foreach (var (data, syntax, layerKind) in layerAttributes) specs.Add(ReadLayer(data, syntax, layerKind, diagnostics));
-        if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Result(null, diagnostics);
+        if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Fail();
 
         var (inputShape, layers, findings) = ShapeInference.Infer(input, specs);
         var networkSyntax = (AttributeSyntax)networkData.ApplicationSyntaxReference!.GetSyntax(cancellationToken);
@@ -122,20 +127,35 @@ internal static class Parser
             var (data, where) = finding.Layer < 0 ? (networkData, networkSyntax) : (layerAttributes[finding.Layer].Data, layerAttributes[finding.Layer].Syntax);
             diagnostics.Add(DiagnosticInfo.Create(finding.Descriptor, ArgumentLocation(where, data.AttributeConstructor, finding.Argument), finding.Arguments));
         }
-        if (layers is null || diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Result(null, diagnostics);
+        if (layers is null || diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Fail();
 
         cancellationToken.ThrowIfCancellationRequested();
-        var containing = ContainingTypes(type).Reverse()
-            .Select(t => new ContainingTypeModel(t.TypeKind == TypeKind.Struct ? (t.IsRecord ? "record struct" : "struct") : t.IsRecord ? "record" : t.TypeKind == TypeKind.Interface ? "interface" : "class", t.Name))
-            .ToEquatableArray();
-        string? ns = null; // raw names joined by '.', escaped by the emitter
-        for (var n = type.ContainingNamespace; n is { IsGlobalNamespace: false }; n = n.ContainingNamespace)
-            ns = ns is null ? n.Name : n.Name + "." + ns;
-        var model = new NetworkModel(ns, typeName, containing, inputShape, layers.ToEquatableArray());
+        var model = new NetworkModel(NamespaceOf(type), typeName, ContainingModels(type), inputShape, layers.ToEquatableArray());
         return Result(model, diagnostics);
     }
 
-    private static ParseResult Result(NetworkModel? model, List<DiagnosticInfo> diagnostics) => new(model, diagnostics.ToEquatableArray());
+    private static ParseResult Result(NetworkModel? model, List<DiagnosticInfo> diagnostics, StubModel? stub = null) => new(model, diagnostics.ToEquatableArray(), stub);
+
+    /// <summary>After the declaration checks passed, a failing network still gets a stub class part.</summary>
+    private static ParseResult Failed(INamedTypeSymbol type, List<DiagnosticInfo> diagnostics, string? reason)
+    {
+        var first = diagnostics.FirstOrDefault(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+        reason ??= first is null ? null : $"error {first.Descriptor.Id}";
+        var stub = reason is null ? null : new StubModel(NamespaceOf(type), type.Name, ContainingModels(type), reason);
+        return Result(null, diagnostics, stub);
+    }
+
+    private static string? NamespaceOf(INamedTypeSymbol type)
+    {
+        string? ns = null; // raw names joined by '.', escaped by the emitter
+        for (var n = type.ContainingNamespace; n is { IsGlobalNamespace: false }; n = n.ContainingNamespace)
+            ns = ns is null ? n.Name : n.Name + "." + ns;
+        return ns;
+    }
+
+    private static EquatableArray<ContainingTypeModel> ContainingModels(INamedTypeSymbol type) => ContainingTypes(type).Reverse()
+        .Select(t => new ContainingTypeModel(t.TypeKind == TypeKind.Struct ? (t.IsRecord ? "record struct" : "struct") : t.IsRecord ? "record" : t.TypeKind == TypeKind.Interface ? "interface" : "class", t.Name))
+        .ToEquatableArray();
 
     private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
     {

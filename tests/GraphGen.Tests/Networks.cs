@@ -58,3 +58,11 @@ public partial class Mlp { }
 [Conv2D(2, Kernel = 8)] [BatchNorm] [Sigmoid]
 [Dense(3)]
 public partial class WideKernel { }
+
+/// <summary>Ends in an activation (warning GG0022), silenced here by #pragma: this project builds with
+/// warnings as errors, so it only compiles if GraphGen's warnings honour #pragma.</summary>
+#pragma warning disable GG0022
+[Network(Features = 5)]
+[Dense(4)] [Sigmoid]
+public partial class SquashedOutput { }
+#pragma warning restore GG0022

@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Xunit;
+
+namespace GraphGen.Tests.Generator;
+
+/// <summary>
+/// Snapshot tests: the generated file of each network below must equal the checked-in
+/// <c>Baselines/&lt;Name&gt;.g.cs</c>. After an intended emitter change, regenerate them all with
+/// <code>GRAPHGEN_UPDATE_BASELINES=1 dotnet test -c Release --filter "FullyQualifiedName~GraphGen.Tests.Generator.BaselineTests"</code>
+/// and review the diff. On a mismatch the test writes <c>&lt;Name&gt;.g.cs.received</c> next to the baseline.
+/// </summary>
+public sealed class BaselineTests
+{
+    private const string Header = "using GraphGen;\n\nnamespace GraphGen.Baselines;\n\n";
+
+    /// <summary>Name → attribute list. The class is named after the entry.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Networks = new Dictionary<string, string>
+    {
+        ["LeNetBN"] =
+            "[Network(Channels = 1, Height = 28, Width = 28)]\n" +
+            "[Conv2D(6, Kernel = 5)]  [BatchNorm] [Sigmoid] [MaxPool2D(2, Stride = 2)]\n" +
+            "[Conv2D(16, Kernel = 5)] [BatchNorm] [Sigmoid] [MaxPool2D(2, Stride = 2)]\n" +
+            "[Dense(120)] [BatchNorm] [Sigmoid]\n" +
+            "[Dense(84)]  [BatchNorm] [Sigmoid]\n" +
+            "[Dense(10)]",
+        ["MlpSample"] =
+            "[Network(Features = 784)] [Dense(256)] [BatchNorm] [ReLU] [Dense(128)] [BatchNorm] [ReLU] [Dense(10)]",
+        // One small network per layer kind.
+        ["Conv2DLayer"] = "[Network(Channels = 2, Height = 6, Width = 5)] [Conv2D(3, Kernel = 3, Stride = 2, Padding = 1)] [Dense(4)]",
+        ["DenseLayer"] = "[Network(Features = 5)] [Dense(3)]",
+        ["BatchNormLayer"] = "[Network(Features = 5)] [BatchNorm(Epsilon = 0.001, Momentum = 0.8)] [Dense(3)]",
+        ["SigmoidLayer"] = "[Network(Features = 5)] [Dense(4)] [Sigmoid] [Dense(3)]",
+        ["ReLULayer"] = "[Network(Features = 5)] [Dense(4)] [ReLU] [Dense(3)]",
+        ["TanhLayer"] = "[Network(Features = 5)] [Dense(4)] [Tanh] [Dense(3)]",
+        ["MaxPool2DLayer"] = "[Network(Channels = 2, Height = 6, Width = 6)] [MaxPool2D(2)] [Dense(3)]",
+        ["AvgPool2DLayer"] = "[Network(Channels = 2, Height = 5, Width = 5)] [AvgPool2D(2, Stride = 1)] [Dense(3)]",
+    };
+
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in Networks.Keys) data.Add(name);
+        return data;
+    }
+
+    public static string Source(string name) => Header + Networks[name] + $"\npublic partial class {name} {{ }}\n";
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Generated_code_matches_the_baseline(string name)
+    {
+        var run = GeneratorHarness.Run(Source(name));
+        Assert.True(run.Crashes.Count == 0, string.Join("\n", run.Crashes));
+        Assert.True(run.GraphGenDiagnostics.Count == 0, run.Describe());
+        var file = Assert.Single(run.GeneratedSources);
+        Assert.Equal($"GraphGen.Baselines.{name}.g.cs", file.HintName);
+        BaselineFiles.Verify(name, file.SourceText.ToString());
+    }
+
+    [Fact]
+    public void Every_baseline_file_has_a_test()
+    {
+        var stale = Directory.GetFiles(BaselineFiles.Directory, "*.g.cs")
+            .Select(p => Path.GetFileName(p)[..^".g.cs".Length])
+            .Where(n => !Networks.ContainsKey(n))
+            .ToList();
+        Assert.True(stale.Count == 0, "baselines without a network in BaselineTests (delete them): " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public void Generation_is_deterministic()
+    {
+        string a = GeneratorHarness.Run(Source("LeNetBN")).GeneratedSources.Single().SourceText.ToString();
+        string b = GeneratorHarness.Run(Source("LeNetBN")).GeneratedSources.Single().SourceText.ToString();
+        Assert.Equal(a, b);
+    }
+}
+
+/// <summary>Reading, comparing and (re)writing baseline files.</summary>
+internal static class BaselineFiles
+{
+    public const string UpdateVariable = "GRAPHGEN_UPDATE_BASELINES";
+
+    public const string UpdateCommand =
+        UpdateVariable + "=1 dotnet test -c Release --filter \"FullyQualifiedName~GraphGen.Tests.Generator.BaselineTests\"";
+
+    /// <summary>tests/GraphGen.Tests, found by walking up from the test binaries.</summary>
+    public static string ProjectDirectory { get; } = FindProjectDirectory();
+
+    public static string Directory => Path.Combine(ProjectDirectory, "Baselines");
+
+    /// <summary>The repository root (two levels above the test project).</summary>
+    public static string RepositoryRoot() => Path.GetFullPath(Path.Combine(ProjectDirectory, "..", ".."));
+
+    private static string FindProjectDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "GraphGen.Tests.csproj"))) return dir.FullName;
+        throw new InvalidOperationException("GraphGen.Tests.csproj not found above " + AppContext.BaseDirectory);
+    }
+
+    private static bool UpdateRequested => Environment.GetEnvironmentVariable(UpdateVariable) == "1";
+
+    private static bool IsCI => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    private static string NormalizeNewlines(string s) => s.Replace("\r\n", "\n").Replace('\r', '\n');
+
+    public static void Verify(string name, string actual)
+    {
+        actual = NormalizeNewlines(actual);
+        string path = Path.Combine(Directory, name + ".g.cs");
+        string received = path + ".received";
+        string? expected = File.Exists(path) ? NormalizeNewlines(File.ReadAllText(path)) : null;
+
+        if (UpdateRequested && !IsCI)
+        {
+            if (expected != actual)
+            {
+                System.IO.Directory.CreateDirectory(Directory);
+                File.WriteAllText(path, actual);
+            }
+            File.Delete(received);
+            return;
+        }
+
+        if (expected == actual)
+        {
+            File.Delete(received);
+            return;
+        }
+
+        File.WriteAllText(received, actual);
+        string how = IsCI
+            ? $"CI=true: baselines are never written here; regenerate them locally with {UpdateCommand}"
+            : $"If the change is intended, regenerate the baselines with:\n    {UpdateCommand}\n(from tests/GraphGen.Tests) and review the diff";
+        if (expected is null)
+            Assert.Fail($"No baseline for {name}: {path} is missing. The generated text was written to {received}.\n{how}");
+        Assert.Fail($"The generated code of {name} differs from its baseline {path}.\n{FirstDifference(expected!, actual)}\n" +
+                    $"The generated text was written to {received} (diff it against the baseline).\n{how}");
+    }
+
+    /// <summary>"line N:" then the expected and the actual line.</summary>
+    public static string FirstDifference(string expected, string actual)
+    {
+        string[] e = expected.Split('\n'), a = actual.Split('\n');
+        for (int i = 0; i < Math.Max(e.Length, a.Length); i++)
+        {
+            string? el = i < e.Length ? e[i] : null, al = i < a.Length ? a[i] : null;
+            if (el != al)
+                return $"First difference at line {i + 1}:\n  baseline: {el ?? "<end of file>"}\n  received: {al ?? "<end of file>"}";
+        }
+        return "The texts differ only in line endings.";
+    }
+}
