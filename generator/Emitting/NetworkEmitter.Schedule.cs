@@ -22,7 +22,7 @@ internal sealed partial class NetworkEmitter
         _w.Open("try");
         _w.Line("int lanes = _core.Lanes;");
         _w.Line("int chunks = (batch + lanes - 1) / lanes;");
-        _w.Line("if (!input.Pack(0, batch, InputSize, lanes, _arena.Slice(_buf.X, _buf.XStride * chunks), _buf.XStride))");
+        _w.Line("if (!input.Stage(_core, 0, batch))");
         _w.Line($"    throw new {Sys}.ArgumentException(\"the inputs contain NaN or infinity\", \"inputs\");");
         _w.Line("labels.CopyTo(_labels);");
         _w.Line("_batch = batch; _chunks = chunks; _invBatch = 1f / batch; _learningRate = learningRate;");
@@ -122,10 +122,17 @@ internal sealed partial class NetworkEmitter
         _w.Open("for (int first = 0; first < n; first += per)");
         _w.Line($"int count = {Sys}.Math.Min(per, n - first);");
         _w.Line("int chunks = (count + lanes - 1) / lanes;");
+        _w.Open("if (shared)");
+        _w.Line("if (!input.Stage(_core, first, count))");
+        _w.Line($"    throw new {Sys}.ArgumentException(\"the inputs contain NaN or infinity\", \"inputs\");");
+        _w.Line("_inferCount = count;");
+        _w.Line("_core.Pool.Run(chunks, _infer); // each chunk is packed by the thread that runs it");
+        _w.Close();
+        _w.Open("else");
         _w.Line("if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))");
         _w.Line($"    throw new {Sys}.ArgumentException(\"the inputs contain NaN or infinity\", \"inputs\");");
-        _w.Line("if (shared) _core.Pool.Run(chunks, _infer);");
-        _w.Line("else for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);");
+        _w.Line("for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);");
+        _w.Close();
         _w.Line($"{Ex}.LaneLayout.Unpack(arena.Slice(b.{output}, b.{output}Stride * chunks), b.{output}Stride, count, Classes, lanes, logits.Slice(first * Classes, count * Classes));");
         _w.Close();
         _w.Close();
@@ -144,7 +151,10 @@ internal sealed partial class NetworkEmitter
         }
         _w.Close();
         _w.Line();
-        _w.Line("private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);");
+        _w.Open("private void InferPhase(int item, int worker)");
+        _w.Line("_core.PackStaged(item, _inferCount, _core.Lanes, _arena.Slice(_buf.X + _buf.XStride * item, _buf.XStride));");
+        _w.Line("InferChunk(_arena, _buf, item);");
+        _w.Close();
         _w.Line();
         EmitDispatch("InferChunk", $"{Ex}.Arena arena, GraphGenBuffers b, int c", "arena, b, c");
         _w.Line(Hot);
@@ -190,6 +200,11 @@ internal sealed partial class NetworkEmitter
             _w.Line("ref float m = ref arena.Origin;");
             if (phase.Steps.Any(s => s.Kind is StepKind.Loss or StepKind.BatchNormBack))
                 _w.Line($"int valid = {Ex}.LaneLayout.Valid(c, _batch, S.Lanes);");
+            if (index == 1)
+            {
+                _w.Line("// the batch, staged by Train, packed into this chunk's lanes");
+                _w.Line($"_core.PackStaged(c, _batch, S.Lanes, {Chunk("X")});");
+            }
             foreach (var step in phase.Steps)
             {
                 _w.Line($"// {Describe(step)}");

@@ -161,7 +161,7 @@ internal sealed partial class NetworkEmitter
         _w.Line($"private readonly {Ex}.WorkItem _infer;");
         _w.Line($"private readonly {Sys}.Action _fold;");
         _w.Line($"private readonly {Sys}.Func<GraphGenWorkspace> _newWorkspace;");
-        _w.Line("private int _batch, _chunks;");
+        _w.Line("private int _batch, _chunks, _inferCount;");
         _w.Line("private float _invBatch, _learningRate;");
         _w.Line();
     }

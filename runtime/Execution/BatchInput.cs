@@ -19,6 +19,25 @@ public readonly ref struct BatchInput
     /// <summary>Values held.</summary>
     public int Length => _isBytes ? _bytes.Length : _floats.Length;
 
+    /// <summary>Copies samples [first, first+count) to <paramref name="core"/>'s staging buffer, from
+    /// which each chunk is packed by the thread that processes it. Returns false, having staged
+    /// nothing, if a float input is NaN or ±∞.</summary>
+    public bool Stage(NetworkCore core, int first, int count)
+    {
+        int features = core.InputSize;
+        if (_isBytes)
+        {
+            _bytes.Slice(first * features, count * features).CopyTo(core.StagedBytes);
+            core.StagedAsBytes = true;
+            return true;
+        }
+        ReadOnlySpan<float> samples = _floats.Slice(first * features, count * features);
+        if (!LaneLayout.AllFinite(samples)) return false;
+        samples.CopyTo(core.StagedFloats);
+        core.StagedAsBytes = false;
+        return true;
+    }
+
     /// <summary>Packs samples [first, first+count) into the lane layout. Returns false, having written
     /// nothing, if a float input is NaN or ±∞.</summary>
     public bool Pack(int first, int count, int features, int lanes, Span<float> destination, long chunkStride)

@@ -11,9 +11,8 @@ namespace GraphGen.Execution;
 /// a shift K (the chunk's first value of that channel) and, per lane, the sums S1 = Σ(x−K) and
 /// S2 = Σ(x−K)². Because K is an actual sample, x−K is of the order of the standard deviation, so
 /// the variance does not cancel catastrophically when the mean is large (1e4 ± 1 keeps 6 digits).
-/// Per chunk, mean = K + S1/n and M2 = S2 − S1²/n; chunks are then merged with Chan's parallel
-/// formula in double precision, in chunk order, so the result does not depend on how many threads
-/// produced the partials.</para>
+/// The chunks' sums are moved to one common shift in double precision and added in chunk order, so
+/// the result does not depend on how many threads produced the partials.</para>
 ///
 /// <para>Backward. The kernels accumulate R1 = Σ dy and R2 = Σ dy·(x − mean) (centred, again to avoid
 /// cancellation). Then dγ = R2·invstd, dβ = R1 and dx = a·dy + c1·(x − mean) + c2 with a = γ·invstd,
@@ -83,35 +82,37 @@ public sealed class BatchNormState
         int units = (batch + lanes - 1) / lanes;
         for (int c = 0; c < Channels; c++)
         {
-            double n = 0, mean = 0, m2 = 0;
+            // Move every chunk's sums to one shift, the first chunk's K: with d = K_u − K,
+            // Σ(x−K) = S1 + n·d and Σ(x−K)² = S2 + 2d·S1 + n·d². d is of the order of the standard
+            // deviation (both shifts are samples of the channel), so nothing cancels, and the sums
+            // are added in chunk order: the result does not depend on the thread count.
+            double k = partials[c * 3 * lanes];
+            double s1 = 0, s2 = 0, n = 0;
             for (int u = 0; u < units; u++)
             {
                 ReadOnlySpan<float> p = partials.Slice((int)(u * unitStride) + c * 3 * lanes, 3 * lanes);
                 int valid = LaneLayout.Valid(u, batch, lanes);
-                Combine(ref n, ref mean, ref m2, (double)valid * Positions, p[0], SumLanes(p.Slice(lanes, valid)), SumLanes(p.Slice(2 * lanes, valid)));
+                double nu = (double)valid * Positions, d = p[0] - k;
+                double t1 = SumLanes(p.Slice(lanes, valid)), t2 = SumLanes(p.Slice(2 * lanes, valid));
+                s1 += t1 + nu * d;
+                s2 += t2 + 2 * d * t1 + nu * d * d;
+                n += nu;
             }
-            Finish(c, mean, m2 / n);
+            double mean = s1 / n;
+            Finish(c, k + mean, Math.Max(0.0, s2 / n - mean * mean));
             UpdateMoving(c);
         }
     }
 
-    /// <summary>Sum of a chunk's lanes, in double, in a fixed order.</summary>
+    /// <summary>Sum of a chunk's lanes, in a fixed order (SIMD for whole chunks).</summary>
     private static double SumLanes(ReadOnlySpan<float> values)
     {
+        if (values.Length == System.Numerics.Vector<float>.Count) return System.Numerics.Vector.Sum(new System.Numerics.Vector<float>(values));
+        if (values.Length == 2 * System.Numerics.Vector<float>.Count)
+            return System.Numerics.Vector.Sum(new System.Numerics.Vector<float>(values) + new System.Numerics.Vector<float>(values.Slice(System.Numerics.Vector<float>.Count)));
         double s = 0;
         foreach (float v in values) s += v;
         return s;
-    }
-
-    private static void Combine(ref double n, ref double mean, ref double m2, double nb, double k, double s1, double s2)
-    {
-        double meanB = k + s1 / nb;
-        double m2B = Math.Max(0.0, s2 - s1 * s1 / nb);
-        double total = n + nb;
-        double delta = meanB - mean;
-        mean += delta * nb / total;
-        m2 += m2B + delta * delta * n * nb / total;
-        n = total;
     }
 
     private void Finish(int c, double mean, double variance)

@@ -58,6 +58,33 @@ public static class LaneLayout
         }
     }
 
+    /// <summary>Packs one chunk (images chunk·lanes onwards, of <paramref name="count"/> in all) from a
+    /// staged row-major batch; lanes past the batch are zero.</summary>
+    public static void PackChunk(ReadOnlySpan<float> staged, int chunk, int count, int features, int lanes, Span<float> destination)
+    {
+        int valid = Valid(chunk, count, lanes);
+        Span<float> dst = destination.Slice(0, features * lanes);
+        if (valid < lanes) dst.Clear();
+        for (int l = 0; l < valid; l++)
+        {
+            ReadOnlySpan<float> img = staged.Slice((chunk * lanes + l) * features, features);
+            for (int f = 0; f < features; f++) dst[f * lanes + l] = img[f];
+        }
+    }
+
+    /// <summary>As <see cref="PackChunk(ReadOnlySpan{float}, int, int, int, int, Span{float})"/> for byte pixels, scaled.</summary>
+    public static void PackChunk(ReadOnlySpan<byte> staged, float scale, int chunk, int count, int features, int lanes, Span<float> destination)
+    {
+        int valid = Valid(chunk, count, lanes);
+        Span<float> dst = destination.Slice(0, features * lanes);
+        if (valid < lanes) dst.Clear();
+        for (int l = 0; l < valid; l++)
+        {
+            ReadOnlySpan<byte> img = staged.Slice((chunk * lanes + l) * features, features);
+            for (int f = 0; f < features; f++) dst[f * lanes + l] = img[f] * scale;
+        }
+    }
+
     /// <summary>Unpacks <paramref name="batch"/> rows of <paramref name="features"/> values.</summary>
     public static void Unpack(ReadOnlySpan<float> source, long chunkStride, int batch, int features, int lanes, Span<float> destination)
     {

@@ -53,6 +53,23 @@ public sealed class NetworkCore : IDisposable
             if (tensors[i].Kind == TensorKind.Parameter) _gradients[i] = new float[tensors[i].Length];
         }
         Pool = new WorkerPool(options.Threads);
+        StagedBytes = new byte[(long)MaxBatch * inputSize];
+        StagedFloats = new float[(long)MaxBatch * inputSize];
+    }
+
+    /// <summary>The current batch as the user passed it, when it was bytes (see <see cref="BatchInput.Stage"/>).</summary>
+    public byte[] StagedBytes { get; }
+    /// <summary>The current batch as the user passed it, when it was floats.</summary>
+    public float[] StagedFloats { get; }
+    /// <summary>Which of the two holds the current batch.</summary>
+    public bool StagedAsBytes { get; set; }
+
+    /// <summary>Packs chunk <paramref name="chunk"/> of the staged batch of <paramref name="count"/>
+    /// samples into <paramref name="destination"/> (called per chunk, from the parallel phase).</summary>
+    public void PackStaged(int chunk, int count, int lanes, Span<float> destination)
+    {
+        if (StagedAsBytes) LaneLayout.PackChunk(StagedBytes, 1f / 255f, chunk, count, InputSize, lanes, destination);
+        else LaneLayout.PackChunk(StagedFloats, chunk, count, InputSize, lanes, destination);
     }
 
     /// <summary>Network (class) name.</summary>

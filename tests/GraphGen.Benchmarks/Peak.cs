@@ -26,6 +26,7 @@ internal static class Peak
         return 0;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static float Chains256(long n)
     {
         var m = Vector256.Create(0.999f); var c = Vector256.Create(1e-3f);
@@ -41,6 +42,7 @@ internal static class Peak
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static float Chains512(long n)
     {
         var m = Vector512.Create(0.999f); var c = Vector512.Create(1e-3f);
