@@ -356,7 +356,10 @@ internal sealed partial class NetworkEmitter
                          where p >= 0 && p < t
                          select (ow, kw, p)).ToList();
             _w.Open($"// dx columns {iw0}..{iw0 + t - 1}");
+            // With Split = 2, column p sums even kernel columns in a{p} and odd ones in e{p}.
+            string Acc(int p, int kw) => tiles.Split == 2 && kw % 2 == 1 ? $"e{p}" : $"a{p}";
             _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV a{p} = S.Zero;")));
+            if (tiles.Split == 2) _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV e{p} = S.Zero;")));
             _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
             _w.Open("for (nint oh = ohLo; oh <= ohHi; oh++)");
             _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + (nuint)({Plus("ih", "-" + Times("oh", q.Stride))})) * {q.K};".Replace("+ -", "- "));
@@ -365,9 +368,10 @@ internal sealed partial class NetworkEmitter
             _w.Line(string.Join(" ", kws.Select(kw => $"TV w{kw} = S.Create(At(ref w, {Plus("wo", Lit(kw))}));")));
             _w.Line("TV d;");
             foreach (var group in pairs.GroupBy(x => x.ow).OrderBy(x => x.Key))
-                _w.Line($"d = S.Load(ref dz, {Plus("zo", group.Key == 0 ? "0" : $"{group.Key} * L")}); {string.Join(" ", group.Select(x => $"a{x.p} = S.MulAdd(w{x.kw}, d, a{x.p});"))}");
+                _w.Line($"d = S.Load(ref dz, {Plus("zo", group.Key == 0 ? "0" : $"{group.Key} * L")}); {string.Join(" ", group.Select(x => $"{Acc(x.p, x.kw)} = S.MulAdd(w{x.kw}, d, {Acc(x.p, x.kw)});"))}");
             _w.Close();
             _w.Close();
+            if (tiles.Split == 2) for (int p = 0; p < t; p++) _w.Line($"a{p} = S.Add(a{p}, e{p});");
             for (int p = 0; p < t; p++) _w.Line($"S.Store(a{p}, ref dx, ((ic * {q.Hp} + (nuint)ih) * {q.Wp} + {iw0 + p}) * L);");
             _w.Close();
         }

@@ -28,12 +28,19 @@ internal readonly record struct ConvTiles(int Channels, int Width)
     }
 
     /// <summary>Input gradient: one input channel × Width input columns of one input row, with the K
-    /// weights of one (output channel, kernel row) in registers.</summary>
+    /// weights of one (output channel, kernel row) in registers. Each column receives up to K
+    /// dependent FMAs per (output channel, kernel row), so with few columns the kernel waits on FMA
+    /// latency: with 16 registers each column gets two accumulators (even and odd kernel columns),
+    /// which halves the chains (Split = 2); with 32 registers the tile is simply wide.</summary>
     public static ConvTiles InputGradient(int registers, int inWidth, int kernel)
     {
-        int width = registers - 2 - kernel;
-        return new ConvTiles(1, Even(inWidth, width));
+        int split = registers >= 32 ? 1 : 2;
+        int width = (registers - 2 - kernel) / split;
+        return new ConvTiles(1, Even(inWidth, width)) { Split = split };
     }
+
+    /// <summary>Accumulators per output column (see <see cref="InputGradient"/>).</summary>
+    public int Split { get; init; } = 1;
 
     /// <summary>True when the tiling leaves room for at least two columns: otherwise the kernel is too
     /// wide to keep its weights in registers and the general loop kernel is used.</summary>

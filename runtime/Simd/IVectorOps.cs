@@ -37,6 +37,11 @@ public interface IVectorOps<TV> where TV : struct
     static abstract TV Max(TV a, TV b);
     /// <summary>Lane-wise minimum.</summary>
     static abstract TV Min(TV a, TV b);
+    /// <summary>max(bound, x) in one instruction where the hardware has one; a NaN in
+    /// <paramref name="x"/> propagates (the bound must not be NaN).</summary>
+    static abstract TV MaxBound(TV bound, TV x);
+    /// <summary>min(bound, x), likewise; a NaN in <paramref name="x"/> propagates.</summary>
+    static abstract TV MinBound(TV bound, TV x);
     /// <summary>All-ones in lanes where a &gt; b, zero elsewhere.</summary>
     static abstract TV GreaterThan(TV a, TV b);
     /// <summary>All-ones in lanes where a == b, zero elsewhere.</summary>
@@ -47,7 +52,7 @@ public interface IVectorOps<TV> where TV : struct
     static abstract TV And(TV mask, TV value);
     /// <summary>Round to nearest integer (ties to even).</summary>
     static abstract TV Round(TV x);
-    /// <summary>x · 2^n for integral n in [−126, 127].</summary>
+    /// <summary>x · 2^n for integral n in [−126, 127] (n out of range or NaN is not checked).</summary>
     static abstract TV ScaleByPow2(TV x, TV n);
     /// <summary>Sum of all lanes, in a fixed order.</summary>
     static abstract float Sum(TV v);

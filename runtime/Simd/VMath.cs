@@ -5,7 +5,8 @@ namespace GraphGen.Simd;
 /// <summary>
 /// Transcendental functions written once against <see cref="IVectorOps{TV}"/>, so each SIMD path gets
 /// the same polynomial and the same rounding. Accuracy (checked in the tests against
-/// <see cref="System.Math"/>): Exp within 2 ulp, Sigmoid and Tanh within 3e-7 absolute.
+/// <see cref="System.Math"/>): Exp within 2 ulp, Sigmoid and Tanh within 3e-7 absolute. A NaN input
+/// gives a NaN output (divergence must stay visible).
 /// </summary>
 public static class VMath
 {
@@ -14,7 +15,7 @@ public static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp<TV, S>(TV x) where TV : struct where S : IVectorOps<TV>
     {
-        x = S.Min(S.Max(x, S.Create(-87.3365478515625f)), S.Create(88.3762626647949f));
+        x = S.MinBound(S.Create(88.3762626647949f), S.MaxBound(S.Create(-87.3365478515625f), x));
         TV n = S.Round(S.Mul(x, S.Create(1.44269504088896341f)));
         TV r = S.MulAdd(n, S.Create(-0.693359375f), x);
         r = S.MulAdd(n, S.Create(2.12194440e-4f), r);
@@ -39,7 +40,7 @@ public static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Tanh<TV, S>(TV x) where TV : struct where S : IVectorOps<TV>
     {
-        x = S.Min(S.Max(x, S.Create(-7.90531110763549805f)), S.Create(7.90531110763549805f));
+        x = S.MinBound(S.Create(7.90531110763549805f), S.MaxBound(S.Create(-7.90531110763549805f), x));
         TV x2 = S.Mul(x, x);
         TV p = S.Create(-2.76076847742355e-16f);
         p = S.MulAdd(p, x2, S.Create(2.00018790482477e-13f));
@@ -58,7 +59,7 @@ public static class VMath
 
     /// <summary>max(0, x).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Relu<TV, S>(TV x) where TV : struct where S : IVectorOps<TV> => S.Max(x, S.Zero);
+    public static TV Relu<TV, S>(TV x) where TV : struct where S : IVectorOps<TV> => S.MaxBound(S.Zero, x);
 
     /// <summary>σ'(x) from the output s = σ(x): s·(1−s).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

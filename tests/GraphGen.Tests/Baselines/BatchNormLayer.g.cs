@@ -53,7 +53,7 @@ namespace GraphGen.Baselines
         private readonly global::GraphGen.Execution.WorkItem _infer;
         private readonly global::System.Action _fold;
         private readonly global::System.Func<GraphGenWorkspace> _newWorkspace;
-        private int _batch, _chunks;
+        private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
         /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
@@ -126,7 +126,7 @@ namespace GraphGen.Baselines
             {
                 int lanes = _core.Lanes;
                 int chunks = (batch + lanes - 1) / lanes;
-                if (!input.Pack(0, batch, InputSize, lanes, _arena.Slice(_buf.X, _buf.XStride * chunks), _buf.XStride))
+                if (!input.Stage(_core, 0, batch))
                     throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
                 labels.CopyTo(_labels);
                 _batch = batch; _chunks = chunks; _invBatch = 1f / batch; _learningRate = learningRate;
@@ -182,10 +182,19 @@ namespace GraphGen.Baselines
                 {
                     int count = global::System.Math.Min(per, n - first);
                     int chunks = (count + lanes - 1) / lanes;
-                    if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
-                        throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
-                    if (shared) _core.Pool.Run(chunks, _infer);
-                    else for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    if (shared)
+                    {
+                        if (!input.Stage(_core, first, count))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        _inferCount = count;
+                        _core.Pool.Run(chunks, _infer); // each chunk is packed by the thread that runs it
+                    }
+                    else
+                    {
+                        if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    }
                     global::GraphGen.Execution.LaneLayout.Unpack(arena.Slice(b.G1Z, b.G1ZStride * chunks), b.G1ZStride, count, Classes, lanes, logits.Slice(first * Classes, count * Classes));
                 }
             }
@@ -199,7 +208,11 @@ namespace GraphGen.Baselines
             _batchnorm1.PrepareInference();
         }
 
-        private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);
+        private void InferPhase(int item, int worker)
+        {
+            _core.PackStaged(item, _inferCount, _core.Lanes, _arena.Slice(_buf.X + _buf.XStride * item, _buf.XStride));
+            InferChunk(_arena, _buf, item);
+        }
 
         private void InferChunk(global::GraphGen.Execution.Arena arena, GraphGenBuffers b, int c)
         {
@@ -265,6 +278,8 @@ namespace GraphGen.Baselines
             var arena = _arena;
             var b = _buf;
             ref float m = ref arena.Origin;
+            // the batch, staged by Train, packed into this chunk's lanes
+            _core.PackStaged(c, _batch, S.Lanes, arena.Slice(b.X + b.XStride * c, b.XStride));
             // batchnorm1 statistics
             G0Stats<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Slot(ref m, b.G0F, b.G0FStride, c));
         }
@@ -353,7 +368,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1: shifted sums (K, S1, S2) per channel and lane of its input, for one chunk.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0Stats<TV, S>(ref float x, ref float stats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Stats<TV, S>(ref float x, ref float stats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 5; c++)
@@ -367,7 +382,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1, fused: one pass over the chunk, 5 → 5.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 5; c++)
@@ -380,7 +395,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of batchnorm1 for one chunk: dz from ds, plus batchnorm1's sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 5; c++)
@@ -395,7 +410,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 5; c++)
@@ -412,7 +427,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: z = W·x + b, 5 → 3.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 3; f += 3)
@@ -437,7 +452,7 @@ namespace GraphGen.Baselines
         /// <summary>dense1: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -549,7 +564,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: dx = Wᵀ·dz, 3 → 5.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 5; k += 5)

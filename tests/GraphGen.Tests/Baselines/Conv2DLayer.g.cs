@@ -46,7 +46,7 @@ namespace GraphGen.Baselines
         private readonly global::GraphGen.Execution.WorkItem _infer;
         private readonly global::System.Action _fold;
         private readonly global::System.Func<GraphGenWorkspace> _newWorkspace;
-        private int _batch, _chunks;
+        private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
         /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
@@ -113,7 +113,7 @@ namespace GraphGen.Baselines
             {
                 int lanes = _core.Lanes;
                 int chunks = (batch + lanes - 1) / lanes;
-                if (!input.Pack(0, batch, InputSize, lanes, _arena.Slice(_buf.X, _buf.XStride * chunks), _buf.XStride))
+                if (!input.Stage(_core, 0, batch))
                     throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
                 labels.CopyTo(_labels);
                 _batch = batch; _chunks = chunks; _invBatch = 1f / batch; _learningRate = learningRate;
@@ -163,10 +163,19 @@ namespace GraphGen.Baselines
                 {
                     int count = global::System.Math.Min(per, n - first);
                     int chunks = (count + lanes - 1) / lanes;
-                    if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
-                        throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
-                    if (shared) _core.Pool.Run(chunks, _infer);
-                    else for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    if (shared)
+                    {
+                        if (!input.Stage(_core, first, count))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        _inferCount = count;
+                        _core.Pool.Run(chunks, _infer); // each chunk is packed by the thread that runs it
+                    }
+                    else
+                    {
+                        if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    }
                     global::GraphGen.Execution.LaneLayout.Unpack(arena.Slice(b.G1Z, b.G1ZStride * chunks), b.G1ZStride, count, Classes, lanes, logits.Slice(first * Classes, count * Classes));
                 }
             }
@@ -179,7 +188,11 @@ namespace GraphGen.Baselines
         {
         }
 
-        private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);
+        private void InferPhase(int item, int worker)
+        {
+            _core.PackStaged(item, _inferCount, _core.Lanes, _arena.Slice(_buf.X + _buf.XStride * item, _buf.XStride));
+            InferChunk(_arena, _buf, item);
+        }
 
         private void InferChunk(global::GraphGen.Execution.Arena arena, GraphGenBuffers b, int c)
         {
@@ -243,6 +256,8 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
+            // the batch, staged by Train, packed into this chunk's lanes
+            _core.PackStaged(c, _batch, S.Lanes, arena.Slice(b.X + b.XStride * c, b.XStride));
             // pad conv1 input
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.X + b.XStride * c, b.XStride), arena.Slice(b.G0P + b.G0PStride * c, b.G0PStride), 2, 6, 5, 1, S.Lanes);
             // conv1 forward
@@ -285,7 +300,7 @@ namespace GraphGen.Baselines
 
         /// <summary>conv1: 2x8x7 → 3x3x3, 3x3 kernel, stride 2.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Conv1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
@@ -398,7 +413,7 @@ namespace GraphGen.Baselines
 
         /// <summary>conv1: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Weights<TV, S>(ref float x, ref float dz, ref float dw) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Conv1Weights<TV, S>(ref float x, ref float dz, ref float dw) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
@@ -417,19 +432,13 @@ namespace GraphGen.Baselines
                             {
                                 nuint xo = ((ic * 8 + oh * 2 + kh) * 7 + 0) * L;
                                 nuint zo = (oc * 3 + oh) * 3 * L;
-                                TV xv, d0, d1, d2;
-                                d0 = S.Load(ref dz, zo + (0) * L); d1 = S.Load(ref dz, zo + (9) * L); d2 = S.Load(ref dz, zo + (18) * L);
-                                xv = S.Load(ref x, xo + (0) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0);
-                                xv = S.Load(ref x, xo + (1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1);
-                                xv = S.Load(ref x, xo + (2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2);
-                                d0 = S.Load(ref dz, zo + (1) * L); d1 = S.Load(ref dz, zo + (10) * L); d2 = S.Load(ref dz, zo + (19) * L);
-                                xv = S.Load(ref x, xo + (2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0);
-                                xv = S.Load(ref x, xo + (3) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1);
-                                xv = S.Load(ref x, xo + (4) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2);
-                                d0 = S.Load(ref dz, zo + (2) * L); d1 = S.Load(ref dz, zo + (11) * L); d2 = S.Load(ref dz, zo + (20) * L);
-                                xv = S.Load(ref x, xo + (4) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0);
-                                xv = S.Load(ref x, xo + (5) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1);
-                                xv = S.Load(ref x, xo + (6) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2);
+                                for (nuint ow = 0; ow < 3; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (9 + ow) * L); TV d2 = S.Load(ref dz, zo + (18 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow * 2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); }
+                                }
                             }
                             At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g0_0);
                             At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g0_1);
@@ -460,19 +469,13 @@ namespace GraphGen.Baselines
                             {
                                 nuint xo = ((ic * 8 + oh * 2 + kh) * 7 + 0) * L;
                                 nuint zo = (oc * 3 + oh) * 3 * L;
-                                TV xv, d0, d1, d2;
-                                d0 = S.Load(ref dz, zo + (0) * L); d1 = S.Load(ref dz, zo + (9) * L); d2 = S.Load(ref dz, zo + (18) * L);
-                                xv = S.Load(ref x, xo + (0) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0);
-                                xv = S.Load(ref x, xo + (1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1);
-                                xv = S.Load(ref x, xo + (2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2);
-                                d0 = S.Load(ref dz, zo + (1) * L); d1 = S.Load(ref dz, zo + (10) * L); d2 = S.Load(ref dz, zo + (19) * L);
-                                xv = S.Load(ref x, xo + (2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0);
-                                xv = S.Load(ref x, xo + (3) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1);
-                                xv = S.Load(ref x, xo + (4) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2);
-                                d0 = S.Load(ref dz, zo + (2) * L); d1 = S.Load(ref dz, zo + (11) * L); d2 = S.Load(ref dz, zo + (20) * L);
-                                xv = S.Load(ref x, xo + (4) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0);
-                                xv = S.Load(ref x, xo + (5) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1);
-                                xv = S.Load(ref x, xo + (6) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2);
+                                for (nuint ow = 0; ow < 3; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (9 + ow) * L); TV d2 = S.Load(ref dz, zo + (18 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow * 2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); }
+                                }
                             }
                             At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g0_0);
                             At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g0_1);
@@ -497,7 +500,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: z = W·x + b, 27 → 4.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 4; f += 4)
@@ -525,7 +528,7 @@ namespace GraphGen.Baselines
         /// <summary>dense1: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -586,7 +589,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: dx = Wᵀ·dz, 4 → 27.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 24; k += 8)

@@ -138,7 +138,7 @@ namespace GraphGen.Baselines
         private readonly global::GraphGen.Execution.WorkItem _infer;
         private readonly global::System.Action _fold;
         private readonly global::System.Func<GraphGenWorkspace> _newWorkspace;
-        private int _batch, _chunks;
+        private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
         /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
@@ -256,7 +256,7 @@ namespace GraphGen.Baselines
             {
                 int lanes = _core.Lanes;
                 int chunks = (batch + lanes - 1) / lanes;
-                if (!input.Pack(0, batch, InputSize, lanes, _arena.Slice(_buf.X, _buf.XStride * chunks), _buf.XStride))
+                if (!input.Stage(_core, 0, batch))
                     throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
                 labels.CopyTo(_labels);
                 _batch = batch; _chunks = chunks; _invBatch = 1f / batch; _learningRate = learningRate;
@@ -358,10 +358,19 @@ namespace GraphGen.Baselines
                 {
                     int count = global::System.Math.Min(per, n - first);
                     int chunks = (count + lanes - 1) / lanes;
-                    if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
-                        throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
-                    if (shared) _core.Pool.Run(chunks, _infer);
-                    else for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    if (shared)
+                    {
+                        if (!input.Stage(_core, first, count))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        _inferCount = count;
+                        _core.Pool.Run(chunks, _infer); // each chunk is packed by the thread that runs it
+                    }
+                    else
+                    {
+                        if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    }
                     global::GraphGen.Execution.LaneLayout.Unpack(arena.Slice(b.G4Z, b.G4ZStride * chunks), b.G4ZStride, count, Classes, lanes, logits.Slice(first * Classes, count * Classes));
                 }
             }
@@ -378,7 +387,11 @@ namespace GraphGen.Baselines
             _batchnorm4.Fold(_dense2_weight, _dense2_bias, _dense2_weight_folded, _dense2_bias_folded);
         }
 
-        private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);
+        private void InferPhase(int item, int worker)
+        {
+            _core.PackStaged(item, _inferCount, _core.Lanes, _arena.Slice(_buf.X + _buf.XStride * item, _buf.XStride));
+            InferChunk(_arena, _buf, item);
+        }
 
         private void InferChunk(global::GraphGen.Execution.Arena arena, GraphGenBuffers b, int c)
         {
@@ -504,6 +517,8 @@ namespace GraphGen.Baselines
             var arena = _arena;
             var b = _buf;
             ref float m = ref arena.Origin;
+            // the batch, staged by Train, packed into this chunk's lanes
+            _core.PackStaged(c, _batch, S.Lanes, arena.Slice(b.X + b.XStride * c, b.XStride));
             // conv1 forward + batchnorm1 statistics
             Conv1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_conv1_weight), ref Ref(_conv1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Slot(ref m, b.G0F, b.G0FStride, c), true);
         }
@@ -801,7 +816,7 @@ namespace GraphGen.Baselines
 
         /// <summary>conv1: 1x28x28 → 6x24x24, 5x5 kernel, stride 1; accumulates batchnorm1's shifted sums (K, S1, S2) per channel and lane when withStats.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Conv1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
@@ -964,7 +979,7 @@ namespace GraphGen.Baselines
 
         /// <summary>conv1: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv1Weights<TV, S>(ref float x, ref float dz, ref float dw) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Conv1Weights<TV, S>(ref float x, ref float dz, ref float dw) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
@@ -984,151 +999,15 @@ namespace GraphGen.Baselines
                             {
                                 nuint xo = ((ic * 28 + oh + kh) * 28 + 0) * L;
                                 nuint zo = (oc * 24 + oh) * 24 * L;
-                                TV xv, d0, d1, d2, d3;
-                                d0 = S.Load(ref dz, zo + (0) * L); d1 = S.Load(ref dz, zo + (576) * L); d2 = S.Load(ref dz, zo + (1152) * L); d3 = S.Load(ref dz, zo + (1728) * L);
-                                xv = S.Load(ref x, xo + (0) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (1) * L); d1 = S.Load(ref dz, zo + (577) * L); d2 = S.Load(ref dz, zo + (1153) * L); d3 = S.Load(ref dz, zo + (1729) * L);
-                                xv = S.Load(ref x, xo + (1) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (2) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (3) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (4) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (5) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (2) * L); d1 = S.Load(ref dz, zo + (578) * L); d2 = S.Load(ref dz, zo + (1154) * L); d3 = S.Load(ref dz, zo + (1730) * L);
-                                xv = S.Load(ref x, xo + (2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (3) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (4) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (5) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (6) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (3) * L); d1 = S.Load(ref dz, zo + (579) * L); d2 = S.Load(ref dz, zo + (1155) * L); d3 = S.Load(ref dz, zo + (1731) * L);
-                                xv = S.Load(ref x, xo + (3) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (4) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (5) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (6) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (7) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (4) * L); d1 = S.Load(ref dz, zo + (580) * L); d2 = S.Load(ref dz, zo + (1156) * L); d3 = S.Load(ref dz, zo + (1732) * L);
-                                xv = S.Load(ref x, xo + (4) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (5) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (6) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (7) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (8) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (5) * L); d1 = S.Load(ref dz, zo + (581) * L); d2 = S.Load(ref dz, zo + (1157) * L); d3 = S.Load(ref dz, zo + (1733) * L);
-                                xv = S.Load(ref x, xo + (5) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (6) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (7) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (8) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (9) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (6) * L); d1 = S.Load(ref dz, zo + (582) * L); d2 = S.Load(ref dz, zo + (1158) * L); d3 = S.Load(ref dz, zo + (1734) * L);
-                                xv = S.Load(ref x, xo + (6) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (7) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (8) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (9) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (10) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (7) * L); d1 = S.Load(ref dz, zo + (583) * L); d2 = S.Load(ref dz, zo + (1159) * L); d3 = S.Load(ref dz, zo + (1735) * L);
-                                xv = S.Load(ref x, xo + (7) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (8) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (9) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (10) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (11) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (8) * L); d1 = S.Load(ref dz, zo + (584) * L); d2 = S.Load(ref dz, zo + (1160) * L); d3 = S.Load(ref dz, zo + (1736) * L);
-                                xv = S.Load(ref x, xo + (8) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (9) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (10) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (11) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (12) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (9) * L); d1 = S.Load(ref dz, zo + (585) * L); d2 = S.Load(ref dz, zo + (1161) * L); d3 = S.Load(ref dz, zo + (1737) * L);
-                                xv = S.Load(ref x, xo + (9) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (10) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (11) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (12) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (13) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (10) * L); d1 = S.Load(ref dz, zo + (586) * L); d2 = S.Load(ref dz, zo + (1162) * L); d3 = S.Load(ref dz, zo + (1738) * L);
-                                xv = S.Load(ref x, xo + (10) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (11) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (12) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (13) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (14) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (11) * L); d1 = S.Load(ref dz, zo + (587) * L); d2 = S.Load(ref dz, zo + (1163) * L); d3 = S.Load(ref dz, zo + (1739) * L);
-                                xv = S.Load(ref x, xo + (11) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (12) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (13) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (14) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (15) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (12) * L); d1 = S.Load(ref dz, zo + (588) * L); d2 = S.Load(ref dz, zo + (1164) * L); d3 = S.Load(ref dz, zo + (1740) * L);
-                                xv = S.Load(ref x, xo + (12) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (13) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (14) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (15) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (16) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (13) * L); d1 = S.Load(ref dz, zo + (589) * L); d2 = S.Load(ref dz, zo + (1165) * L); d3 = S.Load(ref dz, zo + (1741) * L);
-                                xv = S.Load(ref x, xo + (13) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (14) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (15) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (16) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (17) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (14) * L); d1 = S.Load(ref dz, zo + (590) * L); d2 = S.Load(ref dz, zo + (1166) * L); d3 = S.Load(ref dz, zo + (1742) * L);
-                                xv = S.Load(ref x, xo + (14) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (15) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (16) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (17) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (18) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (15) * L); d1 = S.Load(ref dz, zo + (591) * L); d2 = S.Load(ref dz, zo + (1167) * L); d3 = S.Load(ref dz, zo + (1743) * L);
-                                xv = S.Load(ref x, xo + (15) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (16) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (17) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (18) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (19) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (16) * L); d1 = S.Load(ref dz, zo + (592) * L); d2 = S.Load(ref dz, zo + (1168) * L); d3 = S.Load(ref dz, zo + (1744) * L);
-                                xv = S.Load(ref x, xo + (16) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (17) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (18) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (19) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (20) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (17) * L); d1 = S.Load(ref dz, zo + (593) * L); d2 = S.Load(ref dz, zo + (1169) * L); d3 = S.Load(ref dz, zo + (1745) * L);
-                                xv = S.Load(ref x, xo + (17) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (18) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (19) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (20) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (21) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (18) * L); d1 = S.Load(ref dz, zo + (594) * L); d2 = S.Load(ref dz, zo + (1170) * L); d3 = S.Load(ref dz, zo + (1746) * L);
-                                xv = S.Load(ref x, xo + (18) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (19) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (20) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (21) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (22) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (19) * L); d1 = S.Load(ref dz, zo + (595) * L); d2 = S.Load(ref dz, zo + (1171) * L); d3 = S.Load(ref dz, zo + (1747) * L);
-                                xv = S.Load(ref x, xo + (19) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (20) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (21) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (22) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (23) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (20) * L); d1 = S.Load(ref dz, zo + (596) * L); d2 = S.Load(ref dz, zo + (1172) * L); d3 = S.Load(ref dz, zo + (1748) * L);
-                                xv = S.Load(ref x, xo + (20) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (21) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (22) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (23) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (24) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (21) * L); d1 = S.Load(ref dz, zo + (597) * L); d2 = S.Load(ref dz, zo + (1173) * L); d3 = S.Load(ref dz, zo + (1749) * L);
-                                xv = S.Load(ref x, xo + (21) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (22) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (23) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (24) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (25) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (22) * L); d1 = S.Load(ref dz, zo + (598) * L); d2 = S.Load(ref dz, zo + (1174) * L); d3 = S.Load(ref dz, zo + (1750) * L);
-                                xv = S.Load(ref x, xo + (22) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (23) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (24) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (25) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (26) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (23) * L); d1 = S.Load(ref dz, zo + (599) * L); d2 = S.Load(ref dz, zo + (1175) * L); d3 = S.Load(ref dz, zo + (1751) * L);
-                                xv = S.Load(ref x, xo + (23) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (24) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (25) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (26) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (27) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
+                                for (nuint ow = 0; ow < 24; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (576 + ow) * L); TV d2 = S.Load(ref dz, zo + (1152 + ow) * L); TV d3 = S.Load(ref dz, zo + (1728 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4); }
+                                }
                             }
                             At(ref dw, ((oc) * 1 + ic) * 25 + kh * 5 + 0) = S.Sum(g0_0);
                             At(ref dw, ((oc) * 1 + ic) * 25 + kh * 5 + 1) = S.Sum(g0_1);
@@ -1166,151 +1045,15 @@ namespace GraphGen.Baselines
                             {
                                 nuint xo = ((ic * 28 + oh + kh) * 28 + 0) * L;
                                 nuint zo = (oc * 24 + oh) * 24 * L;
-                                TV xv, d0, d1;
-                                d0 = S.Load(ref dz, zo + (0) * L); d1 = S.Load(ref dz, zo + (576) * L);
-                                xv = S.Load(ref x, xo + (0) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (1) * L); d1 = S.Load(ref dz, zo + (577) * L);
-                                xv = S.Load(ref x, xo + (1) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (2) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (3) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (4) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (5) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (2) * L); d1 = S.Load(ref dz, zo + (578) * L);
-                                xv = S.Load(ref x, xo + (2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (3) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (4) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (5) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (6) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (3) * L); d1 = S.Load(ref dz, zo + (579) * L);
-                                xv = S.Load(ref x, xo + (3) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (4) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (5) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (6) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (7) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (4) * L); d1 = S.Load(ref dz, zo + (580) * L);
-                                xv = S.Load(ref x, xo + (4) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (5) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (6) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (7) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (8) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (5) * L); d1 = S.Load(ref dz, zo + (581) * L);
-                                xv = S.Load(ref x, xo + (5) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (6) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (7) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (8) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (9) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (6) * L); d1 = S.Load(ref dz, zo + (582) * L);
-                                xv = S.Load(ref x, xo + (6) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (7) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (8) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (9) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (10) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (7) * L); d1 = S.Load(ref dz, zo + (583) * L);
-                                xv = S.Load(ref x, xo + (7) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (8) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (9) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (10) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (11) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (8) * L); d1 = S.Load(ref dz, zo + (584) * L);
-                                xv = S.Load(ref x, xo + (8) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (9) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (10) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (11) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (12) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (9) * L); d1 = S.Load(ref dz, zo + (585) * L);
-                                xv = S.Load(ref x, xo + (9) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (10) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (11) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (12) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (13) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (10) * L); d1 = S.Load(ref dz, zo + (586) * L);
-                                xv = S.Load(ref x, xo + (10) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (11) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (12) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (13) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (14) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (11) * L); d1 = S.Load(ref dz, zo + (587) * L);
-                                xv = S.Load(ref x, xo + (11) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (12) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (13) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (14) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (15) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (12) * L); d1 = S.Load(ref dz, zo + (588) * L);
-                                xv = S.Load(ref x, xo + (12) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (13) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (14) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (15) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (16) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (13) * L); d1 = S.Load(ref dz, zo + (589) * L);
-                                xv = S.Load(ref x, xo + (13) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (14) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (15) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (16) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (17) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (14) * L); d1 = S.Load(ref dz, zo + (590) * L);
-                                xv = S.Load(ref x, xo + (14) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (15) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (16) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (17) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (18) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (15) * L); d1 = S.Load(ref dz, zo + (591) * L);
-                                xv = S.Load(ref x, xo + (15) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (16) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (17) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (18) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (19) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (16) * L); d1 = S.Load(ref dz, zo + (592) * L);
-                                xv = S.Load(ref x, xo + (16) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (17) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (18) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (19) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (20) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (17) * L); d1 = S.Load(ref dz, zo + (593) * L);
-                                xv = S.Load(ref x, xo + (17) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (18) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (19) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (20) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (21) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (18) * L); d1 = S.Load(ref dz, zo + (594) * L);
-                                xv = S.Load(ref x, xo + (18) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (19) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (20) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (21) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (22) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (19) * L); d1 = S.Load(ref dz, zo + (595) * L);
-                                xv = S.Load(ref x, xo + (19) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (20) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (21) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (22) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (23) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (20) * L); d1 = S.Load(ref dz, zo + (596) * L);
-                                xv = S.Load(ref x, xo + (20) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (21) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (22) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (23) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (24) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (21) * L); d1 = S.Load(ref dz, zo + (597) * L);
-                                xv = S.Load(ref x, xo + (21) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (22) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (23) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (24) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (25) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (22) * L); d1 = S.Load(ref dz, zo + (598) * L);
-                                xv = S.Load(ref x, xo + (22) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (23) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (24) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (25) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (26) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (23) * L); d1 = S.Load(ref dz, zo + (599) * L);
-                                xv = S.Load(ref x, xo + (23) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (24) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (25) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (26) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (27) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
+                                for (nuint ow = 0; ow < 24; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (576 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); }
+                                }
                             }
                             At(ref dw, ((oc) * 1 + ic) * 25 + kh * 5 + 0) = S.Sum(g0_0);
                             At(ref dw, ((oc) * 1 + ic) * 25 + kh * 5 + 1) = S.Sum(g0_1);
@@ -1341,151 +1084,15 @@ namespace GraphGen.Baselines
                             {
                                 nuint xo = ((ic * 28 + oh + kh) * 28 + 0) * L;
                                 nuint zo = (oc * 24 + oh) * 24 * L;
-                                TV xv, d0, d1;
-                                d0 = S.Load(ref dz, zo + (0) * L); d1 = S.Load(ref dz, zo + (576) * L);
-                                xv = S.Load(ref x, xo + (0) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (1) * L); d1 = S.Load(ref dz, zo + (577) * L);
-                                xv = S.Load(ref x, xo + (1) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (2) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (3) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (4) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (5) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (2) * L); d1 = S.Load(ref dz, zo + (578) * L);
-                                xv = S.Load(ref x, xo + (2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (3) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (4) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (5) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (6) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (3) * L); d1 = S.Load(ref dz, zo + (579) * L);
-                                xv = S.Load(ref x, xo + (3) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (4) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (5) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (6) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (7) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (4) * L); d1 = S.Load(ref dz, zo + (580) * L);
-                                xv = S.Load(ref x, xo + (4) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (5) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (6) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (7) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (8) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (5) * L); d1 = S.Load(ref dz, zo + (581) * L);
-                                xv = S.Load(ref x, xo + (5) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (6) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (7) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (8) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (9) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (6) * L); d1 = S.Load(ref dz, zo + (582) * L);
-                                xv = S.Load(ref x, xo + (6) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (7) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (8) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (9) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (10) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (7) * L); d1 = S.Load(ref dz, zo + (583) * L);
-                                xv = S.Load(ref x, xo + (7) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (8) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (9) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (10) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (11) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (8) * L); d1 = S.Load(ref dz, zo + (584) * L);
-                                xv = S.Load(ref x, xo + (8) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (9) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (10) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (11) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (12) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (9) * L); d1 = S.Load(ref dz, zo + (585) * L);
-                                xv = S.Load(ref x, xo + (9) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (10) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (11) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (12) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (13) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (10) * L); d1 = S.Load(ref dz, zo + (586) * L);
-                                xv = S.Load(ref x, xo + (10) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (11) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (12) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (13) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (14) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (11) * L); d1 = S.Load(ref dz, zo + (587) * L);
-                                xv = S.Load(ref x, xo + (11) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (12) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (13) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (14) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (15) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (12) * L); d1 = S.Load(ref dz, zo + (588) * L);
-                                xv = S.Load(ref x, xo + (12) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (13) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (14) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (15) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (16) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (13) * L); d1 = S.Load(ref dz, zo + (589) * L);
-                                xv = S.Load(ref x, xo + (13) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (14) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (15) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (16) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (17) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (14) * L); d1 = S.Load(ref dz, zo + (590) * L);
-                                xv = S.Load(ref x, xo + (14) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (15) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (16) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (17) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (18) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (15) * L); d1 = S.Load(ref dz, zo + (591) * L);
-                                xv = S.Load(ref x, xo + (15) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (16) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (17) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (18) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (19) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (16) * L); d1 = S.Load(ref dz, zo + (592) * L);
-                                xv = S.Load(ref x, xo + (16) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (17) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (18) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (19) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (20) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (17) * L); d1 = S.Load(ref dz, zo + (593) * L);
-                                xv = S.Load(ref x, xo + (17) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (18) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (19) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (20) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (21) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (18) * L); d1 = S.Load(ref dz, zo + (594) * L);
-                                xv = S.Load(ref x, xo + (18) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (19) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (20) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (21) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (22) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (19) * L); d1 = S.Load(ref dz, zo + (595) * L);
-                                xv = S.Load(ref x, xo + (19) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (20) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (21) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (22) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (23) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (20) * L); d1 = S.Load(ref dz, zo + (596) * L);
-                                xv = S.Load(ref x, xo + (20) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (21) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (22) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (23) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (24) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (21) * L); d1 = S.Load(ref dz, zo + (597) * L);
-                                xv = S.Load(ref x, xo + (21) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (22) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (23) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (24) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (25) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (22) * L); d1 = S.Load(ref dz, zo + (598) * L);
-                                xv = S.Load(ref x, xo + (22) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (23) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (24) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (25) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (26) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (23) * L); d1 = S.Load(ref dz, zo + (599) * L);
-                                xv = S.Load(ref x, xo + (23) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (24) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (25) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (26) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (27) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
+                                for (nuint ow = 0; ow < 24; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (576 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); }
+                                }
                             }
                             At(ref dw, ((oc) * 1 + ic) * 25 + kh * 5 + 0) = S.Sum(g0_0);
                             At(ref dw, ((oc) * 1 + ic) * 25 + kh * 5 + 1) = S.Sum(g0_1);
@@ -1511,7 +1118,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 → sigmoid1 → maxpool1, fused: one pass over the chunk, 6x24x24 → 6x12x12. The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 6; c++)
@@ -1537,7 +1144,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of maxpool1 → sigmoid1 → batchnorm1 for one chunk: dz from ds, plus batchnorm1's sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 6; c++)
@@ -1565,7 +1172,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 6; c++)
@@ -1582,7 +1189,7 @@ namespace GraphGen.Baselines
 
         /// <summary>conv2: 6x12x12 → 16x8x8, 5x5 kernel, stride 1; accumulates batchnorm2's shifted sums (K, S1, S2) per channel and lane when withStats.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Conv2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
@@ -1745,7 +1352,7 @@ namespace GraphGen.Baselines
 
         /// <summary>conv2: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2Weights<TV, S>(ref float x, ref float dz, ref float dw) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Conv2Weights<TV, S>(ref float x, ref float dz, ref float dw) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
@@ -1765,55 +1372,15 @@ namespace GraphGen.Baselines
                             {
                                 nuint xo = ((ic * 12 + oh + kh) * 12 + 0) * L;
                                 nuint zo = (oc * 8 + oh) * 8 * L;
-                                TV xv, d0, d1, d2, d3;
-                                d0 = S.Load(ref dz, zo + (0) * L); d1 = S.Load(ref dz, zo + (64) * L); d2 = S.Load(ref dz, zo + (128) * L); d3 = S.Load(ref dz, zo + (192) * L);
-                                xv = S.Load(ref x, xo + (0) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (1) * L); d1 = S.Load(ref dz, zo + (65) * L); d2 = S.Load(ref dz, zo + (129) * L); d3 = S.Load(ref dz, zo + (193) * L);
-                                xv = S.Load(ref x, xo + (1) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (2) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (3) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (4) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (5) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (2) * L); d1 = S.Load(ref dz, zo + (66) * L); d2 = S.Load(ref dz, zo + (130) * L); d3 = S.Load(ref dz, zo + (194) * L);
-                                xv = S.Load(ref x, xo + (2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (3) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (4) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (5) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (6) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (3) * L); d1 = S.Load(ref dz, zo + (67) * L); d2 = S.Load(ref dz, zo + (131) * L); d3 = S.Load(ref dz, zo + (195) * L);
-                                xv = S.Load(ref x, xo + (3) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (4) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (5) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (6) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (7) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (4) * L); d1 = S.Load(ref dz, zo + (68) * L); d2 = S.Load(ref dz, zo + (132) * L); d3 = S.Load(ref dz, zo + (196) * L);
-                                xv = S.Load(ref x, xo + (4) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (5) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (6) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (7) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (8) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (5) * L); d1 = S.Load(ref dz, zo + (69) * L); d2 = S.Load(ref dz, zo + (133) * L); d3 = S.Load(ref dz, zo + (197) * L);
-                                xv = S.Load(ref x, xo + (5) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (6) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (7) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (8) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (9) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (6) * L); d1 = S.Load(ref dz, zo + (70) * L); d2 = S.Load(ref dz, zo + (134) * L); d3 = S.Load(ref dz, zo + (198) * L);
-                                xv = S.Load(ref x, xo + (6) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (7) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (8) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (9) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (10) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
-                                d0 = S.Load(ref dz, zo + (7) * L); d1 = S.Load(ref dz, zo + (71) * L); d2 = S.Load(ref dz, zo + (135) * L); d3 = S.Load(ref dz, zo + (199) * L);
-                                xv = S.Load(ref x, xo + (7) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0);
-                                xv = S.Load(ref x, xo + (8) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1);
-                                xv = S.Load(ref x, xo + (9) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2);
-                                xv = S.Load(ref x, xo + (10) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3);
-                                xv = S.Load(ref x, xo + (11) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4);
+                                for (nuint ow = 0; ow < 8; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (64 + ow) * L); TV d2 = S.Load(ref dz, zo + (128 + ow) * L); TV d3 = S.Load(ref dz, zo + (192 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); g3_1 = S.MulAdd(d3, xv, g3_1); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); g3_2 = S.MulAdd(d3, xv, g3_2); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); g2_3 = S.MulAdd(d2, xv, g2_3); g3_3 = S.MulAdd(d3, xv, g3_3); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); g2_4 = S.MulAdd(d2, xv, g2_4); g3_4 = S.MulAdd(d3, xv, g3_4); }
+                                }
                             }
                             At(ref dw, ((oc) * 6 + ic) * 25 + kh * 5 + 0) = S.Sum(g0_0);
                             At(ref dw, ((oc) * 6 + ic) * 25 + kh * 5 + 1) = S.Sum(g0_1);
@@ -1854,55 +1421,15 @@ namespace GraphGen.Baselines
                             {
                                 nuint xo = ((ic * 12 + oh + kh) * 12 + 0) * L;
                                 nuint zo = (oc * 8 + oh) * 8 * L;
-                                TV xv, d0, d1;
-                                d0 = S.Load(ref dz, zo + (0) * L); d1 = S.Load(ref dz, zo + (64) * L);
-                                xv = S.Load(ref x, xo + (0) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (1) * L); d1 = S.Load(ref dz, zo + (65) * L);
-                                xv = S.Load(ref x, xo + (1) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (2) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (3) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (4) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (5) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (2) * L); d1 = S.Load(ref dz, zo + (66) * L);
-                                xv = S.Load(ref x, xo + (2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (3) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (4) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (5) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (6) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (3) * L); d1 = S.Load(ref dz, zo + (67) * L);
-                                xv = S.Load(ref x, xo + (3) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (4) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (5) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (6) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (7) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (4) * L); d1 = S.Load(ref dz, zo + (68) * L);
-                                xv = S.Load(ref x, xo + (4) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (5) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (6) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (7) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (8) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (5) * L); d1 = S.Load(ref dz, zo + (69) * L);
-                                xv = S.Load(ref x, xo + (5) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (6) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (7) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (8) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (9) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (6) * L); d1 = S.Load(ref dz, zo + (70) * L);
-                                xv = S.Load(ref x, xo + (6) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (7) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (8) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (9) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (10) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
-                                d0 = S.Load(ref dz, zo + (7) * L); d1 = S.Load(ref dz, zo + (71) * L);
-                                xv = S.Load(ref x, xo + (7) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0);
-                                xv = S.Load(ref x, xo + (8) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1);
-                                xv = S.Load(ref x, xo + (9) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2);
-                                xv = S.Load(ref x, xo + (10) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3);
-                                xv = S.Load(ref x, xo + (11) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4);
+                                for (nuint ow = 0; ow < 8; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (64 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 3) * L); g0_3 = S.MulAdd(d0, xv, g0_3); g1_3 = S.MulAdd(d1, xv, g1_3); }
+                                    { TV xv = S.Load(ref x, xo + (ow + 4) * L); g0_4 = S.MulAdd(d0, xv, g0_4); g1_4 = S.MulAdd(d1, xv, g1_4); }
+                                }
                             }
                             At(ref dw, ((oc) * 6 + ic) * 25 + kh * 5 + 0) = S.Sum(g0_0);
                             At(ref dw, ((oc) * 6 + ic) * 25 + kh * 5 + 1) = S.Sum(g0_1);
@@ -1928,7 +1455,7 @@ namespace GraphGen.Baselines
 
         /// <summary>conv2: dx[ic,ih,iw] = Σ over oc and the (kh,kw) that reach (ih,iw) of w·dz, gathered so each dx is written once.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Conv2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Conv2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
@@ -1982,35 +1509,37 @@ namespace GraphGen.Baselines
                     for (nint ih = 0; ih < 12; ih++)
                     {
                         nint ohLo = global::System.Math.Max(0, (ih - 4) / 1), ohHi = global::System.Math.Min(7, ih / 1);
-                        // dx columns 0..5
+                        // dx columns 0..3
                         {
-                            TV a0 = S.Zero; TV a1 = S.Zero; TV a2 = S.Zero; TV a3 = S.Zero; TV a4 = S.Zero; TV a5 = S.Zero;
+                            TV a0 = S.Zero; TV a1 = S.Zero; TV a2 = S.Zero; TV a3 = S.Zero;
+                            TV e0 = S.Zero; TV e1 = S.Zero; TV e2 = S.Zero; TV e3 = S.Zero;
                             for (nuint oc = 0; oc < 16; oc++)
                             {
                                 for (nint oh = ohLo; oh <= ohHi; oh++)
                                 {
                                     nuint wo = ((oc * 6 + ic) * 5 + (nuint)(ih - oh)) * 5;
                                     nuint zo = (oc * 8 + (nuint)oh) * 8 * L;
-                                    TV w0 = S.Create(At(ref w, wo)); TV w1 = S.Create(At(ref w, wo + 1)); TV w2 = S.Create(At(ref w, wo + 2)); TV w3 = S.Create(At(ref w, wo + 3)); TV w4 = S.Create(At(ref w, wo + 4));
+                                    TV w0 = S.Create(At(ref w, wo)); TV w1 = S.Create(At(ref w, wo + 1)); TV w2 = S.Create(At(ref w, wo + 2)); TV w3 = S.Create(At(ref w, wo + 3));
                                     TV d;
-                                    d = S.Load(ref dz, zo); a0 = S.MulAdd(w0, d, a0); a1 = S.MulAdd(w1, d, a1); a2 = S.MulAdd(w2, d, a2); a3 = S.MulAdd(w3, d, a3); a4 = S.MulAdd(w4, d, a4);
-                                    d = S.Load(ref dz, zo + 1 * L); a1 = S.MulAdd(w0, d, a1); a2 = S.MulAdd(w1, d, a2); a3 = S.MulAdd(w2, d, a3); a4 = S.MulAdd(w3, d, a4); a5 = S.MulAdd(w4, d, a5);
-                                    d = S.Load(ref dz, zo + 2 * L); a2 = S.MulAdd(w0, d, a2); a3 = S.MulAdd(w1, d, a3); a4 = S.MulAdd(w2, d, a4); a5 = S.MulAdd(w3, d, a5);
-                                    d = S.Load(ref dz, zo + 3 * L); a3 = S.MulAdd(w0, d, a3); a4 = S.MulAdd(w1, d, a4); a5 = S.MulAdd(w2, d, a5);
-                                    d = S.Load(ref dz, zo + 4 * L); a4 = S.MulAdd(w0, d, a4); a5 = S.MulAdd(w1, d, a5);
-                                    d = S.Load(ref dz, zo + 5 * L); a5 = S.MulAdd(w0, d, a5);
+                                    d = S.Load(ref dz, zo); a0 = S.MulAdd(w0, d, a0); e1 = S.MulAdd(w1, d, e1); a2 = S.MulAdd(w2, d, a2); e3 = S.MulAdd(w3, d, e3);
+                                    d = S.Load(ref dz, zo + 1 * L); a1 = S.MulAdd(w0, d, a1); e2 = S.MulAdd(w1, d, e2); a3 = S.MulAdd(w2, d, a3);
+                                    d = S.Load(ref dz, zo + 2 * L); a2 = S.MulAdd(w0, d, a2); e3 = S.MulAdd(w1, d, e3);
+                                    d = S.Load(ref dz, zo + 3 * L); a3 = S.MulAdd(w0, d, a3);
                                 }
                             }
+                            a0 = S.Add(a0, e0);
+                            a1 = S.Add(a1, e1);
+                            a2 = S.Add(a2, e2);
+                            a3 = S.Add(a3, e3);
                             S.Store(a0, ref dx, ((ic * 12 + (nuint)ih) * 12 + 0) * L);
                             S.Store(a1, ref dx, ((ic * 12 + (nuint)ih) * 12 + 1) * L);
                             S.Store(a2, ref dx, ((ic * 12 + (nuint)ih) * 12 + 2) * L);
                             S.Store(a3, ref dx, ((ic * 12 + (nuint)ih) * 12 + 3) * L);
-                            S.Store(a4, ref dx, ((ic * 12 + (nuint)ih) * 12 + 4) * L);
-                            S.Store(a5, ref dx, ((ic * 12 + (nuint)ih) * 12 + 5) * L);
                         }
-                        // dx columns 6..11
+                        // dx columns 4..7
                         {
-                            TV a0 = S.Zero; TV a1 = S.Zero; TV a2 = S.Zero; TV a3 = S.Zero; TV a4 = S.Zero; TV a5 = S.Zero;
+                            TV a0 = S.Zero; TV a1 = S.Zero; TV a2 = S.Zero; TV a3 = S.Zero;
+                            TV e0 = S.Zero; TV e1 = S.Zero; TV e2 = S.Zero; TV e3 = S.Zero;
                             for (nuint oc = 0; oc < 16; oc++)
                             {
                                 for (nint oh = ohLo; oh <= ohHi; oh++)
@@ -2019,20 +1548,51 @@ namespace GraphGen.Baselines
                                     nuint zo = (oc * 8 + (nuint)oh) * 8 * L;
                                     TV w0 = S.Create(At(ref w, wo)); TV w1 = S.Create(At(ref w, wo + 1)); TV w2 = S.Create(At(ref w, wo + 2)); TV w3 = S.Create(At(ref w, wo + 3)); TV w4 = S.Create(At(ref w, wo + 4));
                                     TV d;
-                                    d = S.Load(ref dz, zo + 2 * L); a0 = S.MulAdd(w4, d, a0);
-                                    d = S.Load(ref dz, zo + 3 * L); a0 = S.MulAdd(w3, d, a0); a1 = S.MulAdd(w4, d, a1);
-                                    d = S.Load(ref dz, zo + 4 * L); a0 = S.MulAdd(w2, d, a0); a1 = S.MulAdd(w3, d, a1); a2 = S.MulAdd(w4, d, a2);
-                                    d = S.Load(ref dz, zo + 5 * L); a0 = S.MulAdd(w1, d, a0); a1 = S.MulAdd(w2, d, a1); a2 = S.MulAdd(w3, d, a2); a3 = S.MulAdd(w4, d, a3);
-                                    d = S.Load(ref dz, zo + 6 * L); a0 = S.MulAdd(w0, d, a0); a1 = S.MulAdd(w1, d, a1); a2 = S.MulAdd(w2, d, a2); a3 = S.MulAdd(w3, d, a3); a4 = S.MulAdd(w4, d, a4);
-                                    d = S.Load(ref dz, zo + 7 * L); a1 = S.MulAdd(w0, d, a1); a2 = S.MulAdd(w1, d, a2); a3 = S.MulAdd(w2, d, a3); a4 = S.MulAdd(w3, d, a4); a5 = S.MulAdd(w4, d, a5);
+                                    d = S.Load(ref dz, zo); a0 = S.MulAdd(w4, d, a0);
+                                    d = S.Load(ref dz, zo + 1 * L); e0 = S.MulAdd(w3, d, e0); a1 = S.MulAdd(w4, d, a1);
+                                    d = S.Load(ref dz, zo + 2 * L); a0 = S.MulAdd(w2, d, a0); e1 = S.MulAdd(w3, d, e1); a2 = S.MulAdd(w4, d, a2);
+                                    d = S.Load(ref dz, zo + 3 * L); e0 = S.MulAdd(w1, d, e0); a1 = S.MulAdd(w2, d, a1); e2 = S.MulAdd(w3, d, e2); a3 = S.MulAdd(w4, d, a3);
+                                    d = S.Load(ref dz, zo + 4 * L); a0 = S.MulAdd(w0, d, a0); e1 = S.MulAdd(w1, d, e1); a2 = S.MulAdd(w2, d, a2); e3 = S.MulAdd(w3, d, e3);
+                                    d = S.Load(ref dz, zo + 5 * L); a1 = S.MulAdd(w0, d, a1); e2 = S.MulAdd(w1, d, e2); a3 = S.MulAdd(w2, d, a3);
+                                    d = S.Load(ref dz, zo + 6 * L); a2 = S.MulAdd(w0, d, a2); e3 = S.MulAdd(w1, d, e3);
+                                    d = S.Load(ref dz, zo + 7 * L); a3 = S.MulAdd(w0, d, a3);
                                 }
                             }
-                            S.Store(a0, ref dx, ((ic * 12 + (nuint)ih) * 12 + 6) * L);
-                            S.Store(a1, ref dx, ((ic * 12 + (nuint)ih) * 12 + 7) * L);
-                            S.Store(a2, ref dx, ((ic * 12 + (nuint)ih) * 12 + 8) * L);
-                            S.Store(a3, ref dx, ((ic * 12 + (nuint)ih) * 12 + 9) * L);
-                            S.Store(a4, ref dx, ((ic * 12 + (nuint)ih) * 12 + 10) * L);
-                            S.Store(a5, ref dx, ((ic * 12 + (nuint)ih) * 12 + 11) * L);
+                            a0 = S.Add(a0, e0);
+                            a1 = S.Add(a1, e1);
+                            a2 = S.Add(a2, e2);
+                            a3 = S.Add(a3, e3);
+                            S.Store(a0, ref dx, ((ic * 12 + (nuint)ih) * 12 + 4) * L);
+                            S.Store(a1, ref dx, ((ic * 12 + (nuint)ih) * 12 + 5) * L);
+                            S.Store(a2, ref dx, ((ic * 12 + (nuint)ih) * 12 + 6) * L);
+                            S.Store(a3, ref dx, ((ic * 12 + (nuint)ih) * 12 + 7) * L);
+                        }
+                        // dx columns 8..11
+                        {
+                            TV a0 = S.Zero; TV a1 = S.Zero; TV a2 = S.Zero; TV a3 = S.Zero;
+                            TV e0 = S.Zero; TV e1 = S.Zero; TV e2 = S.Zero; TV e3 = S.Zero;
+                            for (nuint oc = 0; oc < 16; oc++)
+                            {
+                                for (nint oh = ohLo; oh <= ohHi; oh++)
+                                {
+                                    nuint wo = ((oc * 6 + ic) * 5 + (nuint)(ih - oh)) * 5;
+                                    nuint zo = (oc * 8 + (nuint)oh) * 8 * L;
+                                    TV w1 = S.Create(At(ref w, wo + 1)); TV w2 = S.Create(At(ref w, wo + 2)); TV w3 = S.Create(At(ref w, wo + 3)); TV w4 = S.Create(At(ref w, wo + 4));
+                                    TV d;
+                                    d = S.Load(ref dz, zo + 4 * L); a0 = S.MulAdd(w4, d, a0);
+                                    d = S.Load(ref dz, zo + 5 * L); e0 = S.MulAdd(w3, d, e0); a1 = S.MulAdd(w4, d, a1);
+                                    d = S.Load(ref dz, zo + 6 * L); a0 = S.MulAdd(w2, d, a0); e1 = S.MulAdd(w3, d, e1); a2 = S.MulAdd(w4, d, a2);
+                                    d = S.Load(ref dz, zo + 7 * L); e0 = S.MulAdd(w1, d, e0); a1 = S.MulAdd(w2, d, a1); e2 = S.MulAdd(w3, d, e2); a3 = S.MulAdd(w4, d, a3);
+                                }
+                            }
+                            a0 = S.Add(a0, e0);
+                            a1 = S.Add(a1, e1);
+                            a2 = S.Add(a2, e2);
+                            a3 = S.Add(a3, e3);
+                            S.Store(a0, ref dx, ((ic * 12 + (nuint)ih) * 12 + 8) * L);
+                            S.Store(a1, ref dx, ((ic * 12 + (nuint)ih) * 12 + 9) * L);
+                            S.Store(a2, ref dx, ((ic * 12 + (nuint)ih) * 12 + 10) * L);
+                            S.Store(a3, ref dx, ((ic * 12 + (nuint)ih) * 12 + 11) * L);
                         }
                     }
                 }
@@ -2041,7 +1601,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm2 → sigmoid2 → maxpool2, fused: one pass over the chunk, 16x8x8 → 16x4x4. The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 16; c++)
@@ -2067,7 +1627,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of maxpool2 → sigmoid2 → batchnorm2 for one chunk: dz from ds, plus batchnorm2's sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G1PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 16; c++)
@@ -2095,7 +1655,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm2 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 16; c++)
@@ -2112,7 +1672,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: z = W·x + b, 256 → 120; with withStats, batchnorm3's per-chunk shifted sums.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 120; f += 8)
@@ -2163,7 +1723,7 @@ namespace GraphGen.Baselines
         /// <summary>dense1: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -2202,7 +1762,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: dx = Wᵀ·dz, 120 → 256.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 256; k += 8)
@@ -2234,7 +1794,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm3 → sigmoid3, fused: one pass over the chunk, 120 → 120.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G2Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 120; c++)
@@ -2247,7 +1807,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of sigmoid3 → batchnorm3 for one chunk: dz from ds, plus batchnorm3's sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G2PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 120; c++)
@@ -2262,7 +1822,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm3 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 120; c++)
@@ -2279,7 +1839,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense2: z = W·x + b, 120 → 84; with withStats, batchnorm4's per-chunk shifted sums.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 80; f += 8)
@@ -2358,7 +1918,7 @@ namespace GraphGen.Baselines
         /// <summary>dense2: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -2397,7 +1957,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense2: dx = Wᵀ·dz, 84 → 120.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 120; k += 8)
@@ -2429,7 +1989,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm4 → sigmoid4, fused: one pass over the chunk, 84 → 84.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G3Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 84; c++)
@@ -2442,7 +2002,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of sigmoid4 → batchnorm4 for one chunk: dz from ds, plus batchnorm4's sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G3PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 84; c++)
@@ -2457,7 +2017,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm4 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G3BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 84; c++)
@@ -2474,7 +2034,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense3: z = W·x + b, 84 → 10.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense3Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 8; f += 8)
@@ -2529,7 +2089,7 @@ namespace GraphGen.Baselines
         /// <summary>dense3: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense3Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -2595,7 +2155,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense3: dx = Wᵀ·dz, 10 → 84.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense3InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 80; k += 8)

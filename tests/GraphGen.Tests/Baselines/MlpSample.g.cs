@@ -88,7 +88,7 @@ namespace GraphGen.Baselines
         private readonly global::GraphGen.Execution.WorkItem _infer;
         private readonly global::System.Action _fold;
         private readonly global::System.Func<GraphGenWorkspace> _newWorkspace;
-        private int _batch, _chunks;
+        private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
         /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
@@ -180,7 +180,7 @@ namespace GraphGen.Baselines
             {
                 int lanes = _core.Lanes;
                 int chunks = (batch + lanes - 1) / lanes;
-                if (!input.Pack(0, batch, InputSize, lanes, _arena.Slice(_buf.X, _buf.XStride * chunks), _buf.XStride))
+                if (!input.Stage(_core, 0, batch))
                     throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
                 labels.CopyTo(_labels);
                 _batch = batch; _chunks = chunks; _invBatch = 1f / batch; _learningRate = learningRate;
@@ -254,10 +254,19 @@ namespace GraphGen.Baselines
                 {
                     int count = global::System.Math.Min(per, n - first);
                     int chunks = (count + lanes - 1) / lanes;
-                    if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
-                        throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
-                    if (shared) _core.Pool.Run(chunks, _infer);
-                    else for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    if (shared)
+                    {
+                        if (!input.Stage(_core, first, count))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        _inferCount = count;
+                        _core.Pool.Run(chunks, _infer); // each chunk is packed by the thread that runs it
+                    }
+                    else
+                    {
+                        if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    }
                     global::GraphGen.Execution.LaneLayout.Unpack(arena.Slice(b.G2Z, b.G2ZStride * chunks), b.G2ZStride, count, Classes, lanes, logits.Slice(first * Classes, count * Classes));
                 }
             }
@@ -272,7 +281,11 @@ namespace GraphGen.Baselines
             _batchnorm2.Fold(_dense2_weight, _dense2_bias, _dense2_weight_folded, _dense2_bias_folded);
         }
 
-        private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);
+        private void InferPhase(int item, int worker)
+        {
+            _core.PackStaged(item, _inferCount, _core.Lanes, _arena.Slice(_buf.X + _buf.XStride * item, _buf.XStride));
+            InferChunk(_arena, _buf, item);
+        }
 
         private void InferChunk(global::GraphGen.Execution.Arena arena, GraphGenBuffers b, int c)
         {
@@ -362,6 +375,8 @@ namespace GraphGen.Baselines
             var arena = _arena;
             var b = _buf;
             ref float m = ref arena.Origin;
+            // the batch, staged by Train, packed into this chunk's lanes
+            _core.PackStaged(c, _batch, S.Lanes, arena.Slice(b.X + b.XStride * c, b.XStride));
             // dense1 forward + batchnorm1 statistics
             Dense1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Slot(ref m, b.G0F, b.G0FStride, c), true);
         }
@@ -549,7 +564,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: z = W·x + b, 784 → 256; with withStats, batchnorm1's per-chunk shifted sums.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 256; f += 8)
@@ -600,7 +615,7 @@ namespace GraphGen.Baselines
         /// <summary>dense1: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -639,7 +654,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 → relu1, fused: one pass over the chunk, 256 → 256.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 256; c++)
@@ -652,7 +667,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of relu1 → batchnorm1 for one chunk: dz from ds, plus batchnorm1's sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 256; c++)
@@ -667,7 +682,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 256; c++)
@@ -684,7 +699,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense2: z = W·x + b, 256 → 128; with withStats, batchnorm2's per-chunk shifted sums.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 128; f += 8)
@@ -735,7 +750,7 @@ namespace GraphGen.Baselines
         /// <summary>dense2: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -774,7 +789,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense2: dx = Wᵀ·dz, 128 → 256.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 256; k += 8)
@@ -806,7 +821,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm2 → relu2, fused: one pass over the chunk, 128 → 128.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 128; c++)
@@ -819,7 +834,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of relu2 → batchnorm2 for one chunk: dz from ds, plus batchnorm2's sums R1 = Σ dy and R2 = Σ dy·(z − mean) per channel and lane.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G1PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 128; c++)
@@ -834,7 +849,7 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm2 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 128; c++)
@@ -851,7 +866,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense3: z = W·x + b, 128 → 10.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense3Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 8; f += 8)
@@ -906,7 +921,7 @@ namespace GraphGen.Baselines
         /// <summary>dense3: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense3Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -972,7 +987,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense3: dx = Wᵀ·dz, 10 → 128.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense3InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense3InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 128; k += 8)

@@ -48,7 +48,7 @@ namespace GraphGen.Baselines
         private readonly global::GraphGen.Execution.WorkItem _infer;
         private readonly global::System.Action _fold;
         private readonly global::System.Func<GraphGenWorkspace> _newWorkspace;
-        private int _batch, _chunks;
+        private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
         /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
@@ -116,7 +116,7 @@ namespace GraphGen.Baselines
             {
                 int lanes = _core.Lanes;
                 int chunks = (batch + lanes - 1) / lanes;
-                if (!input.Pack(0, batch, InputSize, lanes, _arena.Slice(_buf.X, _buf.XStride * chunks), _buf.XStride))
+                if (!input.Stage(_core, 0, batch))
                     throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
                 labels.CopyTo(_labels);
                 _batch = batch; _chunks = chunks; _invBatch = 1f / batch; _learningRate = learningRate;
@@ -166,10 +166,19 @@ namespace GraphGen.Baselines
                 {
                     int count = global::System.Math.Min(per, n - first);
                     int chunks = (count + lanes - 1) / lanes;
-                    if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
-                        throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
-                    if (shared) _core.Pool.Run(chunks, _infer);
-                    else for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    if (shared)
+                    {
+                        if (!input.Stage(_core, first, count))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        _inferCount = count;
+                        _core.Pool.Run(chunks, _infer); // each chunk is packed by the thread that runs it
+                    }
+                    else
+                    {
+                        if (!input.Pack(first, count, InputSize, lanes, arena.Slice(b.X, b.XStride * chunks), b.XStride))
+                            throw new global::System.ArgumentException("the inputs contain NaN or infinity", "inputs");
+                        for (int c = 0; c < chunks; c++) InferChunk(arena, b, c);
+                    }
                     global::GraphGen.Execution.LaneLayout.Unpack(arena.Slice(b.G1Z, b.G1ZStride * chunks), b.G1ZStride, count, Classes, lanes, logits.Slice(first * Classes, count * Classes));
                 }
             }
@@ -182,7 +191,11 @@ namespace GraphGen.Baselines
         {
         }
 
-        private void InferPhase(int item, int worker) => InferChunk(_arena, _buf, item);
+        private void InferPhase(int item, int worker)
+        {
+            _core.PackStaged(item, _inferCount, _core.Lanes, _arena.Slice(_buf.X + _buf.XStride * item, _buf.XStride));
+            InferChunk(_arena, _buf, item);
+        }
 
         private void InferChunk(global::GraphGen.Execution.Arena arena, GraphGenBuffers b, int c)
         {
@@ -248,6 +261,8 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
+            // the batch, staged by Train, packed into this chunk's lanes
+            _core.PackStaged(c, _batch, S.Lanes, arena.Slice(b.X + b.XStride * c, b.XStride));
             // dense1 forward
             Dense1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
             // tanh1 epilogue
@@ -314,7 +329,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense1: z = W·x + b, 5 → 4.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 4; f += 4)
@@ -342,7 +357,7 @@ namespace GraphGen.Baselines
         /// <summary>dense1: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense1Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -403,7 +418,7 @@ namespace GraphGen.Baselines
 
         /// <summary>tanh1, fused: one pass over the chunk, 4 → 4.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
@@ -415,7 +430,7 @@ namespace GraphGen.Baselines
 
         /// <summary>Backward of tanh1 for one chunk: dz from ds.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0PostBack<TV, S>(ref float ds, ref float s, ref float idx, ref float z, ref float scale, ref float shift, ref float mean, ref float dz, ref float partial) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
@@ -427,7 +442,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense2: z = W·x + b, 4 → 3.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2Forward<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint f = 0; f < 3; f += 3)
@@ -452,7 +467,7 @@ namespace GraphGen.Baselines
         /// <summary>dense2: dW[f,k] = Σ over the batch of dz·x and db = Σ dz, for rows 4·block onwards; one thread
         /// sums each weight over every chunk in order, so no partial sums need merging.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2Weights<TV, S>(int block, int chunks, ref float x, nuint xStride, ref float dz, nuint dzStride, ref float dw, ref float db) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             nuint f = (nuint)block * 4;
@@ -523,7 +538,7 @@ namespace GraphGen.Baselines
 
         /// <summary>dense2: dx = Wᵀ·dz, 3 → 4.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private static void Dense2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void Dense2InputGrad<TV, S>(ref float dz, ref float w, ref float dx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint k = 0; k < 4; k += 4)

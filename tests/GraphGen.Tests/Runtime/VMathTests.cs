@@ -61,6 +61,28 @@ public class VMathTests
         Assert.True(exp(-1000f) >= 0f && exp(-1000f) < 1e-37f);
     }
 
+    private static Unary Relu(string path) => path switch
+    {
+        "512" => Lift<Vector512<float>, Vec512>(VMath.Relu<Vector512<float>, Vec512>),
+        "256" => Lift<Vector256<float>, Vec256>(VMath.Relu<Vector256<float>, Vec256>),
+        "128" => Lift<Vector128<float>, Vec128>(VMath.Relu<Vector128<float>, Vec128>),
+        _ => Lift<float, VecScalar>(VMath.Relu<float, VecScalar>),
+    };
+
+    /// <summary>The clamps use single-instruction min/max; NaN must still come out as NaN, or a
+    /// diverging network would look finite.</summary>
+    [Theory]
+    [InlineData("512")] [InlineData("256")] [InlineData("128")] [InlineData("scalar")]
+    public void NaNPropagatesThroughEveryFunction(string path)
+    {
+        Assert.True(float.IsNaN(Exp(path)(float.NaN)));
+        Assert.True(float.IsNaN(Sigmoid(path)(float.NaN)));
+        Assert.True(float.IsNaN(Tanh(path)(float.NaN)));
+        Assert.True(float.IsNaN(Relu(path)(float.NaN)));
+        Assert.Equal(0f, Relu(path)(-3f));
+        Assert.Equal(2.5f, Relu(path)(2.5f));
+    }
+
     [Theory]
     [InlineData("512")] [InlineData("256")] [InlineData("128")] [InlineData("scalar")]
     public void SigmoidAndTanhAreAccurate(string path)
