@@ -25,37 +25,13 @@ public static class LaneLayout
     /// <summary>Packs float inputs (the caller checks them with <see cref="AllFinite"/> first).</summary>
     public static void Pack(ReadOnlySpan<float> source, int batch, int features, int lanes, Span<float> destination, long chunkStride)
     {
-        int chunks = (batch + lanes - 1) / lanes;
-        for (int c = 0; c < chunks; c++)
-        {
-            Span<float> dst = destination.Slice((int)(c * chunkStride), features * lanes);
-            int valid = Math.Min(lanes, batch - c * lanes);
-            for (int l = 0; l < valid; l++)
-            {
-                ReadOnlySpan<float> img = source.Slice((c * lanes + l) * features, features);
-                for (int f = 0; f < features; f++) dst[f * lanes + l] = img[f];
-            }
-            for (int l = valid; l < lanes; l++)
-                for (int f = 0; f < features; f++) dst[f * lanes + l] = 0f;
-        }
+        for (int c = 0; c * lanes < batch; c++) PackChunk(source, c, batch, features, lanes, destination.Slice((int)(c * chunkStride)));
     }
 
     /// <summary>Packs byte inputs (pixels), scaling each by <paramref name="scale"/>.</summary>
     public static void Pack(ReadOnlySpan<byte> source, float scale, int batch, int features, int lanes, Span<float> destination, long chunkStride)
     {
-        int chunks = (batch + lanes - 1) / lanes;
-        for (int c = 0; c < chunks; c++)
-        {
-            Span<float> dst = destination.Slice((int)(c * chunkStride), features * lanes);
-            int valid = Math.Min(lanes, batch - c * lanes);
-            for (int l = 0; l < valid; l++)
-            {
-                ReadOnlySpan<byte> img = source.Slice((c * lanes + l) * features, features);
-                for (int f = 0; f < features; f++) dst[f * lanes + l] = img[f] * scale;
-            }
-            for (int l = valid; l < lanes; l++)
-                for (int f = 0; f < features; f++) dst[f * lanes + l] = 0f;
-        }
+        for (int c = 0; c * lanes < batch; c++) PackChunk(source, scale, c, batch, features, lanes, destination.Slice((int)(c * chunkStride)));
     }
 
     /// <summary>Packs one chunk (images chunk·lanes onwards, of <paramref name="count"/> in all) from a
