@@ -50,7 +50,8 @@ internal static class Report
         plot.Axes.Bottom.Label.Text = "epoch";
         plot.Axes.Left.Label.Text = "accuracy";
         plot.Axes.Right.Label.Text = "loss";
-        plot.ShowLegend(ScottPlot.Alignment.MiddleRight);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1); // whole epochs
+        plot.ShowLegend(ScottPlot.Edge.Bottom); // outside the data, which fills the whole frame
         plot.SavePng(path, 900, 540);
     }
 
