@@ -33,6 +33,7 @@ internal sealed partial class NetworkEmitter
             if (g.IsConv)
             {
                 EmitConvForward(g);
+                if (FusesInference(g)) EmitConvInferPooled(g);
                 if (g.NeedsBackward) EmitConvWeights(g);
                 if (g.NeedsInputGradient) EmitConvInputGrad(g);
             }
@@ -194,31 +195,79 @@ internal sealed partial class NetworkEmitter
             for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
             if (bn) ConvStatsOpen(bo);
             _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
-            Blocked("ow", q.OW, tiles.Width, t =>
-            {
-                for (int j = 0; j < bo; j++)
-                    _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV a{j}_{p} = b{j};")));
-                _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
-                _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
-                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {Times("ow", q.Stride)}) * L;");
-                _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + kh) * {q.K};");
-                for (int j = 0; j < bo; j++)
-                    _w.Line(string.Join(" ", Enumerable.Range(0, q.K).Select(kw => $"TV w{j}_{kw} = S.Create(At(ref w, {Plus("wo", Lit((long)j * q.CKK + kw))}));")));
-                _w.Line("TV xv;");
-                for (int iw = 0; iw <= (t - 1) * q.Stride + q.K - 1; iw++)
-                {
-                    var pairs = Enumerable.Range(0, t).SelectMany(p => Enumerable.Range(0, q.K).Where(kw => p * q.Stride + kw == iw).Select(kw => (p, kw))).ToList();
-                    if (pairs.Count == 0) continue;
-                    var fmas = pairs.SelectMany(pk => Enumerable.Range(0, bo).Select(j => $"a{j}_{pk.p} = S.MulAdd(w{j}_{pk.kw}, xv, a{j}_{pk.p});"));
-                    _w.Line($"xv = S.Load(ref x, {Plus("xo", iw == 0 ? "0" : $"{iw} * L")}); {string.Join(" ", fmas)}");
-                }
-                _w.Close();
-                _w.Close();
-                ConvStoreTile(q, bo, t, bn, (j, p) => $"a{j}_{p}");
-            });
+            Blocked("ow", q.OW, tiles.Width, t => EmitForwardRowTile(q, bo, t, bn));
             _w.Close();
             if (bn) ConvStatsClose(bo);
         });
+    }
+
+    /// <summary>One tile: output row oh, columns ow..ow+t−1, channels oc..oc+bo−1.</summary>
+    private void EmitForwardRowTile(ConvGeometry q, int bo, int t, bool bn)
+    {
+        for (int j = 0; j < bo; j++)
+            _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV a{j}_{p} = b{j};")));
+        _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
+        _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
+        _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {Times("ow", q.Stride)}) * L;");
+        _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + kh) * {q.K};");
+        for (int j = 0; j < bo; j++)
+            _w.Line(string.Join(" ", Enumerable.Range(0, q.K).Select(kw => $"TV w{j}_{kw} = S.Create(At(ref w, {Plus("wo", Lit((long)j * q.CKK + kw))}));")));
+        _w.Line("TV xv;");
+        for (int iw = 0; iw <= (t - 1) * q.Stride + q.K - 1; iw++)
+        {
+            var pairs = Enumerable.Range(0, t).SelectMany(p => Enumerable.Range(0, q.K).Where(kw => p * q.Stride + kw == iw).Select(kw => (p, kw))).ToList();
+            if (pairs.Count == 0) continue;
+            var fmas = pairs.SelectMany(pk => Enumerable.Range(0, bo).Select(j => $"a{j}_{pk.p} = S.MulAdd(w{j}_{pk.kw}, xv, a{j}_{pk.p});"));
+            _w.Line($"xv = S.Load(ref x, {Plus("xo", iw == 0 ? "0" : $"{iw} * L")}); {string.Join(" ", fmas)}");
+        }
+        _w.Close();
+        _w.Close();
+        ConvStoreTile(q, bo, t, bn, (j, p) => $"a{j}_{p}");
+    }
+
+    /// <summary>True when inference can run convolution, activation and pooling as one pass: the pool's
+    /// windows tile the output exactly and the weights fit the row tiling for both register files.</summary>
+    internal static bool FusesInference(Group g)
+    {
+        if (!g.IsConv || g.Pool is null || !g.PoolTilesExactly) return false;
+        var q = Geometry(g);
+        return ConvTiles.Forward(16, q.Cout, q.OW, q.K).Usable && ConvTiles.Forward(32, q.Cout, q.OW, q.K).Usable;
+    }
+
+    /// <summary>Inference: convolution (batch norm folded into w and b), activation and pooling in one
+    /// pass. For each pooled row, the pool's rows of every channel are computed into z, still in L1,
+    /// and immediately reduced by the window and activated into s.</summary>
+    private void EmitConvInferPooled(Group g)
+    {
+        var c = g.Producer!;
+        var q = Geometry(g);
+        var pq = PGeometry(g);
+        string parts = string.Join(" → ", g.Layers.Where(l => l.Kind != LayerKind.BatchNorm).Select(l => l.Name));
+        Signature($"Inference, {parts} as one pass ({g.BatchNorm?.Name ?? "no batch norm"}{(g.BatchNorm is null ? "" : " folded into the weights")}): {g.Input} → {g.Output}.",
+            Cap(c.Name) + "InferPooled", "ref float x, ref float w, ref float b, ref float z, ref float s");
+        PerRegisterFile(r =>
+        {
+            var tiles = ConvTiles.Forward(r, q.Cout, q.OW, q.K);
+            _w.Open($"for (nuint oh0 = 0; oh0 < {q.OH}; oh0 += {pq.P})");
+            Blocked("oc", q.Cout, tiles.Channels, bo =>
+            {
+                for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
+                _w.Open($"for (nuint oh = oh0; oh < oh0 + {pq.P}; oh++)");
+                Blocked("ow", q.OW, tiles.Width, t => EmitForwardRowTile(q, bo, t, bn: false));
+                _w.Close();
+            });
+            _w.Line($"nuint ph = oh0 / {pq.P};");
+            _w.Open($"for (nuint c = 0; c < {q.Cout}; c++)");
+            _w.Line($"nuint zc = c * {pq.HW} * L, sc = c * {pq.OHW} * L;");
+            _w.Open($"for (nuint pw = 0; pw < {pq.OW}; pw++)");
+            _w.Line($"nuint zw = zc + ({Times("ph", (long)pq.Q * pq.W)} + {Times("pw", pq.Q)}) * L;");
+            EmitPoolWindow(g, pq, normalize: false, storeIndex: false);
+            _w.Close();
+            _w.Close();
+            _w.Close();
+        });
+        _w.Close();
+        _w.Line();
     }
 
     /// <summary>General tiling for kernels too wide to hold their weights: a block of channels × a

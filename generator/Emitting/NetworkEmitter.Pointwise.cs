@@ -56,27 +56,11 @@ internal sealed partial class NetworkEmitter
             case null:
                 _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store({Activate(g, Normalize(g, "S.Load(ref z, zc + p * L)"))}, ref s, sc + p * L);");
                 break;
-            case LayerKind.MaxPool2D:
-                _w.Open($"for (nuint ph = 0; ph < {q.OH}; ph++)");
-                _w.Open($"for (nuint pw = 0; pw < {q.OW}; pw++)");
-                _w.Line($"nuint zw = zc + ({Times("ph", (long)q.Q * q.W)} + {Times("pw", q.Q)}) * L;");
-                _w.Line($"TV best = {Normalize(g, "S.Load(ref z, zw)")}, arg = S.Zero;");
-                foreach (var (u, v, j) in Window(q.P).Skip(1))
-                    _w.Line($"{{ TV y = {Normalize(g, $"S.Load(ref z, zw + {u * q.W + v} * L)")}; TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create({j}f), arg); }}");
-                _w.Line($"nuint o = sc + (ph * {q.OW} + pw) * L;");
-                _w.Line($"S.Store({Activate(g, "best")}, ref s, o);");
-                _w.Line("S.Store(arg, ref idx, o);");
-                _w.Close();
-                _w.Close();
-                break;
             default:
                 _w.Open($"for (nuint ph = 0; ph < {q.OH}; ph++)");
                 _w.Open($"for (nuint pw = 0; pw < {q.OW}; pw++)");
                 _w.Line($"nuint zw = zc + ({Times("ph", (long)q.Q * q.W)} + {Times("pw", q.Q)}) * L;");
-                _w.Line("TV sum = S.Zero;");
-                foreach (var (u, v, _) in Window(q.P))
-                    _w.Line($"sum = S.Add(sum, {Activate(g, Normalize(g, $"S.Load(ref z, zw + {u * q.W + v} * L)"))});");
-                _w.Line($"S.Store(S.Mul(sum, S.Create({Reciprocal(q.P * q.P)})), ref s, sc + (ph * {q.OW} + pw) * L);");
+                EmitPoolWindow(g, q, normalize: true, storeIndex: true);
                 _w.Close();
                 _w.Close();
                 break;
@@ -84,6 +68,32 @@ internal sealed partial class NetworkEmitter
         _w.Close();
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>One pooling window at zw (pooled position ph, pw of channel c): batch-norm apply if
+    /// <paramref name="normalize"/>, then max (with the arg-max index, if stored) or mean, and the
+    /// activation; writes the pooled value at sc + (ph·OW + pw)·L.</summary>
+    private void EmitPoolWindow(Group g, PointwiseGeometry q, bool normalize, bool storeIndex)
+    {
+        string N(string v) => normalize ? Normalize(g, v) : v;
+        _w.Line($"nuint o = sc + (ph * {q.OW} + pw) * L;");
+        if (g.Pool!.Kind == LayerKind.MaxPool2D)
+        {
+            _w.Line($"TV best = {N("S.Load(ref z, zw)")}{(storeIndex ? ", arg = S.Zero" : "")};");
+            foreach (var (u, v, j) in Window(q.P).Skip(1))
+                _w.Line(storeIndex
+                    ? $"{{ TV y = {N($"S.Load(ref z, zw + {u * q.W + v} * L)")}; TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create({j}f), arg); }}"
+                    : $"{{ TV y = {N($"S.Load(ref z, zw + {u * q.W + v} * L)")}; best = S.Select(S.GreaterThan(y, best), y, best); }}");
+            _w.Line($"S.Store({Activate(g, "best")}, ref s, o);");
+            if (storeIndex) _w.Line("S.Store(arg, ref idx, o);");
+        }
+        else
+        {
+            _w.Line("TV sum = S.Zero;");
+            foreach (var (u, v, _) in Window(q.P))
+                _w.Line($"sum = S.Add(sum, {Activate(g, N($"S.Load(ref z, zw + {u * q.W + v} * L)"))});");
+            _w.Line($"S.Store(S.Mul(sum, S.Create({Reciprocal(q.P * q.P)})), ref s, o);");
+        }
     }
 
     private void EmitPostBack(Group g)

@@ -164,6 +164,13 @@ internal sealed partial class NetworkEmitter
         {
             _w.Line($"// {g.Title}");
             if (g.IsConv && g.Padding > 0) EmitStep(new Step(StepKind.Pad, g), inference: true);
+            if (FusesInference(g))
+            {
+                var p = g.Producer!;
+                string suffix = g.BatchNorm is null ? "" : "_folded";
+                _w.Line($"{Cap(p.Name)}InferPooled<TV, S>({Slot(BufferLayout.ProducerIn(_plan, g))}, {Arr(Field(p.Name, "weight") + suffix)}, {Arr(Field(p.Name, "bias") + suffix)}, {Slot($"G{g.Index}Z")}, {Slot(BufferLayout.Out(g))});");
+                continue;
+            }
             if (g.Producer is not null) EmitStep(new Step(StepKind.Produce, g), inference: true);
             if (g.HasPost) EmitStep(new Step(StepKind.Post, g), inference: true);
         }

@@ -286,12 +286,13 @@ namespace GraphGen.Baselines
                     for (nuint pw = 0; pw < 4; pw++)
                     {
                         nuint zw = zc + (ph * 5 + pw) * L;
+                        nuint o = sc + (ph * 4 + pw) * L;
                         TV sum = S.Zero;
                         sum = S.Add(sum, S.Load(ref z, zw + 0 * L));
                         sum = S.Add(sum, S.Load(ref z, zw + 1 * L));
                         sum = S.Add(sum, S.Load(ref z, zw + 5 * L));
                         sum = S.Add(sum, S.Load(ref z, zw + 6 * L));
-                        S.Store(S.Mul(sum, S.Create(0.25f)), ref s, sc + (ph * 4 + pw) * L);
+                        S.Store(S.Mul(sum, S.Create(0.25f)), ref s, o);
                     }
                 }
             }

@@ -409,11 +409,9 @@ namespace GraphGen.Baselines
         {
             ref float m = ref arena.Origin;
             // conv1+batchnorm1+sigmoid1+maxpool1
-            Conv1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_conv1_weight_folded), ref Ref(_conv1_bias_folded), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c));
+            Conv1InferPooled<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_conv1_weight_folded), ref Ref(_conv1_bias_folded), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c));
             // conv2+batchnorm2+sigmoid2+maxpool2
-            Conv2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_conv2_weight_folded), ref Ref(_conv2_bias_folded), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref Slot(ref m, b.G1I, b.G1IStride, c));
+            Conv2InferPooled<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_conv2_weight_folded), ref Ref(_conv2_bias_folded), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Slot(ref m, b.G1S, b.G1SStride, c));
             // dense1+batchnorm3+sigmoid3
             Dense1Forward<TV, S>(ref Slot(ref m, b.G1S, b.G1SStride, c), ref Ref(_dense1_weight_folded), ref Ref(_dense1_bias_folded), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref m, false);
             G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
@@ -977,6 +975,148 @@ namespace GraphGen.Baselines
             }
         }
 
+        /// <summary>Inference, conv1 → sigmoid1 → maxpool1 as one pass (batchnorm1 folded into the weights): 1x28x28 → 6x12x12.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv1InferPooled<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float s) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        {
+            nuint L = (nuint)S.Lanes;
+            if (S.Lanes == 16) // AVX-512: 32 vector registers
+            {
+                for (nuint oh0 = 0; oh0 < 24; oh0 += 2)
+                {
+                    for (nuint oc = 0; oc < 6; oc += 2)
+                    {
+                        TV b0 = S.Create(At(ref b, oc));
+                        TV b1 = S.Create(At(ref b, oc + 1));
+                        for (nuint oh = oh0; oh < oh0 + 2; oh++)
+                        {
+                            for (nuint ow = 0; ow < 24; ow += 8)
+                            {
+                                TV a0_0 = b0; TV a0_1 = b0; TV a0_2 = b0; TV a0_3 = b0; TV a0_4 = b0; TV a0_5 = b0; TV a0_6 = b0; TV a0_7 = b0;
+                                TV a1_0 = b1; TV a1_1 = b1; TV a1_2 = b1; TV a1_3 = b1; TV a1_4 = b1; TV a1_5 = b1; TV a1_6 = b1; TV a1_7 = b1;
+                                for (nuint ic = 0; ic < 1; ic++)
+                                {
+                                    for (nuint kh = 0; kh < 5; kh++)
+                                    {
+                                        nuint xo = ((ic * 28 + oh + kh) * 28 + ow) * L;
+                                        nuint wo = ((oc * 1 + ic) * 5 + kh) * 5;
+                                        TV w0_0 = S.Create(At(ref w, wo)); TV w0_1 = S.Create(At(ref w, wo + 1)); TV w0_2 = S.Create(At(ref w, wo + 2)); TV w0_3 = S.Create(At(ref w, wo + 3)); TV w0_4 = S.Create(At(ref w, wo + 4));
+                                        TV w1_0 = S.Create(At(ref w, wo + 25)); TV w1_1 = S.Create(At(ref w, wo + 26)); TV w1_2 = S.Create(At(ref w, wo + 27)); TV w1_3 = S.Create(At(ref w, wo + 28)); TV w1_4 = S.Create(At(ref w, wo + 29));
+                                        TV xv;
+                                        xv = S.Load(ref x, xo); a0_0 = S.MulAdd(w0_0, xv, a0_0); a1_0 = S.MulAdd(w1_0, xv, a1_0);
+                                        xv = S.Load(ref x, xo + 1 * L); a0_0 = S.MulAdd(w0_1, xv, a0_0); a1_0 = S.MulAdd(w1_1, xv, a1_0); a0_1 = S.MulAdd(w0_0, xv, a0_1); a1_1 = S.MulAdd(w1_0, xv, a1_1);
+                                        xv = S.Load(ref x, xo + 2 * L); a0_0 = S.MulAdd(w0_2, xv, a0_0); a1_0 = S.MulAdd(w1_2, xv, a1_0); a0_1 = S.MulAdd(w0_1, xv, a0_1); a1_1 = S.MulAdd(w1_1, xv, a1_1); a0_2 = S.MulAdd(w0_0, xv, a0_2); a1_2 = S.MulAdd(w1_0, xv, a1_2);
+                                        xv = S.Load(ref x, xo + 3 * L); a0_0 = S.MulAdd(w0_3, xv, a0_0); a1_0 = S.MulAdd(w1_3, xv, a1_0); a0_1 = S.MulAdd(w0_2, xv, a0_1); a1_1 = S.MulAdd(w1_2, xv, a1_1); a0_2 = S.MulAdd(w0_1, xv, a0_2); a1_2 = S.MulAdd(w1_1, xv, a1_2); a0_3 = S.MulAdd(w0_0, xv, a0_3); a1_3 = S.MulAdd(w1_0, xv, a1_3);
+                                        xv = S.Load(ref x, xo + 4 * L); a0_0 = S.MulAdd(w0_4, xv, a0_0); a1_0 = S.MulAdd(w1_4, xv, a1_0); a0_1 = S.MulAdd(w0_3, xv, a0_1); a1_1 = S.MulAdd(w1_3, xv, a1_1); a0_2 = S.MulAdd(w0_2, xv, a0_2); a1_2 = S.MulAdd(w1_2, xv, a1_2); a0_3 = S.MulAdd(w0_1, xv, a0_3); a1_3 = S.MulAdd(w1_1, xv, a1_3); a0_4 = S.MulAdd(w0_0, xv, a0_4); a1_4 = S.MulAdd(w1_0, xv, a1_4);
+                                        xv = S.Load(ref x, xo + 5 * L); a0_1 = S.MulAdd(w0_4, xv, a0_1); a1_1 = S.MulAdd(w1_4, xv, a1_1); a0_2 = S.MulAdd(w0_3, xv, a0_2); a1_2 = S.MulAdd(w1_3, xv, a1_2); a0_3 = S.MulAdd(w0_2, xv, a0_3); a1_3 = S.MulAdd(w1_2, xv, a1_3); a0_4 = S.MulAdd(w0_1, xv, a0_4); a1_4 = S.MulAdd(w1_1, xv, a1_4); a0_5 = S.MulAdd(w0_0, xv, a0_5); a1_5 = S.MulAdd(w1_0, xv, a1_5);
+                                        xv = S.Load(ref x, xo + 6 * L); a0_2 = S.MulAdd(w0_4, xv, a0_2); a1_2 = S.MulAdd(w1_4, xv, a1_2); a0_3 = S.MulAdd(w0_3, xv, a0_3); a1_3 = S.MulAdd(w1_3, xv, a1_3); a0_4 = S.MulAdd(w0_2, xv, a0_4); a1_4 = S.MulAdd(w1_2, xv, a1_4); a0_5 = S.MulAdd(w0_1, xv, a0_5); a1_5 = S.MulAdd(w1_1, xv, a1_5); a0_6 = S.MulAdd(w0_0, xv, a0_6); a1_6 = S.MulAdd(w1_0, xv, a1_6);
+                                        xv = S.Load(ref x, xo + 7 * L); a0_3 = S.MulAdd(w0_4, xv, a0_3); a1_3 = S.MulAdd(w1_4, xv, a1_3); a0_4 = S.MulAdd(w0_3, xv, a0_4); a1_4 = S.MulAdd(w1_3, xv, a1_4); a0_5 = S.MulAdd(w0_2, xv, a0_5); a1_5 = S.MulAdd(w1_2, xv, a1_5); a0_6 = S.MulAdd(w0_1, xv, a0_6); a1_6 = S.MulAdd(w1_1, xv, a1_6); a0_7 = S.MulAdd(w0_0, xv, a0_7); a1_7 = S.MulAdd(w1_0, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 8 * L); a0_4 = S.MulAdd(w0_4, xv, a0_4); a1_4 = S.MulAdd(w1_4, xv, a1_4); a0_5 = S.MulAdd(w0_3, xv, a0_5); a1_5 = S.MulAdd(w1_3, xv, a1_5); a0_6 = S.MulAdd(w0_2, xv, a0_6); a1_6 = S.MulAdd(w1_2, xv, a1_6); a0_7 = S.MulAdd(w0_1, xv, a0_7); a1_7 = S.MulAdd(w1_1, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 9 * L); a0_5 = S.MulAdd(w0_4, xv, a0_5); a1_5 = S.MulAdd(w1_4, xv, a1_5); a0_6 = S.MulAdd(w0_3, xv, a0_6); a1_6 = S.MulAdd(w1_3, xv, a1_6); a0_7 = S.MulAdd(w0_2, xv, a0_7); a1_7 = S.MulAdd(w1_2, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 10 * L); a0_6 = S.MulAdd(w0_4, xv, a0_6); a1_6 = S.MulAdd(w1_4, xv, a1_6); a0_7 = S.MulAdd(w0_3, xv, a0_7); a1_7 = S.MulAdd(w1_3, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 11 * L); a0_7 = S.MulAdd(w0_4, xv, a0_7); a1_7 = S.MulAdd(w1_4, xv, a1_7);
+                                    }
+                                }
+                                S.Store(a0_0, ref z, (((oc) * 24 + oh) * 24 + ow) * L);
+                                S.Store(a0_1, ref z, (((oc) * 24 + oh) * 24 + ow + 1) * L);
+                                S.Store(a0_2, ref z, (((oc) * 24 + oh) * 24 + ow + 2) * L);
+                                S.Store(a0_3, ref z, (((oc) * 24 + oh) * 24 + ow + 3) * L);
+                                S.Store(a0_4, ref z, (((oc) * 24 + oh) * 24 + ow + 4) * L);
+                                S.Store(a0_5, ref z, (((oc) * 24 + oh) * 24 + ow + 5) * L);
+                                S.Store(a0_6, ref z, (((oc) * 24 + oh) * 24 + ow + 6) * L);
+                                S.Store(a0_7, ref z, (((oc) * 24 + oh) * 24 + ow + 7) * L);
+                                S.Store(a1_0, ref z, (((oc + 1) * 24 + oh) * 24 + ow) * L);
+                                S.Store(a1_1, ref z, (((oc + 1) * 24 + oh) * 24 + ow + 1) * L);
+                                S.Store(a1_2, ref z, (((oc + 1) * 24 + oh) * 24 + ow + 2) * L);
+                                S.Store(a1_3, ref z, (((oc + 1) * 24 + oh) * 24 + ow + 3) * L);
+                                S.Store(a1_4, ref z, (((oc + 1) * 24 + oh) * 24 + ow + 4) * L);
+                                S.Store(a1_5, ref z, (((oc + 1) * 24 + oh) * 24 + ow + 5) * L);
+                                S.Store(a1_6, ref z, (((oc + 1) * 24 + oh) * 24 + ow + 6) * L);
+                                S.Store(a1_7, ref z, (((oc + 1) * 24 + oh) * 24 + ow + 7) * L);
+                            }
+                        }
+                    }
+                    nuint ph = oh0 / 2;
+                    for (nuint c = 0; c < 6; c++)
+                    {
+                        nuint zc = c * 576 * L, sc = c * 144 * L;
+                        for (nuint pw = 0; pw < 12; pw++)
+                        {
+                            nuint zw = zc + (ph * 48 + pw * 2) * L;
+                            nuint o = sc + (ph * 12 + pw) * L;
+                            TV best = S.Load(ref z, zw);
+                            { TV y = S.Load(ref z, zw + 1 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 24 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 25 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
+                        }
+                    }
+                }
+            }
+            else // AVX2, SSE, NEON, scalar: 16
+            {
+                for (nuint oh0 = 0; oh0 < 24; oh0 += 2)
+                {
+                    for (nuint oc = 0; oc < 6; oc += 1)
+                    {
+                        TV b0 = S.Create(At(ref b, oc));
+                        for (nuint oh = oh0; oh < oh0 + 2; oh++)
+                        {
+                            for (nuint ow = 0; ow < 24; ow += 8)
+                            {
+                                TV a0_0 = b0; TV a0_1 = b0; TV a0_2 = b0; TV a0_3 = b0; TV a0_4 = b0; TV a0_5 = b0; TV a0_6 = b0; TV a0_7 = b0;
+                                for (nuint ic = 0; ic < 1; ic++)
+                                {
+                                    for (nuint kh = 0; kh < 5; kh++)
+                                    {
+                                        nuint xo = ((ic * 28 + oh + kh) * 28 + ow) * L;
+                                        nuint wo = ((oc * 1 + ic) * 5 + kh) * 5;
+                                        TV w0_0 = S.Create(At(ref w, wo)); TV w0_1 = S.Create(At(ref w, wo + 1)); TV w0_2 = S.Create(At(ref w, wo + 2)); TV w0_3 = S.Create(At(ref w, wo + 3)); TV w0_4 = S.Create(At(ref w, wo + 4));
+                                        TV xv;
+                                        xv = S.Load(ref x, xo); a0_0 = S.MulAdd(w0_0, xv, a0_0);
+                                        xv = S.Load(ref x, xo + 1 * L); a0_0 = S.MulAdd(w0_1, xv, a0_0); a0_1 = S.MulAdd(w0_0, xv, a0_1);
+                                        xv = S.Load(ref x, xo + 2 * L); a0_0 = S.MulAdd(w0_2, xv, a0_0); a0_1 = S.MulAdd(w0_1, xv, a0_1); a0_2 = S.MulAdd(w0_0, xv, a0_2);
+                                        xv = S.Load(ref x, xo + 3 * L); a0_0 = S.MulAdd(w0_3, xv, a0_0); a0_1 = S.MulAdd(w0_2, xv, a0_1); a0_2 = S.MulAdd(w0_1, xv, a0_2); a0_3 = S.MulAdd(w0_0, xv, a0_3);
+                                        xv = S.Load(ref x, xo + 4 * L); a0_0 = S.MulAdd(w0_4, xv, a0_0); a0_1 = S.MulAdd(w0_3, xv, a0_1); a0_2 = S.MulAdd(w0_2, xv, a0_2); a0_3 = S.MulAdd(w0_1, xv, a0_3); a0_4 = S.MulAdd(w0_0, xv, a0_4);
+                                        xv = S.Load(ref x, xo + 5 * L); a0_1 = S.MulAdd(w0_4, xv, a0_1); a0_2 = S.MulAdd(w0_3, xv, a0_2); a0_3 = S.MulAdd(w0_2, xv, a0_3); a0_4 = S.MulAdd(w0_1, xv, a0_4); a0_5 = S.MulAdd(w0_0, xv, a0_5);
+                                        xv = S.Load(ref x, xo + 6 * L); a0_2 = S.MulAdd(w0_4, xv, a0_2); a0_3 = S.MulAdd(w0_3, xv, a0_3); a0_4 = S.MulAdd(w0_2, xv, a0_4); a0_5 = S.MulAdd(w0_1, xv, a0_5); a0_6 = S.MulAdd(w0_0, xv, a0_6);
+                                        xv = S.Load(ref x, xo + 7 * L); a0_3 = S.MulAdd(w0_4, xv, a0_3); a0_4 = S.MulAdd(w0_3, xv, a0_4); a0_5 = S.MulAdd(w0_2, xv, a0_5); a0_6 = S.MulAdd(w0_1, xv, a0_6); a0_7 = S.MulAdd(w0_0, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 8 * L); a0_4 = S.MulAdd(w0_4, xv, a0_4); a0_5 = S.MulAdd(w0_3, xv, a0_5); a0_6 = S.MulAdd(w0_2, xv, a0_6); a0_7 = S.MulAdd(w0_1, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 9 * L); a0_5 = S.MulAdd(w0_4, xv, a0_5); a0_6 = S.MulAdd(w0_3, xv, a0_6); a0_7 = S.MulAdd(w0_2, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 10 * L); a0_6 = S.MulAdd(w0_4, xv, a0_6); a0_7 = S.MulAdd(w0_3, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 11 * L); a0_7 = S.MulAdd(w0_4, xv, a0_7);
+                                    }
+                                }
+                                S.Store(a0_0, ref z, (((oc) * 24 + oh) * 24 + ow) * L);
+                                S.Store(a0_1, ref z, (((oc) * 24 + oh) * 24 + ow + 1) * L);
+                                S.Store(a0_2, ref z, (((oc) * 24 + oh) * 24 + ow + 2) * L);
+                                S.Store(a0_3, ref z, (((oc) * 24 + oh) * 24 + ow + 3) * L);
+                                S.Store(a0_4, ref z, (((oc) * 24 + oh) * 24 + ow + 4) * L);
+                                S.Store(a0_5, ref z, (((oc) * 24 + oh) * 24 + ow + 5) * L);
+                                S.Store(a0_6, ref z, (((oc) * 24 + oh) * 24 + ow + 6) * L);
+                                S.Store(a0_7, ref z, (((oc) * 24 + oh) * 24 + ow + 7) * L);
+                            }
+                        }
+                    }
+                    nuint ph = oh0 / 2;
+                    for (nuint c = 0; c < 6; c++)
+                    {
+                        nuint zc = c * 576 * L, sc = c * 144 * L;
+                        for (nuint pw = 0; pw < 12; pw++)
+                        {
+                            nuint zw = zc + (ph * 48 + pw * 2) * L;
+                            nuint o = sc + (ph * 12 + pw) * L;
+                            TV best = S.Load(ref z, zw);
+                            { TV y = S.Load(ref z, zw + 1 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 24 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 25 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
+                        }
+                    }
+                }
+            }
+        }
+
         /// <summary>conv1: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         internal static void Conv1Weights<TV, S>(ref float x, ref float dz, ref float dw) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
@@ -1130,11 +1270,11 @@ namespace GraphGen.Baselines
                     for (nuint pw = 0; pw < 12; pw++)
                     {
                         nuint zw = zc + (ph * 48 + pw * 2) * L;
+                        nuint o = sc + (ph * 12 + pw) * L;
                         TV best = S.MulAdd(a, S.Load(ref z, zw), sh), arg = S.Zero;
                         { TV y = S.MulAdd(a, S.Load(ref z, zw + 1 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(1f), arg); }
                         { TV y = S.MulAdd(a, S.Load(ref z, zw + 24 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(2f), arg); }
                         { TV y = S.MulAdd(a, S.Load(ref z, zw + 25 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(3f), arg); }
-                        nuint o = sc + (ph * 12 + pw) * L;
                         S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
                         S.Store(arg, ref idx, o);
                     }
@@ -1345,6 +1485,148 @@ namespace GraphGen.Baselines
                     if (withStats)
                     {
                         S.Store(k0, ref stats, (oc) * 3 * L); S.Store(s10, ref stats, (oc) * 3 * L + L); S.Store(s20, ref stats, (oc) * 3 * L + 2 * L);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Inference, conv2 → sigmoid2 → maxpool2 as one pass (batchnorm2 folded into the weights): 6x12x12 → 16x4x4.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        internal static void Conv2InferPooled<TV, S>(ref float x, ref float w, ref float b, ref float z, ref float s) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        {
+            nuint L = (nuint)S.Lanes;
+            if (S.Lanes == 16) // AVX-512: 32 vector registers
+            {
+                for (nuint oh0 = 0; oh0 < 8; oh0 += 2)
+                {
+                    for (nuint oc = 0; oc < 16; oc += 2)
+                    {
+                        TV b0 = S.Create(At(ref b, oc));
+                        TV b1 = S.Create(At(ref b, oc + 1));
+                        for (nuint oh = oh0; oh < oh0 + 2; oh++)
+                        {
+                            for (nuint ow = 0; ow < 8; ow += 8)
+                            {
+                                TV a0_0 = b0; TV a0_1 = b0; TV a0_2 = b0; TV a0_3 = b0; TV a0_4 = b0; TV a0_5 = b0; TV a0_6 = b0; TV a0_7 = b0;
+                                TV a1_0 = b1; TV a1_1 = b1; TV a1_2 = b1; TV a1_3 = b1; TV a1_4 = b1; TV a1_5 = b1; TV a1_6 = b1; TV a1_7 = b1;
+                                for (nuint ic = 0; ic < 6; ic++)
+                                {
+                                    for (nuint kh = 0; kh < 5; kh++)
+                                    {
+                                        nuint xo = ((ic * 12 + oh + kh) * 12 + ow) * L;
+                                        nuint wo = ((oc * 6 + ic) * 5 + kh) * 5;
+                                        TV w0_0 = S.Create(At(ref w, wo)); TV w0_1 = S.Create(At(ref w, wo + 1)); TV w0_2 = S.Create(At(ref w, wo + 2)); TV w0_3 = S.Create(At(ref w, wo + 3)); TV w0_4 = S.Create(At(ref w, wo + 4));
+                                        TV w1_0 = S.Create(At(ref w, wo + 150)); TV w1_1 = S.Create(At(ref w, wo + 151)); TV w1_2 = S.Create(At(ref w, wo + 152)); TV w1_3 = S.Create(At(ref w, wo + 153)); TV w1_4 = S.Create(At(ref w, wo + 154));
+                                        TV xv;
+                                        xv = S.Load(ref x, xo); a0_0 = S.MulAdd(w0_0, xv, a0_0); a1_0 = S.MulAdd(w1_0, xv, a1_0);
+                                        xv = S.Load(ref x, xo + 1 * L); a0_0 = S.MulAdd(w0_1, xv, a0_0); a1_0 = S.MulAdd(w1_1, xv, a1_0); a0_1 = S.MulAdd(w0_0, xv, a0_1); a1_1 = S.MulAdd(w1_0, xv, a1_1);
+                                        xv = S.Load(ref x, xo + 2 * L); a0_0 = S.MulAdd(w0_2, xv, a0_0); a1_0 = S.MulAdd(w1_2, xv, a1_0); a0_1 = S.MulAdd(w0_1, xv, a0_1); a1_1 = S.MulAdd(w1_1, xv, a1_1); a0_2 = S.MulAdd(w0_0, xv, a0_2); a1_2 = S.MulAdd(w1_0, xv, a1_2);
+                                        xv = S.Load(ref x, xo + 3 * L); a0_0 = S.MulAdd(w0_3, xv, a0_0); a1_0 = S.MulAdd(w1_3, xv, a1_0); a0_1 = S.MulAdd(w0_2, xv, a0_1); a1_1 = S.MulAdd(w1_2, xv, a1_1); a0_2 = S.MulAdd(w0_1, xv, a0_2); a1_2 = S.MulAdd(w1_1, xv, a1_2); a0_3 = S.MulAdd(w0_0, xv, a0_3); a1_3 = S.MulAdd(w1_0, xv, a1_3);
+                                        xv = S.Load(ref x, xo + 4 * L); a0_0 = S.MulAdd(w0_4, xv, a0_0); a1_0 = S.MulAdd(w1_4, xv, a1_0); a0_1 = S.MulAdd(w0_3, xv, a0_1); a1_1 = S.MulAdd(w1_3, xv, a1_1); a0_2 = S.MulAdd(w0_2, xv, a0_2); a1_2 = S.MulAdd(w1_2, xv, a1_2); a0_3 = S.MulAdd(w0_1, xv, a0_3); a1_3 = S.MulAdd(w1_1, xv, a1_3); a0_4 = S.MulAdd(w0_0, xv, a0_4); a1_4 = S.MulAdd(w1_0, xv, a1_4);
+                                        xv = S.Load(ref x, xo + 5 * L); a0_1 = S.MulAdd(w0_4, xv, a0_1); a1_1 = S.MulAdd(w1_4, xv, a1_1); a0_2 = S.MulAdd(w0_3, xv, a0_2); a1_2 = S.MulAdd(w1_3, xv, a1_2); a0_3 = S.MulAdd(w0_2, xv, a0_3); a1_3 = S.MulAdd(w1_2, xv, a1_3); a0_4 = S.MulAdd(w0_1, xv, a0_4); a1_4 = S.MulAdd(w1_1, xv, a1_4); a0_5 = S.MulAdd(w0_0, xv, a0_5); a1_5 = S.MulAdd(w1_0, xv, a1_5);
+                                        xv = S.Load(ref x, xo + 6 * L); a0_2 = S.MulAdd(w0_4, xv, a0_2); a1_2 = S.MulAdd(w1_4, xv, a1_2); a0_3 = S.MulAdd(w0_3, xv, a0_3); a1_3 = S.MulAdd(w1_3, xv, a1_3); a0_4 = S.MulAdd(w0_2, xv, a0_4); a1_4 = S.MulAdd(w1_2, xv, a1_4); a0_5 = S.MulAdd(w0_1, xv, a0_5); a1_5 = S.MulAdd(w1_1, xv, a1_5); a0_6 = S.MulAdd(w0_0, xv, a0_6); a1_6 = S.MulAdd(w1_0, xv, a1_6);
+                                        xv = S.Load(ref x, xo + 7 * L); a0_3 = S.MulAdd(w0_4, xv, a0_3); a1_3 = S.MulAdd(w1_4, xv, a1_3); a0_4 = S.MulAdd(w0_3, xv, a0_4); a1_4 = S.MulAdd(w1_3, xv, a1_4); a0_5 = S.MulAdd(w0_2, xv, a0_5); a1_5 = S.MulAdd(w1_2, xv, a1_5); a0_6 = S.MulAdd(w0_1, xv, a0_6); a1_6 = S.MulAdd(w1_1, xv, a1_6); a0_7 = S.MulAdd(w0_0, xv, a0_7); a1_7 = S.MulAdd(w1_0, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 8 * L); a0_4 = S.MulAdd(w0_4, xv, a0_4); a1_4 = S.MulAdd(w1_4, xv, a1_4); a0_5 = S.MulAdd(w0_3, xv, a0_5); a1_5 = S.MulAdd(w1_3, xv, a1_5); a0_6 = S.MulAdd(w0_2, xv, a0_6); a1_6 = S.MulAdd(w1_2, xv, a1_6); a0_7 = S.MulAdd(w0_1, xv, a0_7); a1_7 = S.MulAdd(w1_1, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 9 * L); a0_5 = S.MulAdd(w0_4, xv, a0_5); a1_5 = S.MulAdd(w1_4, xv, a1_5); a0_6 = S.MulAdd(w0_3, xv, a0_6); a1_6 = S.MulAdd(w1_3, xv, a1_6); a0_7 = S.MulAdd(w0_2, xv, a0_7); a1_7 = S.MulAdd(w1_2, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 10 * L); a0_6 = S.MulAdd(w0_4, xv, a0_6); a1_6 = S.MulAdd(w1_4, xv, a1_6); a0_7 = S.MulAdd(w0_3, xv, a0_7); a1_7 = S.MulAdd(w1_3, xv, a1_7);
+                                        xv = S.Load(ref x, xo + 11 * L); a0_7 = S.MulAdd(w0_4, xv, a0_7); a1_7 = S.MulAdd(w1_4, xv, a1_7);
+                                    }
+                                }
+                                S.Store(a0_0, ref z, (((oc) * 8 + oh) * 8 + ow) * L);
+                                S.Store(a0_1, ref z, (((oc) * 8 + oh) * 8 + ow + 1) * L);
+                                S.Store(a0_2, ref z, (((oc) * 8 + oh) * 8 + ow + 2) * L);
+                                S.Store(a0_3, ref z, (((oc) * 8 + oh) * 8 + ow + 3) * L);
+                                S.Store(a0_4, ref z, (((oc) * 8 + oh) * 8 + ow + 4) * L);
+                                S.Store(a0_5, ref z, (((oc) * 8 + oh) * 8 + ow + 5) * L);
+                                S.Store(a0_6, ref z, (((oc) * 8 + oh) * 8 + ow + 6) * L);
+                                S.Store(a0_7, ref z, (((oc) * 8 + oh) * 8 + ow + 7) * L);
+                                S.Store(a1_0, ref z, (((oc + 1) * 8 + oh) * 8 + ow) * L);
+                                S.Store(a1_1, ref z, (((oc + 1) * 8 + oh) * 8 + ow + 1) * L);
+                                S.Store(a1_2, ref z, (((oc + 1) * 8 + oh) * 8 + ow + 2) * L);
+                                S.Store(a1_3, ref z, (((oc + 1) * 8 + oh) * 8 + ow + 3) * L);
+                                S.Store(a1_4, ref z, (((oc + 1) * 8 + oh) * 8 + ow + 4) * L);
+                                S.Store(a1_5, ref z, (((oc + 1) * 8 + oh) * 8 + ow + 5) * L);
+                                S.Store(a1_6, ref z, (((oc + 1) * 8 + oh) * 8 + ow + 6) * L);
+                                S.Store(a1_7, ref z, (((oc + 1) * 8 + oh) * 8 + ow + 7) * L);
+                            }
+                        }
+                    }
+                    nuint ph = oh0 / 2;
+                    for (nuint c = 0; c < 16; c++)
+                    {
+                        nuint zc = c * 64 * L, sc = c * 16 * L;
+                        for (nuint pw = 0; pw < 4; pw++)
+                        {
+                            nuint zw = zc + (ph * 16 + pw * 2) * L;
+                            nuint o = sc + (ph * 4 + pw) * L;
+                            TV best = S.Load(ref z, zw);
+                            { TV y = S.Load(ref z, zw + 1 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 8 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 9 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
+                        }
+                    }
+                }
+            }
+            else // AVX2, SSE, NEON, scalar: 16
+            {
+                for (nuint oh0 = 0; oh0 < 8; oh0 += 2)
+                {
+                    for (nuint oc = 0; oc < 16; oc += 1)
+                    {
+                        TV b0 = S.Create(At(ref b, oc));
+                        for (nuint oh = oh0; oh < oh0 + 2; oh++)
+                        {
+                            for (nuint ow = 0; ow < 8; ow += 8)
+                            {
+                                TV a0_0 = b0; TV a0_1 = b0; TV a0_2 = b0; TV a0_3 = b0; TV a0_4 = b0; TV a0_5 = b0; TV a0_6 = b0; TV a0_7 = b0;
+                                for (nuint ic = 0; ic < 6; ic++)
+                                {
+                                    for (nuint kh = 0; kh < 5; kh++)
+                                    {
+                                        nuint xo = ((ic * 12 + oh + kh) * 12 + ow) * L;
+                                        nuint wo = ((oc * 6 + ic) * 5 + kh) * 5;
+                                        TV w0_0 = S.Create(At(ref w, wo)); TV w0_1 = S.Create(At(ref w, wo + 1)); TV w0_2 = S.Create(At(ref w, wo + 2)); TV w0_3 = S.Create(At(ref w, wo + 3)); TV w0_4 = S.Create(At(ref w, wo + 4));
+                                        TV xv;
+                                        xv = S.Load(ref x, xo); a0_0 = S.MulAdd(w0_0, xv, a0_0);
+                                        xv = S.Load(ref x, xo + 1 * L); a0_0 = S.MulAdd(w0_1, xv, a0_0); a0_1 = S.MulAdd(w0_0, xv, a0_1);
+                                        xv = S.Load(ref x, xo + 2 * L); a0_0 = S.MulAdd(w0_2, xv, a0_0); a0_1 = S.MulAdd(w0_1, xv, a0_1); a0_2 = S.MulAdd(w0_0, xv, a0_2);
+                                        xv = S.Load(ref x, xo + 3 * L); a0_0 = S.MulAdd(w0_3, xv, a0_0); a0_1 = S.MulAdd(w0_2, xv, a0_1); a0_2 = S.MulAdd(w0_1, xv, a0_2); a0_3 = S.MulAdd(w0_0, xv, a0_3);
+                                        xv = S.Load(ref x, xo + 4 * L); a0_0 = S.MulAdd(w0_4, xv, a0_0); a0_1 = S.MulAdd(w0_3, xv, a0_1); a0_2 = S.MulAdd(w0_2, xv, a0_2); a0_3 = S.MulAdd(w0_1, xv, a0_3); a0_4 = S.MulAdd(w0_0, xv, a0_4);
+                                        xv = S.Load(ref x, xo + 5 * L); a0_1 = S.MulAdd(w0_4, xv, a0_1); a0_2 = S.MulAdd(w0_3, xv, a0_2); a0_3 = S.MulAdd(w0_2, xv, a0_3); a0_4 = S.MulAdd(w0_1, xv, a0_4); a0_5 = S.MulAdd(w0_0, xv, a0_5);
+                                        xv = S.Load(ref x, xo + 6 * L); a0_2 = S.MulAdd(w0_4, xv, a0_2); a0_3 = S.MulAdd(w0_3, xv, a0_3); a0_4 = S.MulAdd(w0_2, xv, a0_4); a0_5 = S.MulAdd(w0_1, xv, a0_5); a0_6 = S.MulAdd(w0_0, xv, a0_6);
+                                        xv = S.Load(ref x, xo + 7 * L); a0_3 = S.MulAdd(w0_4, xv, a0_3); a0_4 = S.MulAdd(w0_3, xv, a0_4); a0_5 = S.MulAdd(w0_2, xv, a0_5); a0_6 = S.MulAdd(w0_1, xv, a0_6); a0_7 = S.MulAdd(w0_0, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 8 * L); a0_4 = S.MulAdd(w0_4, xv, a0_4); a0_5 = S.MulAdd(w0_3, xv, a0_5); a0_6 = S.MulAdd(w0_2, xv, a0_6); a0_7 = S.MulAdd(w0_1, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 9 * L); a0_5 = S.MulAdd(w0_4, xv, a0_5); a0_6 = S.MulAdd(w0_3, xv, a0_6); a0_7 = S.MulAdd(w0_2, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 10 * L); a0_6 = S.MulAdd(w0_4, xv, a0_6); a0_7 = S.MulAdd(w0_3, xv, a0_7);
+                                        xv = S.Load(ref x, xo + 11 * L); a0_7 = S.MulAdd(w0_4, xv, a0_7);
+                                    }
+                                }
+                                S.Store(a0_0, ref z, (((oc) * 8 + oh) * 8 + ow) * L);
+                                S.Store(a0_1, ref z, (((oc) * 8 + oh) * 8 + ow + 1) * L);
+                                S.Store(a0_2, ref z, (((oc) * 8 + oh) * 8 + ow + 2) * L);
+                                S.Store(a0_3, ref z, (((oc) * 8 + oh) * 8 + ow + 3) * L);
+                                S.Store(a0_4, ref z, (((oc) * 8 + oh) * 8 + ow + 4) * L);
+                                S.Store(a0_5, ref z, (((oc) * 8 + oh) * 8 + ow + 5) * L);
+                                S.Store(a0_6, ref z, (((oc) * 8 + oh) * 8 + ow + 6) * L);
+                                S.Store(a0_7, ref z, (((oc) * 8 + oh) * 8 + ow + 7) * L);
+                            }
+                        }
+                    }
+                    nuint ph = oh0 / 2;
+                    for (nuint c = 0; c < 16; c++)
+                    {
+                        nuint zc = c * 64 * L, sc = c * 16 * L;
+                        for (nuint pw = 0; pw < 4; pw++)
+                        {
+                            nuint zw = zc + (ph * 16 + pw * 2) * L;
+                            nuint o = sc + (ph * 4 + pw) * L;
+                            TV best = S.Load(ref z, zw);
+                            { TV y = S.Load(ref z, zw + 1 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 8 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            { TV y = S.Load(ref z, zw + 9 * L); best = S.Select(S.GreaterThan(y, best), y, best); }
+                            S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
+                        }
                     }
                 }
             }
@@ -1613,11 +1895,11 @@ namespace GraphGen.Baselines
                     for (nuint pw = 0; pw < 4; pw++)
                     {
                         nuint zw = zc + (ph * 16 + pw * 2) * L;
+                        nuint o = sc + (ph * 4 + pw) * L;
                         TV best = S.MulAdd(a, S.Load(ref z, zw), sh), arg = S.Zero;
                         { TV y = S.MulAdd(a, S.Load(ref z, zw + 1 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(1f), arg); }
                         { TV y = S.MulAdd(a, S.Load(ref z, zw + 8 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(2f), arg); }
                         { TV y = S.MulAdd(a, S.Load(ref z, zw + 9 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(3f), arg); }
-                        nuint o = sc + (ph * 4 + pw) * L;
                         S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
                         S.Store(arg, ref idx, o);
                     }

@@ -286,11 +286,11 @@ namespace GraphGen.Baselines
                     for (nuint pw = 0; pw < 3; pw++)
                     {
                         nuint zw = zc + (ph * 12 + pw * 2) * L;
+                        nuint o = sc + (ph * 3 + pw) * L;
                         TV best = S.Load(ref z, zw), arg = S.Zero;
                         { TV y = S.Load(ref z, zw + 1 * L); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(1f), arg); }
                         { TV y = S.Load(ref z, zw + 6 * L); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(2f), arg); }
                         { TV y = S.Load(ref z, zw + 7 * L); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(3f), arg); }
-                        nuint o = sc + (ph * 3 + pw) * L;
                         S.Store(best, ref s, o);
                         S.Store(arg, ref idx, o);
                     }
