@@ -10,7 +10,7 @@ internal static class Cli
     public static RootCommand Build()
     {
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the four FashionMNIST .gz files (default: $GRAPHGEN_DATA or {Data.FashionMnist.DefaultDirectory})" };
-        var threads = new Option<int>("--threads") { Description = "Threads per step (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "Threads per step", DefaultValueFactory = _ => Environment.ProcessorCount };
         var simd = new Option<SimdPath>("--simd") { Description = "Vector path: Auto, Vector512, Vector256, Vector128 or Scalar", DefaultValueFactory = _ => SimdPath.Auto };
 
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train", DefaultValueFactory = _ => 10 };
