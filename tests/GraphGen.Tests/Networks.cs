@@ -59,6 +59,14 @@ public partial class Mlp { }
 [Dense(3)]
 public partial class WideKernel { }
 
+/// <summary>A kernel too wide for the row tilings (14 > what 16 or 32 registers hold with a tile), so the
+/// general forward and input-gradient kernels and the tiled weight gradient (12 + 2 columns) run.</summary>
+[Network(Channels = 1, Height = 16, Width = 16)]
+[Conv2D(2, Kernel = 3)] [Tanh]
+[Conv2D(3, Kernel = 14)] [BatchNorm] [ReLU]
+[Dense(3)]
+public partial class HugeKernel { }
+
 /// <summary>Ends in an activation (warning GG0022), silenced here by #pragma: this project builds with
 /// warnings as errors, so it only compiles if GraphGen's warnings honour #pragma.</summary>
 #pragma warning disable GG0022

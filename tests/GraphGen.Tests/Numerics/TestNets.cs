@@ -19,6 +19,7 @@ internal static class TestNets
         ["InputBatchNorm"] = o => new InputBatchNorm(o),
         ["Mlp"] = o => new Mlp(o),
         ["WideKernel"] = o => new WideKernel(o),
+        ["HugeKernel"] = o => new HugeKernel(o),
     };
 
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };
