@@ -26,13 +26,20 @@ internal static class Report
         File.WriteAllText(csv, sb.ToString());
         string png = Path.Combine(directory.FullName, "curves.png");
         Plot(results, png);
-        log($"wrote {csv} and {png}");
+        log($"wrote {Shown(csv)} and {Shown(png)}");
         if (confusion is null) return;
         string matrix = Path.Combine(directory.FullName, "confusion.csv");
         var m = new StringBuilder("label\\prediction," + string.Join(",", FashionMnist.ClassNames) + "\n");
         for (int i = 0; i < confusion.GetLength(0); i++)
             m.Append(FashionMnist.ClassNames[i]).Append(',').AppendJoin(',', Enumerable.Range(0, confusion.GetLength(1)).Select(j => confusion[i, j])).Append('\n');
         File.WriteAllText(matrix, m.ToString());
+    }
+
+    /// <summary>A path as the user would type it: relative to the working directory when inside it.</summary>
+    private static string Shown(string path)
+    {
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
 
     private static void Plot(IReadOnlyList<EpochResult> results, string path)
