@@ -188,14 +188,19 @@ internal sealed partial class NetworkEmitter
     /// <summary>Row tiling: a tile of one output row for a few channels in registers; per (input
     /// channel, kernel row) the weights are broadcast once and each input column is loaded once and
     /// multiplied into every output column it reaches (statically unrolled pairs).</summary>
-    private void EmitConvForwardRows(ConvGeometry q, bool bn, ConvTiles tiles)
+    private void EmitConvForwardRows(ConvGeometry q, bool bn, ConvTiles tiles) =>
+        EmitConvForwardLoops(q, bn, tiles.Channels, tiles.Width, (bo, t) => EmitForwardRowTile(q, bo, t, bn));
+
+    /// <summary>The loops both forward tilings share: channel blocks (bias, batch-norm sums), output
+    /// rows, and blocks of columns whose body <paramref name="tile"/> emits.</summary>
+    private void EmitConvForwardLoops(ConvGeometry q, bool bn, int channels, int columns, Action<int, int> tile)
     {
-        Blocked("oc", q.Cout, tiles.Channels, bo =>
+        Blocked("oc", q.Cout, channels, bo =>
         {
             for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
             if (bn) ConvStatsOpen(bo);
             _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
-            Blocked("ow", q.OW, tiles.Width, t => EmitForwardRowTile(q, bo, t, bn));
+            Blocked("ow", q.OW, columns, t => tile(bo, t));
             _w.Close();
             if (bn) ConvStatsClose(bo);
         });
@@ -272,18 +277,8 @@ internal sealed partial class NetworkEmitter
 
     /// <summary>General tiling for kernels too wide to hold their weights: a block of channels × a
     /// few positions, loops over every tap.</summary>
-    private void EmitConvForwardGeneral(ConvGeometry q, bool bn)
-    {
-        Blocked("oc", q.Cout, ConvChannelBlock, bo =>
-        {
-            for (int j = 0; j < bo; j++) _w.Line($"TV b{j} = S.Create(At(ref b, {Plus("oc", Lit(j))}));");
-            if (bn) ConvStatsOpen(bo);
-            _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
-            Blocked("ow", q.OW, ConvPositionBlock, bp => EmitConvForwardBlock(q, bo, bp, bn));
-            _w.Close();
-            if (bn) ConvStatsClose(bo);
-        });
-    }
+    private void EmitConvForwardGeneral(ConvGeometry q, bool bn) =>
+        EmitConvForwardLoops(q, bn, ConvChannelBlock, ConvPositionBlock, (bo, bp) => EmitConvForwardBlock(q, bo, bp, bn));
 
     private void EmitConvForwardBlock(ConvGeometry q, int bo, int bp, bool bn)
     {
