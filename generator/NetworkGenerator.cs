@@ -33,7 +33,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                Parser.NetworkAttribute,
+                Parser.NetworkAttributeName,
                 static (node, _) => node is TypeDeclarationSyntax,
                 static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(Stages.Parse);
@@ -83,7 +83,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         if (ctx.TargetSymbol is not INamedTypeSymbol type) return null;
         var attributes = type.GetAttributes();
-        if (attributes.Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttribute)) return null;
+        if (attributes.Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName)) return null;
         var first = attributes
             .Where(a => a.AttributeClass is not null && Parser.LayerAttributes.ContainsKey(a.AttributeClass.ToDisplayString()) && a.ApplicationSyntaxReference is not null)
             .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, System.StringComparer.Ordinal)

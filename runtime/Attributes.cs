@@ -1,6 +1,13 @@
 using System;
 
+// Shared with the generator: compiled into GraphGen.Runtime (namespace GraphGen) and linked into
+// GraphGen.Generator (namespace GraphGen.Generator.Vocabulary), so the parser reads arguments by
+// nameof and the attribute language is written down once.
+#if GRAPHGEN_GENERATOR
+namespace GraphGen.Generator.Vocabulary;
+#else
 namespace GraphGen;
+#endif
 
 // The attribute language. A network is a partial class with one [Network] attribute (its input)
 // followed by layer attributes; the order of the layer attributes is the order of the layers.

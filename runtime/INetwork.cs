@@ -44,27 +44,6 @@ public readonly record struct StepResult(double LossSum, int Correct, int Count,
     public bool IsFinite => double.IsFinite(LossSum) && ParametersFinite;
 }
 
-/// <summary>The kinds of layer the attribute language has.</summary>
-public enum LayerKind
-{
-    /// <summary>[Conv2D]</summary>
-    Conv2D,
-    /// <summary>[Dense]</summary>
-    Dense,
-    /// <summary>[BatchNorm]</summary>
-    BatchNorm,
-    /// <summary>[Sigmoid]</summary>
-    Sigmoid,
-    /// <summary>[ReLU]</summary>
-    ReLU,
-    /// <summary>[Tanh]</summary>
-    Tanh,
-    /// <summary>[MaxPool2D]</summary>
-    MaxPool2D,
-    /// <summary>[AvgPool2D]</summary>
-    AvgPool2D,
-}
-
 /// <summary>One layer as the generator saw it, with its inferred shapes (per sample, no batch axis).</summary>
 public sealed record LayerInfo(
     string Name, LayerKind Kind, int[] InputShape, int[] OutputShape,

@@ -6,7 +6,7 @@ namespace GraphGen.Generator.Model;
 // Plain value-equatable records only (no ISymbol, SyntaxNode or Location), so the incremental
 // pipeline can compare two runs and skip the emitter when nothing relevant changed.
 
-internal enum LayerKind { Conv2D, Dense, BatchNorm, Sigmoid, ReLU, Tanh, MaxPool2D, AvgPool2D }
+// LayerKind is linked from runtime/LayerKind.cs: the kinds exist once.
 
 /// <summary>Shape of one sample: rank 4 is C×H×W, rank 2 is a flat vector of C features (H = W = 1).</summary>
 internal readonly record struct Shape(int Rank, int C, int H, int W)

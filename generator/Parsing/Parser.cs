@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using GraphGen.Generator.Helpers;
 using GraphGen.Generator.Model;
+using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -18,19 +19,19 @@ namespace GraphGen.Generator.Parsing;
 internal static class Parser
 {
     public const string Namespace = "GraphGen";
-    public const string NetworkAttribute = "GraphGen.NetworkAttribute";
+    public const string NetworkAttributeName = Namespace + "." + nameof(NetworkAttribute);
 
     /// <summary>Metadata names of the layer attributes and the kind each one declares.</summary>
     public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>
     {
-        ["GraphGen.Conv2DAttribute"] = LayerKind.Conv2D,
-        ["GraphGen.DenseAttribute"] = LayerKind.Dense,
-        ["GraphGen.BatchNormAttribute"] = LayerKind.BatchNorm,
-        ["GraphGen.SigmoidAttribute"] = LayerKind.Sigmoid,
-        ["GraphGen.ReLUAttribute"] = LayerKind.ReLU,
-        ["GraphGen.TanhAttribute"] = LayerKind.Tanh,
-        ["GraphGen.MaxPool2DAttribute"] = LayerKind.MaxPool2D,
-        ["GraphGen.AvgPool2DAttribute"] = LayerKind.AvgPool2D,
+        [Namespace + "." + nameof(Conv2DAttribute)] = LayerKind.Conv2D,
+        [Namespace + "." + nameof(DenseAttribute)] = LayerKind.Dense,
+        [Namespace + "." + nameof(BatchNormAttribute)] = LayerKind.BatchNorm,
+        [Namespace + "." + nameof(SigmoidAttribute)] = LayerKind.Sigmoid,
+        [Namespace + "." + nameof(ReLUAttribute)] = LayerKind.ReLU,
+        [Namespace + "." + nameof(TanhAttribute)] = LayerKind.Tanh,
+        [Namespace + "." + nameof(MaxPool2DAttribute)] = LayerKind.MaxPool2D,
+        [Namespace + "." + nameof(AvgPool2DAttribute)] = LayerKind.AvgPool2D,
     };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -42,7 +43,7 @@ internal static class Parser
         string typeName = type.Name;
 
         // [Network] twice is already CS0579; the second declaration must not generate a second file.
-        var networkAttributes = type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute).ToList();
+        var networkAttributes = type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == NetworkAttributeName).ToList();
         if (networkAttributes.Count != 1 || !ReferenceEquals(networkAttributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).Parent?.Parent, typeSyntax))
             return Result(null, diagnostics);
 
@@ -114,8 +115,8 @@ internal static class Parser
         var networkData = networkAttributes[0];
         if (HasErrors(networkData) || layerAttributes.Any(a => HasErrors(a.Data))) return Fail("a C# error in its attributes");
         var input = new InputSpec(
-            NamedInt(networkData, "Channels", 0), NamedInt(networkData, "Height", 0),
-            NamedInt(networkData, "Width", 0), NamedInt(networkData, "Features", 0));
+            NamedInt(networkData, nameof(NetworkAttribute.Channels), 0), NamedInt(networkData, nameof(NetworkAttribute.Height), 0),
+            NamedInt(networkData, nameof(NetworkAttribute.Width), 0), NamedInt(networkData, nameof(NetworkAttribute.Features), 0));
         var specs = new List<LayerSpec>();
         foreach (var (data, syntax, layerKind) in layerAttributes) specs.Add(ReadLayer(data, syntax, layerKind, diagnostics));
         if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Fail();
@@ -175,11 +176,11 @@ internal static class Parser
             case LayerKind.Conv2D:
             {
                 bool ctorKernel = data.ConstructorArguments.Length > 1;
-                bool namedKernel = data.NamedArguments.Any(a => a.Key == "Kernel");
+                bool namedKernel = data.NamedArguments.Any(a => a.Key == nameof(Conv2DAttribute.Kernel));
                 if (ctorKernel && namedKernel)
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument, ArgumentLocation(syntax, data.AttributeConstructor, "Kernel", preferNamed: true), "Conv2D", "Kernel"));
-                int kernel = ctorKernel ? Ctor(1) : NamedInt(data, "Kernel", 0);
-                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, "Stride", 1), NamedInt(data, "Padding", 0), 0, 0, 0);
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument, ArgumentLocation(syntax, data.AttributeConstructor, nameof(Conv2DAttribute.Kernel), preferNamed: true), nameof(LayerKind.Conv2D), nameof(Conv2DAttribute.Kernel)));
+                int kernel = ctorKernel ? Ctor(1) : NamedInt(data, nameof(Conv2DAttribute.Kernel), 0);
+                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, nameof(Conv2DAttribute.Stride), 1), NamedInt(data, nameof(Conv2DAttribute.Padding), 0), 0, 0, 0);
             }
             case LayerKind.Dense:
                 return new LayerSpec(kind, Ctor(0), 0, false, 0, 0, 0, 0, 0);
@@ -187,13 +188,14 @@ internal static class Parser
             case LayerKind.AvgPool2D:
             {
                 int size = Ctor(0);
-                bool hasStride = data.NamedArguments.Any(a => a.Key == "Stride");
+                bool hasStride = data.NamedArguments.Any(a => a.Key == nameof(MaxPool2DAttribute.Stride));
                 // Without an explicit Stride, the stride is the window: a bad Size is then one error, not two.
-                int stride = hasStride ? NamedInt(data, "Stride", 0) : Math.Max(size, 1);
+                int stride = hasStride ? NamedInt(data, nameof(MaxPool2DAttribute.Stride), 0) : Math.Max(size, 1);
                 return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
             }
             case LayerKind.BatchNorm:
-                return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, "Features", 0), NamedDouble(data, "Epsilon", 1e-5), NamedDouble(data, "Momentum", 0.9));
+                return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, nameof(BatchNormAttribute.Features), 0),
+                    NamedDouble(data, nameof(BatchNormAttribute.Epsilon), 1e-5), NamedDouble(data, nameof(BatchNormAttribute.Momentum), 0.9));
             default:
                 return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0);
         }

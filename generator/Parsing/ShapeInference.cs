@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using GraphGen.Generator.Model;
+using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
 
 namespace GraphGen.Generator.Parsing;
@@ -62,7 +63,7 @@ internal static class ShapeInference
                     if (s.Kernel > hp || s.Kernel > wp)
                     {
                         string padded = s.Padding > 0 ? Inv($" (padded to {hp}x{wp})") : "";
-                        diagnostics.Add(new(i, "Kernel", DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), padded }));
+                        diagnostics.Add(new(i, nameof(Conv2DAttribute.Kernel), DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), padded }));
                         return Fail();
                     }
                     long oh = (hp - s.Kernel) / s.Stride + 1, ow = (wp - s.Kernel) / s.Stride + 1;
@@ -88,7 +89,7 @@ internal static class ShapeInference
                     if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
                     if (s.Kernel > shape.H || s.Kernel > shape.W)
                     {
-                        diagnostics.Add(new(i, "Size", DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), "" }));
+                        diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), "" }));
                         return Fail();
                     }
                     output = Shape.Image(shape.C, (shape.H - s.Kernel) / s.Stride + 1, (shape.W - s.Kernel) / s.Stride + 1);
@@ -109,7 +110,7 @@ internal static class ShapeInference
                     if (s.Features != 0 && s.Features != shape.C)
                     {
                         string unit = shape.IsImage ? "channels" : "features";
-                        diagnostics.Add(new(i, "Features", DiagnosticDescriptors.BatchNormFeatureMismatch,
+                        diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.BatchNormFeatureMismatch,
                             new object[] { what, s.Features, shape.ToString(), before, shape.C, unit }));
                         return Fail();
                     }
@@ -164,23 +165,23 @@ internal static class ShapeInference
         bool image = input.Channels != 0 || input.Height != 0 || input.Width != 0;
         if (image && input.Features != 0)
         {
-            diagnostics.Add(new(-1, "Features", DiagnosticDescriptors.InvalidInput, new object[] { "gives both Features and Channels/Height/Width; use Features for a flat input or Channels, Height and Width for an image" }));
+            diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { "gives both Features and Channels/Height/Width; use Features for a flat input or Channels, Height and Width for an image" }));
             return default;
         }
         if (!image)
         {
             if (input.Features > 0)
             {
-                if (input.Features > MaxFloatsPerSample) diagnostics.Add(new(-1, "Features", DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {input.Features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
+                if (input.Features > MaxFloatsPerSample) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {input.Features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
                 return Shape.Flat(input.Features);
             }
             string message = input.Features < 0
                 ? Inv($"Features = {input.Features} must be positive")
                 : "needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]";
-            diagnostics.Add(new(-1, input.Features < 0 ? "Features" : null, DiagnosticDescriptors.InvalidInput, new object[] { message }));
+            diagnostics.Add(new(-1, input.Features < 0 ? nameof(NetworkAttribute.Features) : null, DiagnosticDescriptors.InvalidInput, new object[] { message }));
             return default;
         }
-        foreach (var (name, value) in new[] { ("Channels", input.Channels), ("Height", input.Height), ("Width", input.Width) })
+        foreach (var (name, value) in new[] { (nameof(NetworkAttribute.Channels), input.Channels), (nameof(NetworkAttribute.Height), input.Height), (nameof(NetworkAttribute.Width), input.Width) })
         {
             if (value <= 0)
             {
@@ -204,27 +205,27 @@ internal static class ShapeInference
         switch (s.Kind)
         {
             case LayerKind.Conv2D:
-                if (s.Outputs <= 0) diagnostics.Add(new(i, "Filters", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Filters", s.Outputs }));
+                if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Filters), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Filters), s.Outputs }));
                 if (!s.HasKernel) diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", Inv($"[Conv2D({s.Outputs}, Kernel = 5)]") }));
-                else if (s.Kernel <= 0) diagnostics.Add(new(i, "Kernel", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Kernel", s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1") }));
-                if (s.Padding < 0) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative") }));
-                else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros") }));
+                else if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Kernel), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Kernel), s.Kernel }));
+                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1") }));
+                if (s.Padding < 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative") }));
+                else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros") }));
                 break;
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
-                if (s.Kernel <= 0) diagnostics.Add(new(i, "Size", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Size", s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1 (leave it out to use the window size)") }));
+                if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(MaxPool2DAttribute.Size), s.Kernel }));
+                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1 (leave it out to use the window size)") }));
                 break;
             case LayerKind.Dense:
-                if (s.Outputs <= 0) diagnostics.Add(new(i, "Units", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Units", s.Outputs }));
+                if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(DenseAttribute.Units), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(DenseAttribute.Units), s.Outputs }));
                 break;
             case LayerKind.BatchNorm:
-                if (s.Features < 0) diagnostics.Add(new(i, "Features", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Features", s.Features }));
+                if (s.Features < 0) diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(BatchNormAttribute.Features), s.Features }));
                 if (!(s.Epsilon > 0) || double.IsInfinity(s.Epsilon) || s.Epsilon > 1)
-                    diagnostics.Add(new(i, "Epsilon", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Epsilon = {s.Epsilon} must be positive and at most 1 (the usual value is 1e-5)") }));
+                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Epsilon), DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Epsilon = {s.Epsilon} must be positive and at most 1 (the usual value is 1e-5)") }));
                 if (!(s.Momentum >= 0 && s.Momentum <= 1))
-                    diagnostics.Add(new(i, "Momentum", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Momentum = {s.Momentum} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)") }));
+                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Momentum = {s.Momentum} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)") }));
                 break;
         }
     }

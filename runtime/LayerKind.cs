@@ -1,0 +1,28 @@
+// Shared with the generator: this file is compiled into GraphGen.Runtime (namespace GraphGen) and
+// linked into GraphGen.Generator (namespace GraphGen.Generator.Model), so the kinds exist once.
+#if GRAPHGEN_GENERATOR
+namespace GraphGen.Generator.Model;
+#else
+namespace GraphGen;
+#endif
+
+/// <summary>The kinds of layer the attribute language has.</summary>
+public enum LayerKind
+{
+    /// <summary>[Conv2D]</summary>
+    Conv2D,
+    /// <summary>[Dense]</summary>
+    Dense,
+    /// <summary>[BatchNorm]</summary>
+    BatchNorm,
+    /// <summary>[Sigmoid]</summary>
+    Sigmoid,
+    /// <summary>[ReLU]</summary>
+    ReLU,
+    /// <summary>[Tanh]</summary>
+    Tanh,
+    /// <summary>[MaxPool2D]</summary>
+    MaxPool2D,
+    /// <summary>[AvgPool2D]</summary>
+    AvgPool2D,
+}
