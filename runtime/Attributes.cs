@@ -107,3 +107,24 @@ public sealed class AvgPool2DAttribute : Attribute
     /// <summary>Step between windows; defaults to <see cref="Size"/>.</summary>
     public int Stride { get; set; }
 }
+
+/// <summary>Global average pooling: the mean over H×W of each channel, C×H×W → C×1×1 (a following
+/// [Dense] flattens it to C features).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAvgPool2DAttribute : Attribute { }
+
+/// <summary>Opens a residual block. The layers after it, up to <see cref="ShortcutAttribute"/> or
+/// <see cref="EndResidualAttribute"/>, are the main path; both paths read the block's input, and
+/// [EndResidual] adds their outputs elementwise. Blocks may follow one another and nest.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ResidualAttribute : Attribute { }
+
+/// <summary>Ends the main path of the open [Residual] block; the layers after it, up to [EndResidual],
+/// are the shortcut (projection) path. Without [Shortcut] the shortcut is the identity.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ShortcutAttribute : Attribute { }
+
+/// <summary>Closes the open [Residual] block: its output is main path + shortcut, which must have the
+/// same shape.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EndResidualAttribute : Attribute { }

@@ -52,6 +52,14 @@ public sealed record LayerInfo(
 {
     /// <summary>Names of the layer's tensors in the checkpoint (weights first).</summary>
     public string[] Tensors { get; init; } = [];
+
+    /// <summary>What the layer reads, in order: the names of earlier layers, or <see cref="NetworkInput"/>.
+    /// A chain layer has one input; an <see cref="LayerKind.Add"/> has two (main path, shortcut). Empty
+    /// means "the layer before it" (or the network input for the first layer).</summary>
+    public string[] Inputs { get; init; } = [];
+
+    /// <summary>The name under which <see cref="Inputs"/> refers to the network's input.</summary>
+    public const string NetworkInput = "input";
 }
 
 /// <summary>Whether a tensor is trained by SGD or is state (moving statistics).</summary>

@@ -25,4 +25,8 @@ public enum LayerKind
     MaxPool2D,
     /// <summary>[AvgPool2D]</summary>
     AvgPool2D,
+    /// <summary>[GlobalAvgPool2D]: the mean over H×W of each channel, C×H×W → C×1×1.</summary>
+    GlobalAvgPool2D,
+    /// <summary>The elementwise sum that closes a [Residual] block: main path + shortcut.</summary>
+    Add,
 }
