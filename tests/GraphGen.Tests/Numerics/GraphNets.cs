@@ -34,6 +34,15 @@ internal static class GraphNets
             b.Dense(2);
             return b.Build("AddBranches", seed);
         },
+        // A C×H×W value (relu1) read by two Dense layers: both flatten it (the ONNX export once).
+        ["SharedFlatten"] = seed =>
+        {
+            var b = new GraphBuilder(2, 3, 3);
+            string relu1 = b.ReLU(b.Conv(2, 2));
+            b.Add(b.Dense(3, relu1), b.Dense(3, relu1));
+            b.Dense(2);
+            return b.Build("SharedFlatten", seed);
+        },
         // Conv → GlobalAvgPool2D on a non-square map → Dense.
         ["GlobalAvgPool"] = seed =>
         {
