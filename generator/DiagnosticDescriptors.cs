@@ -80,4 +80,21 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DuplicateArgument = Error("GG0031", "Argument given twice",
         "{0}: {1} is given both as a constructor argument and as a named argument", Usage);
+
+    // Graph structure (blocks). IDs from GG0040 on.
+
+    public static readonly DiagnosticDescriptor MarkerOutsideBlock = Error("GG0040", "Block marker outside a block",
+        "[{0}] has no open [Residual] block to {1}; open one with [Residual] before it", Usage);
+
+    public static readonly DiagnosticDescriptor EmptyMainPath = Error("GG0041", "Residual block without a main path",
+        "{0} has no layers between [Residual] and {1}; a residual block adds a main path to its shortcut, so put the block's layers after [Residual]", Usage);
+
+    public static readonly DiagnosticDescriptor AddShapeMismatch = Error("GG0042", "Residual shapes differ",
+        "{0} adds the main path's output {1} (from {2}) to the shortcut's {3} (from {4}), but the shapes differ{5}", Shape);
+
+    public static readonly DiagnosticDescriptor UnclosedBlock = Error("GG0043", "Residual block never closed",
+        "This [Residual] block is never closed; end it with [EndResidual] after its last layer", Usage);
+
+    public static readonly DiagnosticDescriptor DuplicateShortcut = Error("GG0044", "Second [Shortcut] in one block",
+        "This [Residual] block already has a [Shortcut]; a block has one main path and one shortcut path (open a nested [Residual] for more)", Usage);
 }

@@ -67,7 +67,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // Layer attributes on a class without [Network]: warn once per class, from the provider of
         // the class's first layer attribute.
-        foreach (var name in Parser.LayerAttributes.Keys)
+        foreach (var name in Parser.SequenceAttributes)
         {
             var orphans = context.SyntaxProvider
                 .ForAttributeWithMetadataName(name,
@@ -85,7 +85,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
         var attributes = type.GetAttributes();
         if (attributes.Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName)) return null;
         var first = attributes
-            .Where(a => a.AttributeClass is not null && Parser.LayerAttributes.ContainsKey(a.AttributeClass.ToDisplayString()) && a.ApplicationSyntaxReference is not null)
+            .Where(a => a.AttributeClass is not null && Parser.SequenceAttributes.Contains(a.AttributeClass.ToDisplayString()) && a.ApplicationSyntaxReference is not null)
             .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, System.StringComparer.Ordinal)
             .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
             .FirstOrDefault();

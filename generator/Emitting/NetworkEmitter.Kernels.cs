@@ -234,7 +234,7 @@ internal sealed partial class NetworkEmitter
     /// windows tile the output exactly and the weights fit the row tiling for both register files.</summary>
     internal static bool FusesInference(Group g)
     {
-        if (!g.IsConv || g.Pool is null || !g.PoolTilesExactly) return false;
+        if (!g.IsConv || g.Pool is null || !g.PoolTilesExactly || g.Residual is not null) return false;
         var q = Geometry(g);
         return ConvTiles.Forward(16, q.Cout, q.OW, q.K).Usable && ConvTiles.Forward(32, q.Cout, q.OW, q.K).Usable;
     }

@@ -117,9 +117,10 @@ internal sealed partial class NetworkEmitter
             string args = $"\"{l.Name}\", {Rt}.LayerKind.{l.Kind}, {Ints(Dims(l.Input))}, {Ints(Dims(l.Output))}";
             if (l.Kind is LayerKind.Conv2D) args += $", Outputs: {l.Outputs}, Kernel: {l.Kernel}, Stride: {l.Stride}, Padding: {l.Padding}";
             else if (l.Kind is LayerKind.Dense) args += $", Outputs: {l.Outputs}";
-            else if (l.IsPool) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
+            else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
             else if (l.Kind is LayerKind.BatchNorm) args += $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
-            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }} }},");
+            string inputs = string.Join(", ", l.Inputs.Select(v => "\"" + v + "\""));
+            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }} }},");
         }
         _w.Close(";");
         _w.Open($"private static readonly {Rt}.TensorInfo[] s_tensors =");

@@ -20,13 +20,16 @@ internal readonly record struct Shape(int Rank, int C, int H, int W)
 
 /// <summary>One layer with its arguments resolved and its input and output shapes inferred.
 /// Outputs is the filter count (Conv2D) or unit count (Dense); Kernel is the window side of a
-/// convolution or pooling layer.</summary>
+/// convolution or pooling layer.
+/// <see cref="Inputs"/> names the values the layer reads: earlier layers' names or
+/// <see cref="NetworkModel.InputValue"/>; an Add reads (main path, shortcut). Layers are listed in
+/// source order, which is a topological order of the graph.</summary>
 internal sealed record LayerModel(
     LayerKind Kind, string Name, int Outputs, int Kernel, int Stride, int Padding,
-    double Epsilon, double Momentum, Shape Input, Shape Output)
+    double Epsilon, double Momentum, Shape Input, Shape Output, EquatableArray<string> Inputs)
 {
     public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh;
-    public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D;
+    public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D;
     public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense;
 
     public long WeightCount => Kind switch
@@ -52,6 +55,9 @@ internal sealed record NetworkModel(
     string? Namespace, string ClassName, EquatableArray<ContainingTypeModel> ContainingTypes,
     Shape Input, EquatableArray<LayerModel> Layers)
 {
+    /// <summary>The name by which <see cref="LayerModel.Inputs"/> refers to the network input.</summary>
+    public const string InputValue = "input";
+
     public string FullName
     {
         get

@@ -32,7 +32,20 @@ internal static class Parser
         [Namespace + "." + nameof(TanhAttribute)] = LayerKind.Tanh,
         [Namespace + "." + nameof(MaxPool2DAttribute)] = LayerKind.MaxPool2D,
         [Namespace + "." + nameof(AvgPool2DAttribute)] = LayerKind.AvgPool2D,
+        [Namespace + "." + nameof(GlobalAvgPool2DAttribute)] = LayerKind.GlobalAvgPool2D,
     };
+
+    /// <summary>Metadata names of the block markers. They are ordered with the layers; [EndResidual]
+    /// makes the block's Add layer.</summary>
+    public static readonly IReadOnlyDictionary<string, Marker> MarkerAttributes = new Dictionary<string, Marker>
+    {
+        [Namespace + "." + nameof(ResidualAttribute)] = Marker.Residual,
+        [Namespace + "." + nameof(ShortcutAttribute)] = Marker.Shortcut,
+        [Namespace + "." + nameof(EndResidualAttribute)] = Marker.EndResidual,
+    };
+
+    /// <summary>Every attribute that takes a place in the layer sequence.</summary>
+    public static IEnumerable<string> SequenceAttributes => LayerAttributes.Keys.Concat(MarkerAttributes.Keys);
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -88,13 +101,17 @@ internal static class Parser
         ParseResult Fail(string? reason = null) => declarationOk ? Failed(type, diagnostics, reason) : Result(null, diagnostics);
 
         // The layers, in source order.
-        var layerAttributes = new List<(AttributeData Data, AttributeSyntax Syntax, LayerKind Kind)>();
+        var layerAttributes = new List<(AttributeData Data, AttributeSyntax Syntax, LayerKind Kind, Marker Marker)>();
         foreach (AttributeData attribute in type.GetAttributes())
         {
             string? name = attribute.AttributeClass?.ToDisplayString();
-            if (name is null || !LayerAttributes.TryGetValue(name, out LayerKind layerKind)) continue;
+            if (name is null) continue;
+            LayerKind layerKind = LayerKind.Add;
+            Marker marker = Marker.None;
+            if (!LayerAttributes.TryGetValue(name, out layerKind) && !MarkerAttributes.TryGetValue(name, out marker)) continue;
+            if (marker != Marker.None) layerKind = LayerKind.Add;
             if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
-            layerAttributes.Add((attribute, syntax, layerKind));
+            layerAttributes.Add((attribute, syntax, layerKind, marker));
         }
         var owners = layerAttributes.Select(a => a.Syntax.FirstAncestorOrSelf<TypeDeclarationSyntax>()).Distinct().ToList();
         if (owners.Count > 1)
@@ -118,7 +135,8 @@ internal static class Parser
             NamedInt(networkData, nameof(NetworkAttribute.Channels), 0), NamedInt(networkData, nameof(NetworkAttribute.Height), 0),
             NamedInt(networkData, nameof(NetworkAttribute.Width), 0), NamedInt(networkData, nameof(NetworkAttribute.Features), 0));
         var specs = new List<LayerSpec>();
-        foreach (var (data, syntax, layerKind) in layerAttributes) specs.Add(ReadLayer(data, syntax, layerKind, diagnostics));
+        foreach (var (data, syntax, layerKind, marker) in layerAttributes)
+            specs.Add(marker == Marker.None ? ReadLayer(data, syntax, layerKind, diagnostics) : new LayerSpec(layerKind, 0, 0, false, 0, 0, 0, 0, 0, marker));
         if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Fail();
 
         var (inputShape, layers, findings) = ShapeInference.Infer(input, specs);

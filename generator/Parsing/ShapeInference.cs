@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using GraphGen.Generator.Helpers;
 using GraphGen.Generator.Model;
 using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
@@ -9,7 +10,14 @@ namespace GraphGen.Generator.Parsing;
 /// <summary>A layer attribute's arguments as written, before shapes are known.</summary>
 internal sealed record LayerSpec(
     LayerKind Kind, int Outputs, int Kernel, bool HasKernel, int Stride, int Padding,
-    int Features, double Epsilon, double Momentum);
+    int Features, double Epsilon, double Momentum, Marker Marker = Marker.None)
+{
+    /// <summary>A block marker that makes no layer of its own ([Residual], [Shortcut]).</summary>
+    public bool IsPureMarker => Marker is Marker.Residual or Marker.Shortcut;
+}
+
+/// <summary>The block markers of the attribute language. [EndResidual] makes the block's Add layer.</summary>
+internal enum Marker { None, Residual, Shortcut, EndResidual }
 
 /// <summary>The [Network] attribute's arguments (0 where not given).</summary>
 internal sealed record InputSpec(int Channels, int Height, int Width, int Features);
@@ -33,6 +41,21 @@ internal static class ShapeInference
 
     public static string Describe(LayerKind kind, string name) => Inv($"{name} [{kind}]");
 
+    private static string Describe(LayerSpec spec, string name) =>
+        spec.Marker == Marker.EndResidual ? Inv($"{name} [EndResidual]") : Describe(spec.Kind, name);
+
+    /// <summary>A value of the graph while inference walks it: its name, shape and the spec that made
+    /// it (−1 for the network input).</summary>
+    private readonly record struct Value(string Name, Shape Shape, int Spec);
+
+    /// <summary>An open [Residual] block: its input and, after [Shortcut], the end of its main path.</summary>
+    private sealed class Block
+    {
+        public Block(Value input) => Input = input;
+        public Value Input { get; }
+        public Value? MainEnd { get; set; }
+    }
+
     public static (Shape Input, LayerModel[]? Layers, List<ShapeDiagnostic> Diagnostics) Infer(InputSpec input, IReadOnlyList<LayerSpec> specs)
     {
         var diagnostics = new List<ShapeDiagnostic>();
@@ -41,21 +64,64 @@ internal static class ShapeInference
         bool inputOk = diagnostics.Count == 0;
 
         var names = NameLayers(specs);
-        // Argument checks that need no shape: every layer is checked, so one build shows them all.
+        // Argument and block-structure checks that need no shape: every layer is checked, so one
+        // build shows them all.
         for (int i = 0; i < specs.Count; i++) CheckArguments(i, specs[i], names[i], diagnostics);
+        CheckBlocks(specs, names, diagnostics);
         if (diagnostics.Count > 0 || !inputOk) return (shape, null, diagnostics);
 
-        var layers = new LayerModel[specs.Count];
+        var layers = new List<LayerModel>(specs.Count);
+        var layerSpecs = new List<int>(specs.Count);
+        var blocks = new Stack<Block>();
+        var current = new Value(NetworkModel.InputValue, shape, -1);
         long parameters = 0;
         for (int i = 0; i < specs.Count; i++)
         {
             LayerSpec s = specs[i];
             string name = names[i];
-            string what = Describe(s.Kind, name);
-            string before = i == 0 ? "the input" : Describe(specs[i - 1].Kind, names[i - 1]);
+            switch (s.Marker)
+            {
+                case Marker.Residual:
+                    blocks.Push(new Block(current));
+                    continue;
+                case Marker.Shortcut:
+                    blocks.Peek().MainEnd = current;
+                    current = blocks.Peek().Input;
+                    continue;
+            }
+            string what = Describe(s, name);
+            string before = DescribeValue(current);
+            shape = current.Shape;
+            var inputs = new[] { current.Name };
             Shape output;
             switch (s.Kind)
             {
+                case LayerKind.Add:
+                {
+                    var block = blocks.Pop();
+                    Value main = block.MainEnd ?? current, shortcut = block.MainEnd is null ? block.Input : current;
+                    if (main.Shape != shortcut.Shape)
+                    {
+                        string hint = "";
+                        if (block.MainEnd is null || shortcut.Name == block.Input.Name)
+                        {
+                            int stride = main.Shape.IsImage && shortcut.Shape.IsImage && main.Shape.H > 0 && shortcut.Shape.H % main.Shape.H == 0 ? shortcut.Shape.H / main.Shape.H : 1;
+                            hint = main.Shape.IsImage && shortcut.Shape.IsImage
+                                ? Inv($"; the shortcut is the identity, so give the block a projection: [Shortcut] [Conv2D({main.Shape.C}, 1{(stride > 1 ? $", Stride = {stride}" : "")})] before [EndResidual]")
+                                : Inv($"; the shortcut is the identity, so give the block a projection: [Shortcut] [Dense({main.Shape.C})] before [EndResidual]");
+                        }
+                        diagnostics.Add(new(i, null, DiagnosticDescriptors.AddShapeMismatch, new object[] { what, main.Shape.ToString(), DescribeValue(main), shortcut.Shape.ToString(), DescribeValue(shortcut), hint }));
+                        return Fail();
+                    }
+                    shape = main.Shape;
+                    inputs = new[] { main.Name, shortcut.Name };
+                    output = main.Shape;
+                    break;
+                }
+                case LayerKind.GlobalAvgPool2D:
+                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
+                    output = Shape.Image(shape.C, 1, 1);
+                    break;
                 case LayerKind.Conv2D:
                 {
                     if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
@@ -114,7 +180,7 @@ internal static class ShapeInference
                             new object[] { what, s.Features, shape.ToString(), before, shape.C, unit }));
                         return Fail();
                     }
-                    if (i > 0 && specs[i - 1].Kind == LayerKind.BatchNorm)
+                    if (current.Spec >= 0 && specs[current.Spec].Kind == LayerKind.BatchNorm && specs[current.Spec].Marker == Marker.None)
                         diagnostics.Add(new(i, null, DiagnosticDescriptors.ConsecutiveBatchNorms, new object[] { what, before }));
                     output = shape;
                     break;
@@ -123,7 +189,7 @@ internal static class ShapeInference
                     break;
             }
 
-            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output);
+            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray());
             if (output.Size > MaxFloatsPerSample)
             {
                 diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(output.Size), Inv($"values per sample ({output})"), Count(MaxFloatsPerSample) }));
@@ -135,24 +201,72 @@ internal static class ShapeInference
                 diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", Count(parameters), "parameters", Count(MaxParameters) }));
                 return Fail();
             }
-            layers[i] = layer;
+            layers.Add(layer);
+            layerSpecs.Add(i);
+            current = new Value(name, output, i);
             shape = output;
         }
 
-        LayerModel last = layers[layers.Length - 1];
-        string lastName = Describe(last.Kind, last.Name);
+        LayerModel last = layers[layers.Count - 1];
+        int lastSpec = layerSpecs[layerSpecs.Count - 1];
+        string lastName = Describe(specs[lastSpec], last.Name);
         if (shape.IsImage)
         {
-            diagnostics.Add(new(layers.Length - 1, null, DiagnosticDescriptors.OutputNotFlat, new object[] { shape.ToString(), lastName }));
+            diagnostics.Add(new(lastSpec, null, DiagnosticDescriptors.OutputNotFlat, new object[] { shape.ToString(), lastName }));
             return Fail();
         }
         if (last.IsActivation)
-            diagnostics.Add(new(layers.Length - 1, null, DiagnosticDescriptors.ActivationBeforeLoss, new object[] { lastName }));
+            diagnostics.Add(new(lastSpec, null, DiagnosticDescriptors.ActivationBeforeLoss, new object[] { lastName }));
         if (shape.C == 1)
-            diagnostics.Add(new(layers.Length - 1, null, DiagnosticDescriptors.SingleClass, new object[] { lastName }));
-        return (inputShape, layers, diagnostics);
+            diagnostics.Add(new(lastSpec, null, DiagnosticDescriptors.SingleClass, new object[] { lastName }));
+        return (inputShape, layers.ToArray(), diagnostics);
 
         (Shape, LayerModel[]?, List<ShapeDiagnostic>) Fail() => (shape, null, diagnostics);
+
+        string DescribeValue(Value v) => v.Spec < 0 ? "the input" : Describe(specs[v.Spec], names[v.Spec]);
+    }
+
+    /// <summary>Markers must nest: [Shortcut] and [EndResidual] inside an open [Residual], one
+    /// [Shortcut] per block, a main path of at least one layer, every block closed.</summary>
+    private static void CheckBlocks(IReadOnlyList<LayerSpec> specs, string[] names, List<ShapeDiagnostic> diagnostics)
+    {
+        // Per open block: the spec index of its [Residual], whether it has a [Shortcut], and how many
+        // layers (or nested blocks) its main path has so far.
+        var open = new Stack<(int Spec, bool Shortcut, int MainLayers)>();
+        for (int i = 0; i < specs.Count; i++)
+        {
+            switch (specs[i].Marker)
+            {
+                case Marker.Residual:
+                    Count();
+                    open.Push((i, false, 0));
+                    break;
+                case Marker.Shortcut:
+                    if (open.Count == 0) { diagnostics.Add(new(i, null, DiagnosticDescriptors.MarkerOutsideBlock, new object[] { "Shortcut", "start a shortcut path in" })); break; }
+                    var b = open.Pop();
+                    if (b.Shortcut) diagnostics.Add(new(i, null, DiagnosticDescriptors.DuplicateShortcut, Array.Empty<object>()));
+                    else if (b.MainLayers == 0) diagnostics.Add(new(i, null, DiagnosticDescriptors.EmptyMainPath, new object[] { "The block", "[Shortcut]" }));
+                    open.Push((b.Spec, true, Math.Max(b.MainLayers, 1)));
+                    break;
+                case Marker.EndResidual:
+                    if (open.Count == 0) { diagnostics.Add(new(i, null, DiagnosticDescriptors.MarkerOutsideBlock, new object[] { "EndResidual", "close" })); break; }
+                    var e = open.Pop();
+                    if (!e.Shortcut && e.MainLayers == 0) diagnostics.Add(new(i, null, DiagnosticDescriptors.EmptyMainPath, new object[] { Describe(specs[i], names[i]), "[EndResidual]" }));
+                    Count();
+                    break;
+                default:
+                    Count();
+                    break;
+            }
+        }
+        foreach (var b in open) diagnostics.Add(new(b.Spec, null, DiagnosticDescriptors.UnclosedBlock, Array.Empty<object>()));
+
+        void Count()
+        {
+            if (open.Count == 0) return;
+            var top = open.Pop();
+            open.Push(top.Shortcut ? top : (top.Spec, false, top.MainLayers + 1));
+        }
     }
 
     /// <summary>Messages read the same in every culture (no "1,5" for 1.5, no U+2212 minus).</summary>
@@ -238,8 +352,11 @@ internal static class ShapeInference
         var names = new string[specs.Count];
         for (int i = 0; i < specs.Count; i++)
         {
+            if (specs[i].IsPureMarker) { names[i] = ""; continue; }
             string stem = specs[i].Kind switch
             {
+                LayerKind.Add => "add",
+                LayerKind.GlobalAvgPool2D => "globalavgpool",
                 LayerKind.Conv2D => "conv",
                 LayerKind.Dense => "dense",
                 LayerKind.BatchNorm => "batchnorm",

@@ -74,3 +74,26 @@ public partial class HugeKernel { }
 [Dense(4)] [Sigmoid]
 public partial class SquashedOutput { }
 #pragma warning restore GG0022
+
+/// <summary>Residual blocks: an identity block whose Add fuses into the second conv's epilogue
+/// (BN → add → ReLU), a projection block with a strided main path, and global average pooling.
+/// The block inputs are read twice, so their gradients are summed.</summary>
+[Network(Channels = 2, Height = 8, Width = 8)]
+[Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU]
+[Residual] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [EndResidual] [ReLU]
+[Residual] [Conv2D(6, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU] [Conv2D(6, 3, Padding = 1)] [BatchNorm]
+           [Shortcut] [Conv2D(6, 1, Stride = 2)] [BatchNorm] [EndResidual] [ReLU]
+[GlobalAvgPool2D] [Dense(5)]
+public partial class ResidualNet { }
+
+/// <summary>Blocks whose Add cannot fuse (the main path ends in an activation or a pool), a nested
+/// block, unpadded convolutions on a shared input (scratch input gradients), dense residuals on a
+/// flat input, and a residual Add directly on the network input.</summary>
+[Network(Channels = 3, Height = 6, Width = 6)]
+[Residual] [Conv2D(3, 1)] [Tanh] [EndResidual]
+[Conv2D(4, 3)] [ReLU]
+[Residual] [Residual] [Conv2D(4, 1)] [Sigmoid] [EndResidual] [AvgPool2D(1)] [Shortcut] [BatchNorm] [EndResidual]
+[Dense(6)]
+[Residual] [Dense(6)] [BatchNorm] [EndResidual] [Tanh]
+[Dense(3)]
+public partial class ResidualEdges { }

@@ -14,8 +14,8 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 2, 5, 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("avgpool1", global::GraphGen.LayerKind.AvgPool2D, new int[] { 2, 5, 5 }, new int[] { 2, 4, 4 }, Kernel: 2, Stride: 1) { Tensors = new string[] {  } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 4, 4 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("avgpool1", global::GraphGen.LayerKind.AvgPool2D, new int[] { 2, 5, 5 }, new int[] { 2, 4, 4 }, Kernel: 2, Stride: 1) { Tensors = new string[] {  }, Inputs = new string[] { "input" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 4, 4 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "avgpool1" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {

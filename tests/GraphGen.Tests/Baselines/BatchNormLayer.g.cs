@@ -14,8 +14,8 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 5 }, new int[] { 5 }, Epsilon: 0.001, Momentum: 0.8) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 5 }, new int[] { 5 }, Epsilon: 0.001, Momentum: 0.8) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" }, Inputs = new string[] { "input" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "batchnorm1" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {

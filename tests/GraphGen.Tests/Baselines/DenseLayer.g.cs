@@ -13,7 +13,7 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "input" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {

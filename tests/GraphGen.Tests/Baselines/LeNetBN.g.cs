@@ -17,21 +17,21 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 1, 28, 28 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("conv1", global::GraphGen.LayerKind.Conv2D, new int[] { 1, 28, 28 }, new int[] { 6, 24, 24 }, Outputs: 6, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv1.weight", "conv1.bias" } },
-            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" } },
-            new("sigmoid1", global::GraphGen.LayerKind.Sigmoid, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }) { Tensors = new string[] {  } },
-            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 6, 24, 24 }, new int[] { 6, 12, 12 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  } },
-            new("conv2", global::GraphGen.LayerKind.Conv2D, new int[] { 6, 12, 12 }, new int[] { 16, 8, 8 }, Outputs: 16, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv2.weight", "conv2.bias" } },
-            new("batchnorm2", global::GraphGen.LayerKind.BatchNorm, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm2.gamma", "batchnorm2.beta", "batchnorm2.moving_mean", "batchnorm2.moving_var" } },
-            new("sigmoid2", global::GraphGen.LayerKind.Sigmoid, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }) { Tensors = new string[] {  } },
-            new("maxpool2", global::GraphGen.LayerKind.MaxPool2D, new int[] { 16, 8, 8 }, new int[] { 16, 4, 4 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 16, 4, 4 }, new int[] { 120 }, Outputs: 120) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
-            new("batchnorm3", global::GraphGen.LayerKind.BatchNorm, new int[] { 120 }, new int[] { 120 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm3.gamma", "batchnorm3.beta", "batchnorm3.moving_mean", "batchnorm3.moving_var" } },
-            new("sigmoid3", global::GraphGen.LayerKind.Sigmoid, new int[] { 120 }, new int[] { 120 }) { Tensors = new string[] {  } },
-            new("dense2", global::GraphGen.LayerKind.Dense, new int[] { 120 }, new int[] { 84 }, Outputs: 84) { Tensors = new string[] { "dense2.weight", "dense2.bias" } },
-            new("batchnorm4", global::GraphGen.LayerKind.BatchNorm, new int[] { 84 }, new int[] { 84 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm4.gamma", "batchnorm4.beta", "batchnorm4.moving_mean", "batchnorm4.moving_var" } },
-            new("sigmoid4", global::GraphGen.LayerKind.Sigmoid, new int[] { 84 }, new int[] { 84 }) { Tensors = new string[] {  } },
-            new("dense3", global::GraphGen.LayerKind.Dense, new int[] { 84 }, new int[] { 10 }, Outputs: 10) { Tensors = new string[] { "dense3.weight", "dense3.bias" } },
+            new("conv1", global::GraphGen.LayerKind.Conv2D, new int[] { 1, 28, 28 }, new int[] { 6, 24, 24 }, Outputs: 6, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv1.weight", "conv1.bias" }, Inputs = new string[] { "input" } },
+            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" }, Inputs = new string[] { "conv1" } },
+            new("sigmoid1", global::GraphGen.LayerKind.Sigmoid, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm1" } },
+            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 6, 24, 24 }, new int[] { 6, 12, 12 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  }, Inputs = new string[] { "sigmoid1" } },
+            new("conv2", global::GraphGen.LayerKind.Conv2D, new int[] { 6, 12, 12 }, new int[] { 16, 8, 8 }, Outputs: 16, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv2.weight", "conv2.bias" }, Inputs = new string[] { "maxpool1" } },
+            new("batchnorm2", global::GraphGen.LayerKind.BatchNorm, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm2.gamma", "batchnorm2.beta", "batchnorm2.moving_mean", "batchnorm2.moving_var" }, Inputs = new string[] { "conv2" } },
+            new("sigmoid2", global::GraphGen.LayerKind.Sigmoid, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm2" } },
+            new("maxpool2", global::GraphGen.LayerKind.MaxPool2D, new int[] { 16, 8, 8 }, new int[] { 16, 4, 4 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  }, Inputs = new string[] { "sigmoid2" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 16, 4, 4 }, new int[] { 120 }, Outputs: 120) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "maxpool2" } },
+            new("batchnorm3", global::GraphGen.LayerKind.BatchNorm, new int[] { 120 }, new int[] { 120 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm3.gamma", "batchnorm3.beta", "batchnorm3.moving_mean", "batchnorm3.moving_var" }, Inputs = new string[] { "dense1" } },
+            new("sigmoid3", global::GraphGen.LayerKind.Sigmoid, new int[] { 120 }, new int[] { 120 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm3" } },
+            new("dense2", global::GraphGen.LayerKind.Dense, new int[] { 120 }, new int[] { 84 }, Outputs: 84) { Tensors = new string[] { "dense2.weight", "dense2.bias" }, Inputs = new string[] { "sigmoid3" } },
+            new("batchnorm4", global::GraphGen.LayerKind.BatchNorm, new int[] { 84 }, new int[] { 84 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm4.gamma", "batchnorm4.beta", "batchnorm4.moving_mean", "batchnorm4.moving_var" }, Inputs = new string[] { "dense2" } },
+            new("sigmoid4", global::GraphGen.LayerKind.Sigmoid, new int[] { 84 }, new int[] { 84 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm4" } },
+            new("dense3", global::GraphGen.LayerKind.Dense, new int[] { 84 }, new int[] { 10 }, Outputs: 10) { Tensors = new string[] { "dense3.weight", "dense3.bias" }, Inputs = new string[] { "sigmoid4" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {

@@ -14,8 +14,8 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 2, 6, 6 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 2, 6, 6 }, new int[] { 2, 3, 3 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 3, 3 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 2, 6, 6 }, new int[] { 2, 3, 3 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  }, Inputs = new string[] { "input" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 3, 3 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "maxpool1" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
