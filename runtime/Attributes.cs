@@ -128,3 +128,20 @@ public sealed class ShortcutAttribute : Attribute { }
 /// same shape.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class EndResidualAttribute : Attribute { }
+
+/// <summary>Opens a block of parallel branches whose outputs are concatenated along channels
+/// (Inception-style). Every branch reads the block's input; the layers after [Concat] are the first
+/// branch, each <see cref="BranchAttribute"/> starts the next, and <see cref="EndConcatAttribute"/>
+/// closes the block. A branch without layers passes the input through (DenseNet-style).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConcatAttribute : Attribute { }
+
+/// <summary>Starts the next branch of the open [Concat] block.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BranchAttribute : Attribute { }
+
+/// <summary>Closes the open [Concat] block: its output is the branches' outputs, concatenated along
+/// channels in branch order; they must have the same height and width (or all be flat).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EndConcatAttribute : Attribute { }
+

@@ -54,7 +54,8 @@ public sealed record LayerInfo(
     public string[] Tensors { get; init; } = [];
 
     /// <summary>What the layer reads, in order: the names of earlier layers, or <see cref="NetworkInput"/>.
-    /// A chain layer has one input; an <see cref="LayerKind.Add"/> has two (main path, shortcut). Empty
+    /// A chain layer has one input; an <see cref="LayerKind.Add"/> has two (main path, shortcut); a
+    /// <see cref="LayerKind.Concat"/> one per branch, in order. Empty
     /// means "the layer before it" (or the network input for the first layer).</summary>
     public string[] Inputs { get; init; } = [];
 

@@ -29,4 +29,6 @@ public enum LayerKind
     GlobalAvgPool2D,
     /// <summary>The elementwise sum that closes a [Residual] block: main path + shortcut.</summary>
     Add,
+    /// <summary>The concatenation along channels (features, for flat values) that closes a [Concat] block.</summary>
+    Concat,
 }
