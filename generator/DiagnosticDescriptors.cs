@@ -84,7 +84,7 @@ internal static class DiagnosticDescriptors
     // Graph structure (blocks). IDs from GG0040 on.
 
     public static readonly DiagnosticDescriptor MarkerOutsideBlock = Error("GG0040", "Block marker outside a block",
-        "[{0}] has no open [Residual] block to {1}; open one with [Residual] before it", Usage);
+        "[{0}] has no open [{1}] block to {2}; open one with [{1}] before it", Usage);
 
     public static readonly DiagnosticDescriptor EmptyMainPath = Error("GG0041", "Residual block without a main path",
         "{0} has no layers between [Residual] and {1}; a residual block adds a main path to its shortcut, so put the block's layers after [Residual]", Usage);
@@ -92,9 +92,18 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor AddShapeMismatch = Error("GG0042", "Residual shapes differ",
         "{0} adds the main path's output {1} (from {2}) to the shortcut's {3} (from {4}), but the shapes differ{5}", Shape);
 
-    public static readonly DiagnosticDescriptor UnclosedBlock = Error("GG0043", "Residual block never closed",
-        "This [Residual] block is never closed; end it with [EndResidual] after its last layer", Usage);
+    public static readonly DiagnosticDescriptor UnclosedBlock = Error("GG0043", "Block never closed",
+        "This [{0}] block is never closed; end it with [End{0}] after its last layer", Usage);
 
     public static readonly DiagnosticDescriptor DuplicateShortcut = Error("GG0044", "Second [Shortcut] in one block",
         "This [Residual] block already has a [Shortcut]; a block has one main path and one shortcut path (open a nested [Residual] for more)", Usage);
+
+    public static readonly DiagnosticDescriptor TooFewBranches = Error("GG0045", "Concat block with one branch",
+        "This [Concat] block has one branch; start each further branch with [Branch] (a concatenation of one branch is that branch)", Usage);
+
+    public static readonly DiagnosticDescriptor ConcatShapeMismatch = Error("GG0046", "Branch shapes cannot be concatenated",
+        "{0} concatenates along channels, so its branches must end in the same height and width (or all be flat), but {1}", Shape);
+
+    public static readonly DiagnosticDescriptor BlockMismatch = Error("GG0047", "Block marker in the wrong block",
+        "[{0}] belongs to a [{1}] block, but the innermost open block is a [{2}]; close that one with [End{2}] first", Usage);
 }

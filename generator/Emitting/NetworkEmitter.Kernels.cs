@@ -43,7 +43,7 @@ internal sealed partial class NetworkEmitter
                 EmitDenseWeights(g);
                 if (g.NeedsInputGradient) EmitDenseInputGrad(g);
             }
-            if (g.Producer is null && g.BatchNorm is not null) EmitStats(g);
+            if (!g.HasWeights && g.BatchNorm is not null) EmitStats(g);
             if (g.HasPost)
             {
                 EmitPost(g);

@@ -91,7 +91,7 @@ internal sealed partial class NetworkEmitter
         StepKind.BatchNormBack => $"{s.Group.BatchNorm!.Name} dx",
         StepKind.ConvWeights => $"{s.Group.Producer!.Name} weight gradient",
         StepKind.DenseWeights => $"{s.Group.Producer!.Name} weight gradient",
-        _ => s.Group.Producer is null ? $"{s.Group.Title} gradient added to {s.Group.InputValue}'s" : $"{s.Group.Producer.Name} input gradient",
+        _ => s.Group.Producer is null ? $"{s.Group.Title} gradient added to {s.Group.InputValue}'s" : $"{s.Group.Producer.Name} input gradient" + (s.Group.IsConcat ? "s" : ""),
     };
 
     /// <summary>The names of the timed laps of a training step: the phases, then the update.</summary>
@@ -145,7 +145,7 @@ internal sealed partial class NetworkEmitter
         _w.Open("private void Fold()");
         foreach (var g in _plan.Groups.Where(g => g.BatchNorm is not null))
         {
-            if (g.Producer is { } p)
+            if (g.HasWeights && g.Producer is { } p)
                 _w.Line($"_{g.BatchNorm!.Name}.Fold({Field(p.Name, "weight")}, {Field(p.Name, "bias")}, {Field(p.Name, "weight")}_folded, {Field(p.Name, "bias")}_folded);");
             else
                 _w.Line($"_{g.BatchNorm!.Name}.PrepareInference();");
@@ -241,6 +241,18 @@ internal sealed partial class NetworkEmitter
                 _w.Line($"{Ex}.Kernels.Pad({Chunk(input)}, {Chunk($"G{g.Index}P")}, {c.Input.C}, {c.Input.H}, {c.Input.W}, {c.Padding}, S.Lanes);");
                 break;
             }
+            case StepKind.Produce when g.IsConcat:
+            {
+                // Each input fills its channel slice of z (a chunk is [C][H][W][lanes], so a slice is contiguous).
+                long offset = 0;
+                foreach (var value in g.HeadInputs)
+                {
+                    long floats = _plan.Producing(value) is { } from ? from.Output.Size : _model.Input.Size;
+                    _w.Line($"{Chunk(BufferLayout.Of(_plan, value))}.Slice(0, {floats} * S.Lanes).CopyTo({Chunk($"G{g.Index}Z")}.Slice({offset} * S.Lanes));");
+                    offset += floats;
+                }
+                break;
+            }
             case StepKind.Produce:
             {
                 var p = g.Producer!;
@@ -252,12 +264,12 @@ internal sealed partial class NetworkEmitter
                 break;
             }
             case StepKind.Stats:
-                _w.Line($"G{g.Index}Stats<TV, S>({Slot(input)}, {Slot($"G{g.Index}F")});");
+                _w.Line($"G{g.Index}Stats<TV, S>({Slot(BufferLayout.PostIn(_plan, g))}, {Slot($"G{g.Index}F")});");
                 break;
             case StepKind.Post:
             {
                 string scale, shift;
-                if (g.BatchNorm is null || (inference && g.Producer is not null)) (scale, shift) = ("_ones", "_zeros");
+                if (g.BatchNorm is null || (inference && g.HasWeights)) (scale, shift) = ("_ones", "_zeros");
                 else if (inference) (scale, shift) = (bn + ".InferScale", bn + ".InferShift");
                 else (scale, shift) = (bn + ".Scale", bn + ".Shift");
                 string idx = g.Pool?.Kind == LayerKind.MaxPool2D ? Slot($"G{g.Index}I") : "ref m";
@@ -290,6 +302,24 @@ internal sealed partial class NetworkEmitter
                 break;
             case StepKind.InputGrad:
             {
+                if (g.IsConcat)
+                {
+                    // The slice of dz that belongs to each input, written or added to its gradient.
+                    long offset = 0;
+                    var inputs = g.HeadInputs;
+                    for (int i = 0; i < inputs.Count; i++)
+                    {
+                        long floats = _plan.Producing(inputs[i]) is { } from ? from.Output.Size : _model.Input.Size;
+                        if (g.InputGradients[i].Needs)
+                        {
+                            string source = $"{Chunk(BufferLayout.DZ(_plan, g))}.Slice({offset} * S.Lanes, {floats} * S.Lanes)";
+                            string gradient = Chunk(BufferLayout.DOf(_plan, inputs[i]));
+                            _w.Line(g.InputGradients[i].Accumulates ? $"{Ex}.Kernels.Accumulate({source}, {gradient});" : $"{source}.CopyTo({gradient});");
+                        }
+                        offset += floats;
+                    }
+                    break;
+                }
                 string target = BufferLayout.DOf(_plan, g.InputValue);
                 if (g.Producer is not { } p)
                 {

@@ -132,7 +132,7 @@ internal sealed partial class NetworkEmitter
 
     // ---------------------------------------------------------------- fields and constructor
 
-    private IEnumerable<Group> FoldedGroups => _plan.Groups.Where(g => g.Producer is not null && g.BatchNorm is not null);
+    private IEnumerable<Group> FoldedGroups => _plan.Groups.Where(g => g.HasWeights && g.BatchNorm is not null);
 
     private void EmitFields()
     {

@@ -30,7 +30,9 @@ internal sealed record LayerModel(
 {
     public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh;
     public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D;
-    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense;
+    /// <summary>A layer that heads a fusion group and writes a new tensor: Conv2D and Dense (with
+    /// weights) or Concat (without).</summary>
+    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense or LayerKind.Concat;
 
     public long WeightCount => Kind switch
     {

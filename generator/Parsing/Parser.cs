@@ -42,6 +42,9 @@ internal static class Parser
         [Namespace + "." + nameof(ResidualAttribute)] = Marker.Residual,
         [Namespace + "." + nameof(ShortcutAttribute)] = Marker.Shortcut,
         [Namespace + "." + nameof(EndResidualAttribute)] = Marker.EndResidual,
+        [Namespace + "." + nameof(ConcatAttribute)] = Marker.Concat,
+        [Namespace + "." + nameof(BranchAttribute)] = Marker.Branch,
+        [Namespace + "." + nameof(EndConcatAttribute)] = Marker.EndConcat,
     };
 
     /// <summary>Every attribute that takes a place in the layer sequence.</summary>
@@ -109,7 +112,7 @@ internal static class Parser
             LayerKind layerKind = LayerKind.Add;
             Marker marker = Marker.None;
             if (!LayerAttributes.TryGetValue(name, out layerKind) && !MarkerAttributes.TryGetValue(name, out marker)) continue;
-            if (marker != Marker.None) layerKind = LayerKind.Add;
+            if (marker != Marker.None) layerKind = marker == Marker.EndConcat ? LayerKind.Concat : LayerKind.Add;
             if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
             layerAttributes.Add((attribute, syntax, layerKind, marker));
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using GraphGen.Generator.Helpers;
 using GraphGen.Generator.Model;
 using GraphGen.Generator.Vocabulary;
@@ -13,11 +14,12 @@ internal sealed record LayerSpec(
     int Features, double Epsilon, double Momentum, Marker Marker = Marker.None)
 {
     /// <summary>A block marker that makes no layer of its own ([Residual], [Shortcut]).</summary>
-    public bool IsPureMarker => Marker is Marker.Residual or Marker.Shortcut;
+    public bool IsPureMarker => Marker is Marker.Residual or Marker.Shortcut or Marker.Concat or Marker.Branch;
 }
 
-/// <summary>The block markers of the attribute language. [EndResidual] makes the block's Add layer.</summary>
-internal enum Marker { None, Residual, Shortcut, EndResidual }
+/// <summary>The block markers of the attribute language. [EndResidual] makes the block's Add layer,
+/// [EndConcat] its Concat layer.</summary>
+internal enum Marker { None, Residual, Shortcut, EndResidual, Concat, Branch, EndConcat }
 
 /// <summary>The [Network] attribute's arguments (0 where not given).</summary>
 internal sealed record InputSpec(int Channels, int Height, int Width, int Features);
@@ -42,18 +44,25 @@ internal static class ShapeInference
     public static string Describe(LayerKind kind, string name) => Inv($"{name} [{kind}]");
 
     private static string Describe(LayerSpec spec, string name) =>
-        spec.Marker == Marker.EndResidual ? Inv($"{name} [EndResidual]") : Describe(spec.Kind, name);
+        spec.Marker switch
+        {
+            Marker.EndResidual => Inv($"{name} [EndResidual]"),
+            Marker.EndConcat => Inv($"{name} [EndConcat]"),
+            _ => Describe(spec.Kind, name),
+        };
 
     /// <summary>A value of the graph while inference walks it: its name, shape and the spec that made
     /// it (−1 for the network input).</summary>
     private readonly record struct Value(string Name, Shape Shape, int Spec);
 
-    /// <summary>An open [Residual] block: its input and, after [Shortcut], the end of its main path.</summary>
+    /// <summary>An open block: its input and, after [Shortcut], the end of its main path ([Residual]),
+    /// or the ends of its finished branches ([Concat]).</summary>
     private sealed class Block
     {
         public Block(Value input) => Input = input;
         public Value Input { get; }
         public Value? MainEnd { get; set; }
+        public List<Value> Branches { get; } = new();
     }
 
     public static (Shape Input, LayerModel[]? Layers, List<ShapeDiagnostic> Diagnostics) Infer(InputSpec input, IReadOnlyList<LayerSpec> specs)
@@ -88,6 +97,13 @@ internal static class ShapeInference
                     blocks.Peek().MainEnd = current;
                     current = blocks.Peek().Input;
                     continue;
+                case Marker.Concat:
+                    blocks.Push(new Block(current));
+                    continue;
+                case Marker.Branch:
+                    blocks.Peek().Branches.Add(current);
+                    current = blocks.Peek().Input;
+                    continue;
             }
             string what = Describe(s, name);
             string before = DescribeValue(current);
@@ -116,6 +132,23 @@ internal static class ShapeInference
                     shape = main.Shape;
                     inputs = new[] { main.Name, shortcut.Name };
                     output = main.Shape;
+                    break;
+                }
+                case LayerKind.Concat:
+                {
+                    var block = blocks.Pop();
+                    var ends = block.Branches.Append(current).ToList();
+                    var first = ends[0].Shape;
+                    if (ends.Any(e => e.Shape.IsImage != first.IsImage || (first.IsImage && (e.Shape.H != first.H || e.Shape.W != first.W))))
+                    {
+                        string list = string.Join(", ", ends.Select((e, b) => Inv($"branch {b + 1} ends in {e.Shape} ({DescribeValue(e)})")));
+                        diagnostics.Add(new(i, null, DiagnosticDescriptors.ConcatShapeMismatch, new object[] { what, list }));
+                        return Fail();
+                    }
+                    int channels = ends.Sum(e => e.Shape.C);
+                    shape = first;
+                    inputs = ends.Select(e => e.Name).ToArray();
+                    output = first.IsImage ? Shape.Image(channels, first.H, first.W) : Shape.Flat(channels);
                     break;
                 }
                 case LayerKind.GlobalAvgPool2D:
@@ -226,46 +259,89 @@ internal static class ShapeInference
         string DescribeValue(Value v) => v.Spec < 0 ? "the input" : Describe(specs[v.Spec], names[v.Spec]);
     }
 
-    /// <summary>Markers must nest: [Shortcut] and [EndResidual] inside an open [Residual], one
-    /// [Shortcut] per block, a main path of at least one layer, every block closed.</summary>
+    /// <summary>Markers must nest: [Shortcut] and [EndResidual] inside an open [Residual], [Branch] and
+    /// [EndConcat] inside an open [Concat], one [Shortcut] per residual block and a main path of at
+    /// least one layer, two or more branches per concat block, every block closed.</summary>
     private static void CheckBlocks(IReadOnlyList<LayerSpec> specs, string[] names, List<ShapeDiagnostic> diagnostics)
     {
-        // Per open block: the spec index of its [Residual], whether it has a [Shortcut], and how many
-        // layers (or nested blocks) its main path has so far.
-        var open = new Stack<(int Spec, bool Shortcut, int MainLayers)>();
+        // Per open block: the spec index of its opening marker, its kind, whether a residual block
+        // has its [Shortcut], how many layers (or nested blocks) its main path has so far, and how
+        // many branches a concat block has started.
+        var open = new Stack<(int Spec, Marker Kind, bool Shortcut, int MainLayers, int Branches)>();
         for (int i = 0; i < specs.Count; i++)
         {
-            switch (specs[i].Marker)
+            Marker marker = specs[i].Marker;
+            switch (marker)
             {
                 case Marker.Residual:
+                case Marker.Concat:
                     Count();
-                    open.Push((i, false, 0));
+                    open.Push((i, marker, false, 0, 1));
                     break;
                 case Marker.Shortcut:
-                    if (open.Count == 0) { diagnostics.Add(new(i, null, DiagnosticDescriptors.MarkerOutsideBlock, new object[] { "Shortcut", "start a shortcut path in" })); break; }
+                {
+                    if (!Inside(Marker.Residual, "start a shortcut path in")) break;
                     var b = open.Pop();
                     if (b.Shortcut) diagnostics.Add(new(i, null, DiagnosticDescriptors.DuplicateShortcut, Array.Empty<object>()));
                     else if (b.MainLayers == 0) diagnostics.Add(new(i, null, DiagnosticDescriptors.EmptyMainPath, new object[] { "The block", "[Shortcut]" }));
-                    open.Push((b.Spec, true, Math.Max(b.MainLayers, 1)));
+                    open.Push((b.Spec, b.Kind, true, Math.Max(b.MainLayers, 1), 1));
                     break;
+                }
+                case Marker.Branch:
+                {
+                    if (!Inside(Marker.Concat, "start a branch in")) break;
+                    var b = open.Pop();
+                    open.Push((b.Spec, b.Kind, false, b.MainLayers, b.Branches + 1));
+                    break;
+                }
                 case Marker.EndResidual:
-                    if (open.Count == 0) { diagnostics.Add(new(i, null, DiagnosticDescriptors.MarkerOutsideBlock, new object[] { "EndResidual", "close" })); break; }
+                {
+                    if (!Inside(Marker.Residual, "close")) break;
                     var e = open.Pop();
                     if (!e.Shortcut && e.MainLayers == 0) diagnostics.Add(new(i, null, DiagnosticDescriptors.EmptyMainPath, new object[] { Describe(specs[i], names[i]), "[EndResidual]" }));
                     Count();
                     break;
+                }
+                case Marker.EndConcat:
+                {
+                    if (!Inside(Marker.Concat, "close")) break;
+                    var e = open.Pop();
+                    if (e.Branches < 2) diagnostics.Add(new(e.Spec, null, DiagnosticDescriptors.TooFewBranches, Array.Empty<object>()));
+                    Count();
+                    break;
+                }
                 default:
                     Count();
                     break;
             }
+
+            // True when the innermost open block is of kind `block`; else reports why not.
+            bool Inside(Marker block, string purpose)
+            {
+                if (open.Count > 0 && open.Peek().Kind == block) return true;
+                if (open.Count == 0 || !open.Any(b => b.Kind == block))
+                    diagnostics.Add(new(i, null, DiagnosticDescriptors.MarkerOutsideBlock, new object[] { marker.ToString(), block.ToString(), purpose }));
+                else
+                {
+                    diagnostics.Add(new(i, null, DiagnosticDescriptors.BlockMismatch, new object[] { marker.ToString(), block.ToString(), open.Peek().Kind.ToString() }));
+                    if (marker is Marker.EndResidual or Marker.EndConcat)
+                    {
+                        // The end marker closes the block it names, so that block is not also reported as unclosed.
+                        var kept = open.Reverse().ToList();
+                        kept.RemoveAt(kept.FindLastIndex(b => b.Kind == block));
+                        open = new Stack<(int, Marker, bool, int, int)>(kept);
+                    }
+                }
+                return false;
+            }
         }
-        foreach (var b in open) diagnostics.Add(new(b.Spec, null, DiagnosticDescriptors.UnclosedBlock, Array.Empty<object>()));
+        foreach (var b in open) diagnostics.Add(new(b.Spec, null, DiagnosticDescriptors.UnclosedBlock, new object[] { b.Kind.ToString() }));
 
         void Count()
         {
             if (open.Count == 0) return;
             var top = open.Pop();
-            open.Push(top.Shortcut ? top : (top.Spec, false, top.MainLayers + 1));
+            open.Push(top.Shortcut ? top : (top.Spec, top.Kind, false, top.MainLayers + 1, top.Branches));
         }
     }
 
@@ -356,6 +432,7 @@ internal static class ShapeInference
             string stem = specs[i].Kind switch
             {
                 LayerKind.Add => "add",
+                LayerKind.Concat => "concat",
                 LayerKind.GlobalAvgPool2D => "globalavgpool",
                 LayerKind.Conv2D => "conv",
                 LayerKind.Dense => "dense",

@@ -43,7 +43,7 @@ internal static class BufferLayout
 
     /// <summary>A producer's input gradient that is added to the buffer rather than written: computed
     /// here first (a padded convolution uses its padded gradient buffer instead).</summary>
-    public static bool NeedsScratchInputGradient(Group g) => g.Producer is not null && g.NeedsInputGradient && g.AccumulatesInputGradient && !(g.IsConv && g.Padding > 0);
+    public static bool NeedsScratchInputGradient(Group g) => g.HasWeights && g.NeedsInputGradient && g.AccumulatesInputGradient && !(g.IsConv && g.Padding > 0);
 
     public static List<BufferInfo> Build(Plan plan)
     {

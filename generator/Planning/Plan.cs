@@ -46,25 +46,34 @@ internal sealed class Group
 
     public bool IsConv => Producer?.Kind == LayerKind.Conv2D;
     public bool IsDense => Producer?.Kind == LayerKind.Dense;
+    /// <summary>The group's producer is a Concat: it copies its inputs into channel slices of z.</summary>
+    public bool IsConcat => Producer?.Kind == LayerKind.Concat;
+    /// <summary>The producer has weights (Conv2D or Dense).</summary>
+    public bool HasWeights => IsConv || IsDense;
     public bool HasPost => BatchNorm is not null || Residual is not null || Activation is not null || Pool is not null;
-    public bool HasParameters => Producer is not null || BatchNorm is not null;
+    public bool HasParameters => HasWeights || BatchNorm is not null;
     public int Padding => IsConv ? Producer!.Padding : 0;
 
-    /// <summary>Set by the planner: some group upstream of the input has parameters, so this group
-    /// must pass a gradient back to its input.</summary>
-    public bool NeedsInputGradient { get; set; }
+    /// <summary>What the group's head reads: the producer's inputs (several for a Concat), else the
+    /// group input.</summary>
+    public IReadOnlyList<string> HeadInputs => Producer is { } p ? p.Inputs.ToArray() : new[] { InputValue };
+
+    /// <summary>Set by the planner, one per <see cref="HeadInputs"/>: whether some group upstream of
+    /// that value has parameters (so the gradient must reach it), and whether this group adds its
+    /// gradient to what a reader earlier in the backward pass wrote (instead of writing it).</summary>
+    public (bool Needs, bool Accumulates)[] InputGradients { get; set; } = System.Array.Empty<(bool, bool)>();
+
+    /// <summary>Some group upstream of an input has parameters, so this group must pass a gradient back.</summary>
+    public bool NeedsInputGradient => InputGradients.Any(i => i.Needs);
     /// <summary>Set by the planner: likewise for the shortcut of the residual Add.</summary>
     public bool NeedsShortcutGradient { get; set; }
-    /// <summary>Set by the planner: the input gradient is added to what a later reader of the same
-    /// value (earlier in the backward pass) already wrote, instead of written.</summary>
-    public bool AccumulatesInputGradient { get; set; }
+    /// <summary>The (first) input gradient is added to what a later reader of the same value (earlier
+    /// in the backward pass) already wrote, instead of written.</summary>
+    public bool AccumulatesInputGradient => InputGradients.Length > 0 && InputGradients[0].Accumulates;
     /// <summary>Likewise for the shortcut gradient.</summary>
     public bool AccumulatesShortcutGradient { get; set; }
     /// <summary>Set by the planner: the value this group produces is read by more than one layer.</summary>
     public bool OutputShared { get; set; }
-    /// <summary>Set by the planner: the group's input value is read by this group alone, so a
-    /// producer-less group may write its input gradient straight into the reader's buffer.</summary>
-    public bool SoleReaderOfInput { get; set; }
     /// <summary>Set by the planner: this group takes part in the backward pass at all.</summary>
     public bool NeedsBackward => HasParameters || NeedsInputGradient || NeedsShortcutGradient;
     /// <summary>True when a max pool's windows tile its input exactly (stride = size, no remainder):

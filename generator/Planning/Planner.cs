@@ -26,9 +26,8 @@ internal static class Planner
         var trainsUpstream = new Dictionary<string, bool> { [NetworkModel.InputValue] = false };
         foreach (var g in groups)
         {
-            g.NeedsInputGradient = trainsUpstream[g.InputValue];
+            g.InputGradients = g.HeadInputs.Select(v => (trainsUpstream[v], false)).ToArray();
             g.NeedsShortcutGradient = g.ShortcutValue is { } sv && trainsUpstream[sv];
-            g.SoleReaderOfInput = readers[g.InputValue] == 1;
             trainsUpstream[g.OutputValue] = g.HasParameters || g.NeedsInputGradient || g.NeedsShortcutGradient;
             g.OutputShared = readers.TryGetValue(g.OutputValue, out int n) && n > 1;
         }
@@ -41,7 +40,9 @@ internal static class Planner
         {
             var g = groups[i];
             if (g.NeedsShortcutGradient) g.AccumulatesShortcutGradient = !written.Add(g.ShortcutValue!);
-            if (g.NeedsInputGradient) g.AccumulatesInputGradient = !written.Add(g.InputValue);
+            var inputs = g.HeadInputs;
+            for (int k = 0; k < inputs.Count; k++)
+                if (g.InputGradients[k].Needs) g.InputGradients[k].Accumulates = !written.Add(inputs[k]);
         }
         return new Plan(model, groups, Schedule(groups));
     }
@@ -87,7 +88,7 @@ internal static class Planner
         {
             if (g.IsConv && g.Padding > 0) steps.Add(new(StepKind.Pad, g));
             if (g.Producer is not null) steps.Add(new(StepKind.Produce, g));
-            else if (g.BatchNorm is not null) steps.Add(new(StepKind.Stats, g));
+            if (g.BatchNorm is not null && !g.HasWeights) steps.Add(new(StepKind.Stats, g));
             if (g.BatchNorm is not null) steps.Add(new(StepKind.MergeStats, g));
             if (g.HasPost) steps.Add(new(StepKind.Post, g));
         }

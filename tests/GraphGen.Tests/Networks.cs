@@ -97,3 +97,22 @@ public partial class ResidualNet { }
 [Residual] [Dense(6)] [BatchNorm] [EndResidual] [Tanh]
 [Dense(3)]
 public partial class ResidualEdges { }
+
+/// <summary>Inception-style branches concatenated along channels: a 1×1 branch, a padded 3×3
+/// branch with batch norm, and a pass-through branch; the concat feeds batch norm and ReLU in its
+/// own epilogue, then a residual block whose shortcut is the concat output.</summary>
+[Network(Channels = 2, Height = 6, Width = 6)]
+[Conv2D(3, 3, Padding = 1)] [ReLU]
+[Concat] [Conv2D(2, 1)] [ReLU] [Branch] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [Tanh] [Branch] [EndConcat] [BatchNorm] [ReLU]
+[Residual] [Conv2D(9, 3, Padding = 1)] [BatchNorm] [EndResidual]
+[MaxPool2D(2)] [Dense(4)]
+public partial class ConcatNet { }
+
+/// <summary>A concat straight on the network input (its input gradient is not needed) next to a
+/// trained branch, and a concat of flat values after dense layers.</summary>
+[Network(Channels = 1, Height = 5, Width = 5)]
+[Concat] [Branch] [Conv2D(2, 3, Padding = 1)] [Sigmoid] [EndConcat]
+[Dense(6)] [ReLU]
+[Concat] [Dense(3)] [Branch] [Dense(2)] [Tanh] [Branch] [EndConcat]
+[Dense(3)]
+public partial class ConcatEdges { }

@@ -259,6 +259,26 @@ public sealed class DiagnosticsTests
         Error("DuplicateShortcut", "GG0044",
             "This [Residual] block already has a [Shortcut]; a block has one main path and one shortcut path (open a nested [Residual] for more)",
             ImageInput + " [Conv2D(2, 3)] [Residual] [Conv2D(2, 1)] [Shortcut] [Conv2D(2, 1)] [[|Shortcut|]] [EndResidual] [Dense(3)]\npublic partial class Net { }\n"),
+
+        // ---- GG0040, GG0043, GG0045–GG0047: concatenation blocks
+        Error("BranchOutsideBlock", "GG0040",
+            "[Branch] has no open [Concat] block to start a branch in; open one with [Concat] before it",
+            ImageInput + " [Conv2D(2, 3)] [[|Branch|]] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("UnclosedConcat", "GG0043",
+            "This [Concat] block is never closed; end it with [EndConcat] after its last layer",
+            ImageInput + " [[|Concat|]] [Conv2D(2, 3)] [Branch] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("OneBranch", "GG0045",
+            "This [Concat] block has one branch; start each further branch with [Branch] (a concatenation of one branch is that branch)",
+            ImageInput + " [[|Concat|]] [Conv2D(2, 3)] [EndConcat] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("ConcatSizesDiffer", "GG0046",
+            "concat1 [EndConcat] concatenates along channels, so its branches must end in the same height and width (or all be flat), but branch 1 ends in 2x6x6 (conv1 [Conv2D]), branch 2 ends in 3x8x8 (the input)",
+            "[Network(Channels = 3, Height = 8, Width = 8)] [Concat] [Conv2D(2, 3)] [Branch] [[|EndConcat|]] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("ConcatImageAndFlat", "GG0046",
+            "concat1 [EndConcat] concatenates along channels, so its branches must end in the same height and width (or all be flat), but branch 1 ends in 4 (dense1 [Dense]), branch 2 ends in 1x8x8 (the input)",
+            ImageInput + " [Concat] [Dense(4)] [Branch] [[|EndConcat|]] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("EndResidualInsideConcat", "GG0047",
+            "[EndResidual] belongs to a [Residual] block, but the innermost open block is a [Concat]; close that one with [EndConcat] first",
+            ImageInput + " [Residual] [Conv2D(1, 3, Padding = 1)] [Concat] [ReLU] [Branch] [[|EndResidual|]] [EndConcat] [Dense(3)]\npublic partial class Net { }\n"),
     };
 
     public static TheoryData<string> CaseNames()

@@ -108,9 +108,21 @@ public sealed class FuzzTests
                 _ => $"[Residual] [Shortcut] {string.Join(" ", shortcut)} [EndResidual]", // no main path
             });
 
+    /// <summary>A concatenation block of two or three branches (one may be empty), now and then wrong.</summary>
+    private static readonly Gen<string> Branches =
+        Gen.Select(ShapeKeeping.Array[1, 3], ShapeKeeping.Array[0, 2], Gen.Int[0, 19], ShapeKeeping)
+            .Select((first, second, form, third) => form switch
+            {
+                < 10 => $"[Concat] {string.Join(" ", first)} [Branch] {string.Join(" ", second)} [EndConcat]",
+                < 16 => $"[Concat] {string.Join(" ", first)} [Branch] {string.Join(" ", second)} [Branch] {third} [EndConcat]",
+                < 18 => $"[Concat] [Residual] {string.Join(" ", first)} [EndResidual] [Branch] {third} [EndConcat]",
+                18 => $"[Concat] {string.Join(" ", first)} [EndConcat]",              // one branch
+                _ => $"[Concat] {string.Join(" ", first)} [Branch] [EndResidual]",   // closed by the wrong marker
+            });
+
     private static readonly Gen<string> Layer = Gen.Frequency(
-        (3, Conv), (3, Dense), (2, BatchNorm), (3, Activation), (2, Pool), (3, Block),
-        (1, Gen.OneOfConst("[GlobalAvgPool2D]", "[Residual]", "[Shortcut]", "[EndResidual]")));
+        (3, Conv), (3, Dense), (2, BatchNorm), (3, Activation), (2, Pool), (3, Block), (2, Branches),
+        (1, Gen.OneOfConst("[GlobalAvgPool2D]", "[Residual]", "[Shortcut]", "[EndResidual]", "[Concat]", "[Branch]", "[EndConcat]")));
 
     public static readonly Gen<NetDescription> Description =
         Gen.Select(Input, Layer.Array[1, 8], Gen.Int[0, 9], Gen.Int[2, 10])
@@ -305,9 +317,10 @@ public sealed class FuzzTests
 
         // Stage 2: compile, load and run a varied selection, ten networks per compilation.
         var chosen = Select(valid, toCompile);
-        int graphs = chosen.Count(d => d.Layers.Any(l => l.Contains("[EndResidual]", StringComparison.Ordinal)));
-        _output.WriteLine($"  {graphs} of the {chosen.Count} networks to compile have residual blocks");
-        Assert.True(graphs > 0 || chosen.Count < 8, "no accepted network with a residual block was selected to compile");
+        int residual = chosen.Count(d => d.Layers.Any(l => l.Contains("[EndResidual]", StringComparison.Ordinal)));
+        int concat = chosen.Count(d => d.Layers.Any(l => l.Contains("[EndConcat]", StringComparison.Ordinal)));
+        _output.WriteLine($"  of the {chosen.Count} networks to compile, {residual} have residual blocks and {concat} concatenations");
+        Assert.True(chosen.Count < 8 || (residual > 0 && concat > 0), "no accepted network with a residual or concat block was selected to compile");
         var failures = new List<string>();
         for (int i = 0; i < chosen.Count; i += 10)
             failures.AddRange(CompileAndRun(chosen.Skip(i).Take(10).ToList()));
