@@ -136,7 +136,8 @@ public sealed class Trainer
         {
             int n = Math.Min(block, data.Count - start);
             Span<float> out_ = logits.AsSpan(0, n * net.Classes);
-            net.Infer(data.Pixels.Slice(start * data.ImageSize, n * data.ImageSize), out_);
+            if (data.IsBytes) net.Infer(data.Pixels.Slice(start * data.ImageSize, n * data.ImageSize), out_);
+            else net.Infer(data.Values.Slice(start * data.ImageSize, n * data.ImageSize), out_);
             for (int i = 0; i < n; i++)
             {
                 int label = data.Labels[start + i];
