@@ -96,11 +96,13 @@ public sealed class Augmentation
         int channels = data.Shape[0], per = data.SampleSize / channels;
         var sum = new double[channels];
         var squares = new double[channels];
-        for (int i = 0; i < data.Count; i++)
+        ReadOnlySpan<byte> pixels = data.IsBytes ? data.Pixels : default;
+        ReadOnlySpan<float> values = data.IsBytes ? default : data.Values;
+        for (int i = 0, k = 0; i < data.Count; i++)
         {
-            for (int j = 0; j < data.SampleSize; j++)
+            for (int j = 0; j < data.SampleSize; j++, k++)
             {
-                double v = data.IsBytes ? data.Pixels[i * data.SampleSize + j] / 255.0 : data.Values[i * data.SampleSize + j];
+                double v = data.IsBytes ? pixels[k] / 255.0 : values[k];
                 sum[j / per] += v;
                 squares[j / per] += v * v;
             }
