@@ -127,4 +127,26 @@ public sealed class BatchLoaderTests
         }
         Bits.AssertIdentical(Bits.Snapshot(a), Bits.Snapshot(b), "Trainer vs BatchLoader");
     }
+
+    [Fact]
+    public void Trainer_on_floats_is_bit_identical_to_Trainer_on_the_same_bytes()
+    {
+        var rng = new Random(5);
+        var pixels = new byte[200 * 784];
+        rng.NextBytes(pixels);
+        var bytes = new Dataset(pixels, Enumerable.Range(0, 200).Select(_ => rng.Next(10)).ToArray(), 28, 28);
+        var values = new float[pixels.Length];
+        var labels = new int[200];
+        bytes.Gather(Enumerable.Range(0, 200).ToArray(), values, labels);
+        var floats = new Dataset(values, labels, [1, 28, 28]);
+        var options = new NetworkOptions { Seed = 1, MaxBatch = 64, Threads = 2 };
+        using var a = new LeNet(options);
+        using var b = new LeNet(options);
+        var train = new TrainOptions { BatchSize = 64, Seed = 2, LearningRate = 0.5f };
+        var ra = new Trainer(a, bytes, bytes, train).RunEpoch(1);
+        var rb = new Trainer(b, floats, floats, train).RunEpoch(1);
+        Bits.AssertIdentical(Bits.Snapshot(a), Bits.Snapshot(b), "Trainer on bytes vs floats");
+        Assert.True(Bits.SameBits(ra.Loss, rb.Loss));
+        Assert.True(Bits.SameBits(ra.TestAccuracy, rb.TestAccuracy));
+    }
 }
