@@ -47,9 +47,14 @@ public sealed class Augmentation
 
     /// <summary>Writes sample <paramref name="index"/> of <paramref name="data"/>, augmented for (<paramref name="seed"/>,
     /// <paramref name="epoch"/>) and normalized, to <paramref name="destination"/> (<see cref="Dataset.SampleSize"/> floats).</summary>
+    /// <exception cref="ArgumentException">The augmentation does not fit the data set's shape (see <see cref="Validate"/>),
+    /// or <paramref name="destination"/> is shorter than a sample.</exception>
     public void Apply(Dataset data, int index, int seed, int epoch, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(data);
+        Validate(data.Shape);
+        if (destination.Length < data.SampleSize)
+            throw new ArgumentException($"a sample has {data.SampleSize} values, the destination holds {destination.Length}", nameof(destination));
         Apply(data, index, seed, epoch, destination, data.IsBytes ? new float[data.SampleSize] : default);
     }
 

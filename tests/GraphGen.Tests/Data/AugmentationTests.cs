@@ -113,5 +113,8 @@ public sealed class AugmentationTests
         Assert.Contains("std 0 must be finite and std positive", Assert.Throws<ArgumentException>(() => new Augmentation { Mean = [0f], Std = [0f] }.Validate(Shape)).Message);
         Assert.Contains("Mean has 1 values and Std 2", Assert.Throws<ArgumentException>(() => new Augmentation { Mean = [0f], Std = [1f, 1] }.Validate(Shape)).Message);
         new Augmentation { Mean = [0f], Std = [1f] }.Validate(flat); // one value for all: fine
+        var table = new Dataset([1f, 2, 3, 4], [0], [4]);
+        Assert.Throws<ArgumentException>(() => new Augmentation { HorizontalFlip = true }.Apply(table, 0, 0, 1, new float[4]));
+        Assert.Contains("destination holds 3", Assert.Throws<ArgumentException>(() => new Augmentation().Apply(table, 0, 0, 1, new float[3])).Message);
     }
 }
