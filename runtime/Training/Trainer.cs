@@ -65,6 +65,7 @@ public sealed class Trainer
     private readonly TrainOptions _options;
     private readonly int[] _order;
     private readonly byte[] _pixels;
+    private readonly float[] _values;
     private readonly int[] _labels;
 
     /// <summary>A trainer for <paramref name="net"/> on <paramref name="train"/>, evaluating on <paramref name="test"/> if given.</summary>
@@ -82,7 +83,8 @@ public sealed class Trainer
         if (train.Count == 0) throw new ArgumentException("the training set is empty", nameof(train));
         _net = net; _train = train; _test = test; _options = options;
         _order = new int[train.Count];
-        _pixels = new byte[options.BatchSize * train.ImageSize];
+        _pixels = train.IsBytes ? new byte[options.BatchSize * train.ImageSize] : [];
+        _values = train.IsBytes ? [] : new float[options.BatchSize * train.ImageSize];
         _labels = new int[options.BatchSize];
     }
 
@@ -107,8 +109,17 @@ public sealed class Trainer
         for (int b = 0, start = 0; start < _train.Count; b++, start += _options.BatchSize)
         {
             int n = Math.Min(_options.BatchSize, _train.Count - start);
-            _train.Gather(_order.AsSpan(start, n), _pixels.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n));
-            StepResult r = _net.TrainStep(_pixels.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n), _options.LearningRate);
+            StepResult r;
+            if (_train.IsBytes)
+            {
+                _train.Gather(_order.AsSpan(start, n), _pixels.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n));
+                r = _net.TrainStep(_pixels.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n), _options.LearningRate);
+            }
+            else
+            {
+                _train.Gather(_order.AsSpan(start, n), _values.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n));
+                r = _net.TrainStep(_values.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n), _options.LearningRate);
+            }
             if (!r.IsFinite) throw new DivergenceException(epoch, b + 1, r.LossSum, _net.FindNonFinite());
             lossSum += r.LossSum;
             correct += r.Correct;
@@ -136,7 +147,8 @@ public sealed class Trainer
         {
             int n = Math.Min(block, data.Count - start);
             Span<float> out_ = logits.AsSpan(0, n * net.Classes);
-            net.Infer(data.Pixels.Slice(start * data.ImageSize, n * data.ImageSize), out_);
+            if (data.IsBytes) net.Infer(data.Pixels.Slice(start * data.ImageSize, n * data.ImageSize), out_);
+            else net.Infer(data.Values.Slice(start * data.ImageSize, n * data.ImageSize), out_);
             for (int i = 0; i < n; i++)
             {
                 int label = data.Labels[start + i];
