@@ -136,6 +136,12 @@ internal static class Commands
             Checkpoint.Save(net, s.Save!.FullName, Metadata(s, epoch, net, data));
             return true;
         }
+        catch (InvalidOperationException e)
+        {
+            // Non-finite weights or statistics that the step did not report (Checkpoint.Save refuses them).
+            Console.Error.WriteLine($"lenet: {e.Message}; the network went non-finite in epoch {epoch}, so {s.Save!.FullName} was not overwritten");
+            return false;
+        }
         catch (IOException e)
         {
             string name = $"lenet-rescue-epoch{epoch}-{Guid.NewGuid().ToString("N")[..8]}.safetensors";

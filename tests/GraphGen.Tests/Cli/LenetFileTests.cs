@@ -243,4 +243,17 @@ public sealed class LenetFileTests : IDisposable
         Assert.True(eval.Code == 1 && eval.ErrLines.Length == 1, eval.ToString());
         Assert.Contains("the test set holds no images", eval.Err);
     }
+
+    /// <summary>Issue 12, item 2 as far as saving goes: a step that leaves +Inf in the moving variances (the loss stays
+    /// finite) must not overwrite the last good checkpoint with them.</summary>
+    [Fact]
+    public void NonFiniteNetwork_DoesNotOverwriteTheLastGoodCheckpoint()
+    {
+        string path = Saved();
+        byte[] good = File.ReadAllBytes(path);
+        Run r = Train("--save", path, "--lr", "1e20");
+        Assert.True(r.Code == 1, r.ToString());
+        Assert.Contains("not overwritten", r.Err);
+        Assert.Equal(good, File.ReadAllBytes(path));
+    }
 }
