@@ -23,29 +23,41 @@ internal static class Commands
         if (!ok) throw new UsageException(message);
     }
 
+    /// <summary>The most epochs a run may have: larger counts are typing mistakes (and overflow epoch arithmetic).</summary>
+    public const int MaxEpochs = 1_000_000;
+
+    /// <summary>The most threads a network takes (NetworkOptions refuses more).</summary>
+    public const int MaxThreads = 1024;
+
     public static int Train(TrainSettings s)
     {
-        Require(s.Epochs >= 1, $"--epochs must be at least 1 (got {s.Epochs})");
+        Require(s.Epochs is >= 1 and <= MaxEpochs, $"--epochs must be between 1 and {MaxEpochs} (got {s.Epochs})");
         Require(s.BatchSize is >= 1 and <= 65536, $"--batch-size must be between 1 and 65536 (got {s.BatchSize})");
         Require(float.IsFinite(s.LearningRate) && s.LearningRate > 0, $"--lr must be a positive number (got {s.LearningRate.ToString(Inv)})");
-        Require(s.Threads >= 1, $"--threads must be at least 1 (got {s.Threads})");
+        RequireThreads(s.Threads);
         Require(s.Limit >= 0, $"--limit must not be negative (got {s.Limit})");
         Require(s.CheckpointEvery >= 0, $"--checkpoint-every must not be negative (got {s.CheckpointEvery})");
         if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
         if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
+        if (s.AllowOtherNetwork && s.Init is null) throw new UsageException("--allow-other-network applies to --init only (a resumed run must be the same network)");
+        RequireDirectory(s.Output);
         DataSetup.Ensure(s.DataDir, s.Install, Log);
         Dataset train = FashionMnist.LoadTrain(s.DataDir);
         Dataset test = FashionMnist.LoadTest(s.DataDir);
         if (s.Limit > 0) train = train.Take(s.Limit);
+        string data = Fingerprint(train);
 
         using var net = new LeNet(new NetworkOptions { Seed = s.Seed, MaxBatch = s.BatchSize, Threads = s.Threads, Simd = s.Simd });
         int first = 1;
-        if (s.Init is not null) Checkpoint.Load(net, s.Init.FullName);
+        if (s.Init is not null) LoadInit(net, s.Init, s.AllowOtherNetwork);
         if (s.Resume is not null)
         {
             var meta = Checkpoint.Load(net, s.Resume.FullName);
-            first = CheckResume(meta, s) + 1;
+            first = CheckResume(meta, s, net, data) + 1;
         }
+        // Everything that can make the final writes fail is tried now, before the work they would lose.
+        if (s.Save is not null) Checkpoint.CheckWritable(net, s.Save.FullName);
+        Report.CheckWritable(s.Output);
         Log($"LeNet-BN: {net.Layers.Count} layers, {net.Tensors.Where(t => t.Kind == TensorKind.Parameter).Sum(t => t.Length):N0} parameters; " +
             $"{net.Simd} path, {net.Threads} thread(s); {train.Count:N0} training and {test.Count:N0} test images; " +
             $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle"));
@@ -68,7 +80,11 @@ internal static class Commands
                 bool periodic = s.CheckpointEvery > 0 && epoch % s.CheckpointEvery == 0;
                 if (s.Save is not null && (periodic || epoch == s.Epochs))
                 {
-                    Checkpoint.Save(net, s.Save.FullName, Metadata(s, epoch));
+                    if (!TrySave(net, s, epoch, data))
+                    {
+                        Report.Write(s.Output, results, null, Log);
+                        return 1;
+                    }
                     lastGood = $"{s.Save.FullName} (after epoch {epoch})";
                 }
             }
@@ -91,7 +107,61 @@ internal static class Commands
         return 0;
     }
 
-    private static Dictionary<string, string> Metadata(TrainSettings s, int epoch) => new()
+    private static void RequireThreads(int threads) =>
+        Require(threads is >= 1 and <= MaxThreads, $"--threads must be between 1 and {MaxThreads} (got {threads})");
+
+    private static void RequireDirectory(DirectoryInfo output)
+    {
+        if (File.Exists(output.FullName)) // anything there that is not a directory
+            throw new UsageException($"--out {output.FullName} is a file, not a directory");
+    }
+
+    private static void LoadInit(LeNet net, FileInfo init, bool allowOtherNetwork)
+    {
+        try
+        {
+            Checkpoint.Load(net, init.FullName, allowOtherNetwork);
+        }
+        catch (CheckpointException e) when (e.IsOtherNetwork)
+        {
+            throw new CheckpointException(e.Path, e.Problem.Replace("(allowOtherNetwork)", "(--allow-other-network)", StringComparison.Ordinal), e);
+        }
+    }
+
+    /// <summary>Saves the checkpoint; when that fails, saves it somewhere else, says where, and returns false.</summary>
+    private static bool TrySave(LeNet net, TrainSettings s, int epoch, string data)
+    {
+        try
+        {
+            Checkpoint.Save(net, s.Save!.FullName, Metadata(s, epoch, net, data));
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            // Non-finite weights or statistics that the step did not report (Checkpoint.Save refuses them).
+            Console.Error.WriteLine($"lenet: {e.Message}; the network went non-finite in epoch {epoch}, so {s.Save!.FullName} was not overwritten");
+            return false;
+        }
+        catch (IOException e)
+        {
+            string name = $"lenet-rescue-epoch{epoch}-{Guid.NewGuid().ToString("N")[..8]}.safetensors";
+            foreach (string dir in new[] { s.Output.FullName, Path.GetTempPath(), Environment.CurrentDirectory }.Distinct())
+            {
+                string rescue = Path.Combine(dir, name);
+                try
+                {
+                    Checkpoint.Save(net, rescue, Metadata(s, epoch, net, data));
+                    Console.Error.WriteLine($"lenet: {e.Message}; the network after epoch {epoch} was saved to {rescue} instead (resume from it with --resume)");
+                    return false;
+                }
+                catch (IOException) { }
+            }
+            Console.Error.WriteLine($"lenet: {e.Message}; saving it to {s.Output.FullName}, {Path.GetTempPath()} or the working directory failed too: the network after epoch {epoch} is lost");
+            return false;
+        }
+    }
+
+    private static Dictionary<string, string> Metadata(TrainSettings s, int epoch, INetwork net, string data) => new()
     {
         ["graphgen.epoch"] = epoch.ToString(Inv),
         ["graphgen.seed"] = s.Seed.ToString(Inv),
@@ -99,29 +169,63 @@ internal static class Commands
         ["graphgen.lr"] = s.LearningRate.ToString("R", Inv),
         ["graphgen.shuffle"] = s.Shuffle ? "true" : "false",
         ["graphgen.limit"] = s.Limit.ToString(Inv),
+        ["graphgen.simd"] = net.Simd.ToString(),
+        ["graphgen.data"] = data,
     };
 
-    /// <summary>A resumed run must use the settings of the run it continues, or it would not be the same run.</summary>
-    private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s)
+    // Settings that every checkpoint of 'lenet train --save' records; the later two are newer, and an older file's
+    // resume is taken on trust for them.
+    private static readonly string[] NewerKeys = ["graphgen.simd", "graphgen.data"];
+
+    /// <summary>The training images and labels as a short hash: a resumed run must see the same data.</summary>
+    private static string Fingerprint(Dataset train)
     {
-        if (!meta.TryGetValue("graphgen.epoch", out string? epochText) || !int.TryParse(epochText, NumberStyles.Integer, Inv, out int epoch))
-            throw new UsageException($"{s.Resume!.Name} holds no epoch count (graphgen.epoch); it was not written by 'lenet train --save', use --init to start a new run from it");
-        foreach (var (key, value) in Metadata(s, epoch))
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(train.Pixels);
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(train.Labels));
+        return $"{train.Count}:{Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}";
+    }
+
+    /// <summary>A resumed run must use the settings of the run it continues, or it would not be the same run.
+    /// Returns the checkpoint's epoch.</summary>
+    private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s, INetwork net, string data)
+    {
+        string file = s.Resume!.Name;
+        if (!meta.TryGetValue("graphgen.epoch", out string? epochText))
+            throw new UsageException($"{file} holds no epoch count (graphgen.epoch); it was not written by 'lenet train --save', use --init to start a new run from it");
+        if (!int.TryParse(epochText, NumberStyles.None, Inv, out int epoch) || epoch < 1 || epoch > MaxEpochs)
+            throw new CheckpointException(s.Resume.FullName, $"graphgen.epoch is '{Clip(epochText)}', not an epoch count between 1 and {MaxEpochs}; the file was damaged or edited (use --init to start a new run from its weights)");
+        foreach (var (key, value) in Metadata(s, epoch, net, data))
         {
             if (key == "graphgen.epoch") continue;
-            if (meta.TryGetValue(key, out string? saved) && saved != value)
-                throw new UsageException($"{s.Resume!.Name} was trained with {key["graphgen.".Length..]} = {saved}, this run has {value}; resume with the same settings (or use --init)");
+            string setting = key["graphgen.".Length..];
+            if (!meta.TryGetValue(key, out string? saved))
+            {
+                if (Array.IndexOf(NewerKeys, key) >= 0) continue;
+                throw new UsageException($"{file} does not record its {setting} (graphgen.{setting}), so an exact resume cannot be promised; use --init to start a new run from it");
+            }
+            if (saved == value) continue;
+            throw new UsageException(key switch
+            {
+                "graphgen.simd" => $"{file} was trained on the {Clip(saved)} SIMD path, this run would use {value} (--simd {s.Simd}); " +
+                    $"vector widths round differently, so the result would differ from an uninterrupted run: resume with --simd {Clip(saved)} (or use --init)",
+                "graphgen.data" => $"{file} was trained on other data ({Clip(saved)} images:hash), this run has {value}; resume with the same --data-dir and --limit (or use --init)",
+                _ => $"{file} was trained with {setting} = {Clip(saved)}, this run has {value}; resume with the same settings (or use --init)",
+            });
         }
         return epoch;
     }
 
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "…";
+
     public static int Evaluate(FileInfo checkpoint, string? dataDir, int threads, SimdPath simd, bool install)
     {
-        Require(threads >= 1, $"--threads must be at least 1 (got {threads})");
+        RequireThreads(threads);
         using var net = new LeNet(new NetworkOptions { Threads = threads, Simd = simd });
         Checkpoint.Load(net, checkpoint.FullName);
         DataSetup.Ensure(dataDir, install, Log);
         Dataset test = FashionMnist.LoadTest(dataDir);
+        if (test.Count == 0) throw new InvalidDataException("the test set holds no images: there is nothing to evaluate");
         var confusion = new long[net.Classes, net.Classes];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double accuracy = Trainer.Evaluate(net, test, confusion);
@@ -141,6 +245,7 @@ internal static class Commands
         {
             DataSetup.Ensure(dataDir, install, Log);
             Dataset test = FashionMnist.LoadTest(dataDir);
+            if (test.Count == 0) throw new InvalidDataException($"the test set holds no images, so there is no image {i}");
             if (i < 0 || i >= test.Count) throw new UsageException($"--index {i} is outside the test set (0..{test.Count - 1})");
             pixels = test.Image(i).ToArray();
             label = test.Labels[i];
