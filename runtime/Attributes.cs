@@ -145,3 +145,19 @@ public sealed class BranchAttribute : Attribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class EndConcatAttribute : Attribute { }
 
+/// <summary>Leaky rectified linear unit: x for x &gt; 0, else <see cref="Slope"/>·x.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LeakyReLUAttribute : Attribute
+{
+    /// <summary>A leaky ReLU with slope 0.01 for negative inputs (PyTorch's default).</summary>
+    public LeakyReLUAttribute() { }
+    /// <summary>A leaky ReLU with <paramref name="slope"/> for negative inputs, in [0, 1).</summary>
+    public LeakyReLUAttribute(double slope) => Slope = slope;
+    /// <summary>The slope for negative inputs, in [0, 1) (default 0.01).</summary>
+    public double Slope { get; } = 0.01;
+}
+
+/// <summary>Sigmoid-weighted linear unit (swish): x·σ(x).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SiLUAttribute : Attribute { }
+

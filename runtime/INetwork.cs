@@ -50,6 +50,9 @@ public sealed record LayerInfo(
     int Outputs = 0, int Kernel = 0, int Stride = 0, int Padding = 0,
     double Epsilon = 0, double Momentum = 0)
 {
+    /// <summary>The negative-input slope of a <see cref="LayerKind.LeakyReLU"/>.</summary>
+    public double Slope { get; init; }
+
     /// <summary>Names of the layer's tensors in the checkpoint (weights first).</summary>
     public string[] Tensors { get; init; } = [];
 

@@ -31,4 +31,8 @@ public enum LayerKind
     Add,
     /// <summary>The concatenation along channels (features, for flat values) that closes a [Concat] block.</summary>
     Concat,
+    /// <summary>[LeakyReLU]: x for x &gt; 0, else Slope·x.</summary>
+    LeakyReLU,
+    /// <summary>[SiLU] (swish): x·σ(x).</summary>
+    SiLU,
 }
