@@ -6,8 +6,8 @@ namespace GraphGen.Tests.Numerics;
 
 /// <summary>
 /// Graph-shaped networks built by hand, for the reference and the ONNX exporter while the generator
-/// cannot compile residual blocks yet: the <see cref="LayerInfo"/> lists a generated residual network
-/// would expose, in topological order, with names counted per kind (conv1, add1, globalavgpool1).
+/// cannot compile residual and concat blocks yet: the <see cref="LayerInfo"/> lists a generated network
+/// would expose, in topological order, with names counted per kind (conv1, add1, concat1, globalavgpool1).
 /// </summary>
 internal static class GraphNets
 {
@@ -161,6 +161,19 @@ internal sealed class GraphBuilder
         int[] s = _shapes[main];
         string name = NextName(LayerKind.Add);
         _layers.Add(new LayerInfo(name, LayerKind.Add, s, s) { Inputs = [main, shortcut] });
+        _shapes[name] = s;
+        return name;
+    }
+
+    /// <summary>The inputs concatenated along channels (features, for flat values), in order: the layer's
+    /// InputShape is the first input's shape, its output C the sum of the inputs' (not checked here, so
+    /// tests can break it).</summary>
+    public string Concat(params string[] inputs)
+    {
+        int[] first = _shapes[inputs[0]];
+        int[] s = [inputs.Sum(i => _shapes[i][0]), .. first[1..]];
+        string name = NextName(LayerKind.Concat);
+        _layers.Add(new LayerInfo(name, LayerKind.Concat, first, s) { Inputs = inputs });
         _shapes[name] = s;
         return name;
     }
