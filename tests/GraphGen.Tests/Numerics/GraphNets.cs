@@ -66,6 +66,53 @@ internal static class GraphNets
             b.MaxPool(2, 2); b.Dense(4);
             return b.Build("NestedBlocks", seed);
         },
+        // An Inception-style block: [Concat] [Conv2D(2, 1)] [Branch] [Conv2D(3, 3, Padding = 1)] [BatchNorm]
+        // [ReLU] [EndConcat]. The first branch reads the layer before it, the second names the block input.
+        ["InceptionBlock"] = seed =>
+        {
+            var b = new GraphBuilder(2, 5, 5);
+            string x = b.Tanh(b.Conv(3, 3, padding: 1)); // (ReLU here puts seed 7 within 1e-5 of a kink)
+            string wide = b.Conv(2, 1);
+            string deep = b.ReLU(b.BatchNorm(b.Conv(3, 3, padding: 1, from: x)));
+            b.Concat(wide, deep); // 5×5×5
+            b.MaxPool(2, 2); b.Dense(4);
+            return b.Build("InceptionBlock", seed);
+        },
+        // Pass-through branches (DenseNet-style): [Concat] [Branch] [Conv2D(2, 3, Padding = 1)] [Sigmoid]
+        // [Branch] [EndConcat] reads tanh1, sigmoid1, tanh1: three inputs, one of them twice.
+        ["PassThroughBranches"] = seed =>
+        {
+            var b = new GraphBuilder(2, 4, 4);
+            string x = b.Tanh(b.Conv(3, 3, padding: 1));
+            b.Conv(2, 3, padding: 1);
+            b.Concat(x, b.Sigmoid(), x); // 8×4×4
+            b.Conv(2, 3); b.Dense(3);
+            return b.Build("PassThroughBranches", seed);
+        },
+        // Flat values of 3, 4 and 2 features concatenated, the network input among them.
+        ["FlatConcat"] = seed =>
+        {
+            var b = new GraphBuilder(4);
+            string tanh = b.Tanh(b.Dense(3));
+            string sigmoid = b.Sigmoid(b.Dense(2, LayerInfo.NetworkInput));
+            b.Concat(tanh, LayerInfo.NetworkInput, sigmoid);
+            b.Dense(3);
+            return b.Build("FlatConcat", seed);
+        },
+        // A concat block (1×1 and 3×3 branches) whose output, after BN and ReLU, is the input of an
+        // identity residual block.
+        ["ConcatResidual"] = seed =>
+        {
+            var b = new GraphBuilder(1, 6, 6);
+            string x = b.ReLU(b.Conv(2, 3, padding: 1));
+            string wide = b.Conv(2, 1, from: x);
+            string deep = b.Conv(2, 3, padding: 1, from: x);
+            string block = b.ReLU(b.BatchNorm(b.Concat(wide, deep))); // 4×6×6
+            b.Conv(4, 3, padding: 1); b.BatchNorm();
+            b.ReLU(b.Add(b.Last, block));
+            b.GlobalAvgPool(); b.Dense(3);
+            return b.Build("ConcatResidual", seed);
+        },
     };
 
     /// <summary>The network of issue 9's example: a stem, an identity block (main path
