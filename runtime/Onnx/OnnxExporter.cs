@@ -20,7 +20,9 @@ namespace GraphGen.Onnx;
 /// transB = 1 (out×in weight), preceded by a Flatten (axis 1) when its input is 4-D; BatchNorm →
 /// BatchNormalization with the moving statistics (scale = gamma, B = beta, mean = moving_mean,
 /// var = moving_var); Sigmoid, ReLU, Tanh → Sigmoid, Relu, Tanh; MaxPool2D/AvgPool2D → MaxPool/AveragePool
-/// without padding; GlobalAvgPool2D → GlobalAveragePool; Add → Add of two inputs of equal shape.</para>
+/// without padding; GlobalAvgPool2D → GlobalAveragePool; Add → Add of two inputs of equal shape; Concat →
+/// Concat (axis 1) of two or more inputs in order, all [N, C, H, W] with the same H×W or all [N, features]
+/// (the same value may be an input more than once).</para>
 /// <para>The network is a graph: each layer's node reads the values its <see cref="LayerInfo.Inputs"/> name
 /// (the layer before it when empty), so a value read by several layers (a residual block's input) is one
 /// ONNX value referenced by each of their nodes. The layers are in topological order, every layer but the
@@ -203,10 +205,11 @@ public static class OnnxExporter
         (string Name, string Onnx, int[] Shape)[] Read(LayerInfo layer, int index)
         {
             string[] names = layer.Inputs.Length > 0 ? layer.Inputs : [index == 0 ? LayerInfo.NetworkInput : layers[index - 1].Name];
+            bool concat = layer.Kind == LayerKind.Concat;
             int expected = layer.Kind == LayerKind.Add ? 2 : 1;
-            if (names.Length != expected)
+            if (concat ? names.Length < 2 : names.Length != expected)
                 throw new InvalidOperationException(
-                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) reads {names.Length} values ({string.Join(", ", names)}), expected {expected}");
+                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) reads {names.Length} values ({string.Join(", ", names)}), expected {(concat ? "at least 2" : expected)}");
             var read = new (string, string, int[])[names.Length];
             for (int i = 0; i < names.Length; i++)
             {
@@ -230,7 +233,8 @@ public static class OnnxExporter
             if (layer.Kind == LayerKind.Add && !sources[0].Shape.SequenceEqual(sources[1].Shape))
                 throw new InvalidOperationException(
                     $"{net.Name}: layer {layer.Name} (Add) adds {sources[0].Name} [{Join(sources[0].Shape)}] and {sources[1].Name} [{Join(sources[1].Shape)}], which differ in shape");
-            foreach (var source in sources)
+            // A Concat's InputShape is its first input's; the others may differ in channels (checked below).
+            foreach (var source in layer.Kind == LayerKind.Concat ? sources[..1] : sources)
             {
                 if (!layer.InputShape.SequenceEqual(source.Shape))
                     throw new InvalidOperationException(
@@ -350,6 +354,23 @@ public static class OnnxExporter
                     opType = "Add";
                     inputs = [current, sources[1].Onnx]; // main path, shortcut: shapes equal, so no broadcasting
                     break;
+                case LayerKind.Concat:
+                {
+                    int channels = 0;
+                    foreach (var source in sources)
+                    {
+                        if (source.Shape.Length != shape.Length || !source.Shape.AsSpan(1).SequenceEqual(shape.AsSpan(1)))
+                            throw new InvalidOperationException(
+                                $"{net.Name}: layer {layer.Name} (Concat) concatenates {sources[0].Name} [{Join(shape)}] and {source.Name} [{Join(source.Shape)}]; "
+                                + "its inputs must all be flat or all [C, H, W] with the same H×W");
+                        channels += source.Shape[0];
+                    }
+                    outShape = [channels, .. shape.AsSpan(1)];
+                    opType = "Concat";
+                    inputs = sources.Select(source => source.Onnx).ToArray();
+                    attributes = n => IntAttribute(n, "axis", 1); // channels in [N, C, H, W], features in [N, F]
+                    break;
+                }
                 default:
                     throw new NotSupportedException($"{net.Name}: layer {layer.Name} is of kind {layer.Kind}, which ONNX export does not support");
             }

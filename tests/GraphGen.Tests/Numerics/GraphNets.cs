@@ -6,8 +6,8 @@ namespace GraphGen.Tests.Numerics;
 
 /// <summary>
 /// Graph-shaped networks built by hand, for the reference and the ONNX exporter while the generator
-/// cannot compile residual blocks yet: the <see cref="LayerInfo"/> lists a generated residual network
-/// would expose, in topological order, with names counted per kind (conv1, add1, globalavgpool1).
+/// cannot compile residual and concat blocks yet: the <see cref="LayerInfo"/> lists a generated network
+/// would expose, in topological order, with names counted per kind (conv1, add1, concat1, globalavgpool1).
 /// </summary>
 internal static class GraphNets
 {
@@ -65,6 +65,53 @@ internal static class GraphNets
             b.ReLU(b.Add(b.Last, outer));
             b.MaxPool(2, 2); b.Dense(4);
             return b.Build("NestedBlocks", seed);
+        },
+        // An Inception-style block: [Concat] [Conv2D(2, 1)] [Branch] [Conv2D(3, 3, Padding = 1)] [BatchNorm]
+        // [ReLU] [EndConcat]. The first branch reads the layer before it, the second names the block input.
+        ["InceptionBlock"] = seed =>
+        {
+            var b = new GraphBuilder(2, 5, 5);
+            string x = b.Tanh(b.Conv(3, 3, padding: 1)); // (ReLU here puts seed 7 within 1e-5 of a kink)
+            string wide = b.Conv(2, 1);
+            string deep = b.ReLU(b.BatchNorm(b.Conv(3, 3, padding: 1, from: x)));
+            b.Concat(wide, deep); // 5×5×5
+            b.MaxPool(2, 2); b.Dense(4);
+            return b.Build("InceptionBlock", seed);
+        },
+        // Pass-through branches (DenseNet-style): [Concat] [Branch] [Conv2D(2, 3, Padding = 1)] [Sigmoid]
+        // [Branch] [EndConcat] reads tanh1, sigmoid1, tanh1: three inputs, one of them twice.
+        ["PassThroughBranches"] = seed =>
+        {
+            var b = new GraphBuilder(2, 4, 4);
+            string x = b.Tanh(b.Conv(3, 3, padding: 1));
+            b.Conv(2, 3, padding: 1);
+            b.Concat(x, b.Sigmoid(), x); // 8×4×4
+            b.Conv(2, 3); b.Dense(3);
+            return b.Build("PassThroughBranches", seed);
+        },
+        // Flat values of 3, 4 and 2 features concatenated, the network input among them.
+        ["FlatConcat"] = seed =>
+        {
+            var b = new GraphBuilder(4);
+            string tanh = b.Tanh(b.Dense(3));
+            string sigmoid = b.Sigmoid(b.Dense(2, LayerInfo.NetworkInput));
+            b.Concat(tanh, LayerInfo.NetworkInput, sigmoid);
+            b.Dense(3);
+            return b.Build("FlatConcat", seed);
+        },
+        // A concat block (1×1 and 3×3 branches) whose output, after BN and ReLU, is the input of an
+        // identity residual block.
+        ["ConcatResidual"] = seed =>
+        {
+            var b = new GraphBuilder(1, 6, 6);
+            string x = b.ReLU(b.Conv(2, 3, padding: 1));
+            string wide = b.Conv(2, 1, from: x);
+            string deep = b.Conv(2, 3, padding: 1, from: x);
+            string block = b.ReLU(b.BatchNorm(b.Concat(wide, deep))); // 4×6×6
+            b.Conv(4, 3, padding: 1); b.BatchNorm();
+            b.ReLU(b.Add(b.Last, block));
+            b.GlobalAvgPool(); b.Dense(3);
+            return b.Build("ConcatResidual", seed);
         },
     };
 
@@ -161,6 +208,19 @@ internal sealed class GraphBuilder
         int[] s = _shapes[main];
         string name = NextName(LayerKind.Add);
         _layers.Add(new LayerInfo(name, LayerKind.Add, s, s) { Inputs = [main, shortcut] });
+        _shapes[name] = s;
+        return name;
+    }
+
+    /// <summary>The inputs concatenated along channels (features, for flat values), in order: the layer's
+    /// InputShape is the first input's shape, its output C the sum of the inputs' (not checked here, so
+    /// tests can break it).</summary>
+    public string Concat(params string[] inputs)
+    {
+        int[] first = _shapes[inputs[0]];
+        int[] s = [inputs.Sum(i => _shapes[i][0]), .. first[1..]];
+        string name = NextName(LayerKind.Concat);
+        _layers.Add(new LayerInfo(name, LayerKind.Concat, first, s) { Inputs = inputs });
         _shapes[name] = s;
         return name;
     }

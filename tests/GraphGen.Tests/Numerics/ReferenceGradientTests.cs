@@ -7,7 +7,8 @@ namespace GraphGen.Tests.Numerics;
 
 /// <summary>Checks the oracle itself: its analytic gradients against central finite differences of its
 /// own loss, in double precision, for every test network (so for every layer kind), for LeNet, and for
-/// hand-built graphs (Add, GlobalAvgPool2D, identity, projection and nested residual blocks).</summary>
+/// hand-built graphs (Add, GlobalAvgPool2D, identity, projection and nested residual blocks, Inception-style,
+/// pass-through and flat Concat blocks, a Concat feeding a residual block).</summary>
 public class ReferenceGradientTests
 {
     public static IEnumerable<object[]> Networks => TestNets.All.Keys.Select(k => new object[] { k });
@@ -48,6 +49,62 @@ public class ReferenceGradientTests
         b.Add(b.ReLU(), LayerInfo.NetworkInput); // relu(x) + x
         var reference = new ReferenceNetwork(b.Build("Add", 1));
         Assert.Equal([-1, 4, -3, 0.5, 0, 6], reference.Forward([-1, 2, -3, 0.25, 0, 3], 2, training: false));
+    }
+
+    [Fact]
+    public void ConcatJoinsChannelsSampleBySample()
+    {
+        var b = new GraphBuilder(2, 1, 2);
+        b.Concat(b.ReLU(), LayerInfo.NetworkInput); // [relu(x), x]: 4×1×2
+        var reference = new ReferenceNetwork(b.Build("Concat", 1));
+        // Per sample: channel 0 = (x0, x1), channel 1 = (x2, x3).
+        Assert.Equal([0, 2, 3, 0, -1, 2, 3, -4, 5, 0, 0, 8, 5, -6, -7, 8],
+            reference.Forward([-1, 2, 3, -4, 5, -6, -7, 8], 2, training: false));
+    }
+
+    [Fact]
+    public void ConcatOfFlatValuesJoinsFeatures()
+    {
+        var b = new GraphBuilder(2);
+        b.Concat(LayerInfo.NetworkInput, b.Tanh(LayerInfo.NetworkInput), LayerInfo.NetworkInput);
+        var reference = new ReferenceNetwork(b.Build("FlatConcat", 1));
+        double t = Math.Tanh(1);
+        Assert.Equal([1, 0, t, 0, 1, 0, 0, -2, 0, -Math.Tanh(2), 0, -2],
+            reference.Forward([1, 0, 0, -2], 2, training: false));
+    }
+
+    [Fact]
+    public void MalformedConcatsAreRejectedNamingTheLayerAndShapes()
+    {
+        void Rejects(string because, GraphBuilder b, params string[] expected)
+        {
+            using var net = b.Build("Bad", 1);
+            var e = Assert.Throws<ArgumentException>(() => new ReferenceNetwork(net).Forward(new double[net.InputSize], 1, false));
+            foreach (string part in expected.Append("concat1")) Assert.True(e.Message.Contains(part), $"{because}: '{e.Message}' lacks '{part}'");
+        }
+        var b = new GraphBuilder(3);
+        b.Concat(b.ReLU());
+        Rejects("concat of one", b, "reads 1", "at least 2");
+
+        b = new GraphBuilder(1, 4, 4);
+        b.Concat(b.Conv(2, 3), LayerInfo.NetworkInput);
+        Rejects("heights and widths differ", b, "conv1 [2, 2, 2]", "input [1, 4, 4]");
+
+        b = new GraphBuilder(1, 2, 2);
+        b.Concat(LayerInfo.NetworkInput, b.Dense(3));
+        Rejects("image and flat", b, "input [1, 2, 2]", "dense1 [3]");
+
+        b = new GraphBuilder(3);
+        b.Concat(b.ReLU(), LayerInfo.NetworkInput);
+        using var net = b.Build("Bad", 1);
+        var concat = net.Layers[1];
+        void RejectsLayer(string because, LayerInfo bad, params string[] expected)
+        {
+            var e = Assert.Throws<ArgumentException>(() => new ReferenceNetwork(new HandNetwork("Bad", [3], [net.Layers[0], bad], [])).Forward(new double[3], 1, false));
+            foreach (string part in expected.Append("concat1")) Assert.True(e.Message.Contains(part), $"{because}: '{e.Message}' lacks '{part}'");
+        }
+        RejectsLayer("output C is not the sum", concat with { OutputShape = [5] }, "declares output [5]", "[6]");
+        RejectsLayer("first input is not the InputShape", concat with { InputShape = [6] }, "takes [6]", "reads [3]");
     }
 
     [Fact]

@@ -40,7 +40,8 @@ internal sealed class ReferenceNetwork
     private int[] Shape(int i) => i < 0 ? InputShape : _shapes[i];
 
     /// <summary>Empty Inputs means the layer before (the network input for the first layer); a name is an
-    /// earlier layer or <see cref="LayerInfo.NetworkInput"/>. An Add reads two values, every other kind one.</summary>
+    /// earlier layer or <see cref="LayerInfo.NetworkInput"/>. An Add reads two values, a Concat two or more
+    /// (the same value possibly more than once), every other kind one.</summary>
     private static int[][] ResolveInputs(IReadOnlyList<LayerInfo> layers)
     {
         var index = new Dictionary<string, int> { [LayerInfo.NetworkInput] = -1 };
@@ -52,9 +53,10 @@ internal sealed class ReferenceNetwork
                 ? [li - 1]
                 : l.Inputs.Select(name => index.TryGetValue(name, out int i) ? i
                     : throw new ArgumentException($"layer {l.Name} reads {name}, which is not the network input or an earlier layer")).ToArray();
-            int expected = l.Kind == LayerKind.Add ? 2 : 1;
-            if (sources[li].Length != expected)
-                throw new ArgumentException($"layer {l.Name} ({l.Kind}) reads {sources[li].Length} values, expected {expected}");
+            int read = sources[li].Length;
+            if (l.Kind == LayerKind.Concat ? read < 2 : read != (l.Kind == LayerKind.Add ? 2 : 1))
+                throw new ArgumentException($"layer {l.Name} ({l.Kind}) reads {read} values, expected "
+                    + (l.Kind == LayerKind.Concat ? "at least 2" : l.Kind == LayerKind.Add ? "2" : "1"));
             if (!index.TryAdd(l.Name, li)) throw new ArgumentException($"two layers are named {l.Name}");
         }
         return sources;
@@ -71,7 +73,8 @@ internal sealed class ReferenceNetwork
             int[] src = _sources[li];
             double[] a = Value(src[0]);
             int[] shape = Shape(src[0]);
-            foreach (int i in src)
+            // A Concat's InputShape is its first input's; the others may differ in channels (ConcatShape).
+            foreach (int i in l.Kind == LayerKind.Concat ? src[..1] : src)
                 if (!Shape(i).SequenceEqual(l.InputShape))
                     throw new ArgumentException($"layer {l.Name} takes [{string.Join(", ", l.InputShape)}] but reads [{string.Join(", ", Shape(i))}]");
             var (y, outShape) = l.Kind switch
@@ -86,6 +89,7 @@ internal sealed class ReferenceNetwork
                 LayerKind.AvgPool2D => Pool(l, a, n, shape, max: false),
                 LayerKind.GlobalAvgPool2D => GlobalAvgPool(a, n, shape),
                 LayerKind.Add => (a.Zip(Value(src[1]), (u, v) => u + v).ToArray(), shape),
+                LayerKind.Concat => Concat(src, n, ConcatShape(l, src)),
                 _ => throw new NotSupportedException(l.Kind.ToString()),
             };
             _outputs.Add(y); _shapes.Add(outShape);
@@ -130,7 +134,9 @@ internal sealed class ReferenceNetwork
             double[] input = Value(src[0]), output = _outputs[li];
             int[] s = Shape(src[0]);
             double[] g = dOut[li] ?? new double[output.Length]; // a value nobody reads has no gradient
-            double[] dx = l.Kind switch
+            // What each input receives: a slice each for a Concat; otherwise the same dx for every input
+            // (∂(a + b)/∂a = ∂(a + b)/∂b = 1: both inputs of an Add receive g).
+            double[][] dxs = l.Kind == LayerKind.Concat ? ConcatBack(src, n, g) : Enumerable.Repeat(l.Kind switch
             {
                 LayerKind.Conv2D => ConvBack(l, input, n, s, g, grads),
                 LayerKind.Dense => DenseBack(l, input, n, s, g, grads),
@@ -141,14 +147,16 @@ internal sealed class ReferenceNetwork
                 LayerKind.MaxPool2D => PoolBack(l, input, n, s, g, max: true),
                 LayerKind.AvgPool2D => PoolBack(l, input, n, s, g, max: false),
                 LayerKind.GlobalAvgPool2D => GlobalAvgPoolBack(n, s, g),
-                LayerKind.Add => g, // ∂(a + b)/∂a = ∂(a + b)/∂b = 1: both inputs receive g
+                LayerKind.Add => g,
                 _ => throw new NotSupportedException(),
-            };
-            foreach (int i in src)
+            }, src.Length).ToArray();
+            for (int j = 0; j < src.Length; j++)
             {
+                int i = src[j];
                 if (i < 0) continue; // the gradient of the network input is not needed
+                double[] dx = dxs[j];
                 dOut[i] ??= new double[dx.Length];
-                for (int k = 0; k < dx.Length; k++) dOut[i][k] += dx[k];
+                for (int k = 0; k < dx.Length; k++) dOut[i][k] += dx[k]; // a value read twice sums both
             }
         }
         return (loss, correct, grads);
@@ -360,6 +368,58 @@ internal sealed class ReferenceNetwork
                 y[i * C + c] = sum / P;
             }
         return (y, new[] { C, 1, 1 });
+    }
+
+    private string NameOf(int i) => i < 0 ? LayerInfo.NetworkInput : _layers[i].Name;
+
+    /// <summary>The shape a Concat's inputs concatenate to: they are all flat or all C×H×W with the same
+    /// H×W, and the output's C is the sum of theirs; the layer must declare that shape.</summary>
+    private int[] ConcatShape(LayerInfo l, int[] src)
+    {
+        int[] first = Shape(src[0]);
+        int channels = 0;
+        foreach (int i in src)
+        {
+            int[] s = Shape(i);
+            if (s.Length != first.Length || !s[1..].SequenceEqual(first[1..]))
+                throw new ArgumentException($"layer {l.Name} concatenates {NameOf(src[0])} [{string.Join(", ", first)}] and "
+                    + $"{NameOf(i)} [{string.Join(", ", s)}]: all must be flat, or C×H×W with the same H×W");
+            channels += s[0];
+        }
+        int[] output = [channels, .. first[1..]];
+        if (!output.SequenceEqual(l.OutputShape))
+            throw new ArgumentException($"layer {l.Name} declares output [{string.Join(", ", l.OutputShape)}], its inputs concatenate to [{string.Join(", ", output)}]");
+        return output;
+    }
+
+    /// <summary>Per sample, the inputs' C×H×W (or feature) blocks one after another: in NCHW that is
+    /// concatenation along channels.</summary>
+    private (double[], int[]) Concat(int[] src, int n, int[] outShape)
+    {
+        int total = Size(outShape), offset = 0;
+        var y = new double[n * total];
+        foreach (int j in src)
+        {
+            int size = Size(Shape(j));
+            for (int i = 0; i < n; i++) Array.Copy(Value(j), i * size, y, i * total + offset, size);
+            offset += size;
+        }
+        return (y, outShape);
+    }
+
+    /// <summary>Each input receives the slice of the output gradient that its values were copied to.</summary>
+    private double[][] ConcatBack(int[] src, int n, double[] dy)
+    {
+        int total = dy.Length / n, offset = 0;
+        var dxs = new double[src.Length][];
+        for (int k = 0; k < src.Length; k++)
+        {
+            int size = Size(Shape(src[k]));
+            dxs[k] = new double[n * size];
+            for (int i = 0; i < n; i++) Array.Copy(dy, i * total + offset, dxs[k], i * size, size);
+            offset += size;
+        }
+        return dxs;
     }
 
     /// <summary>Each of the H×W inputs of a mean receives 1/(H·W) of its gradient.</summary>

@@ -7,8 +7,8 @@ using Xunit;
 
 namespace GraphGen.Tests.Onnx;
 
-/// <summary>Exports hand-built graph networks (residual blocks, a value read by several layers, global
-/// average pooling) and checks ONNX Runtime's logits against the double-precision reference in inference
+/// <summary>Exports hand-built graph networks (residual blocks, concat blocks, a value read by several
+/// layers, global average pooling) and checks ONNX Runtime's logits against the double-precision reference in inference
 /// mode; and checks that malformed graphs are rejected with a message naming the layer.</summary>
 public sealed class OnnxGraphExportTests
 {
@@ -69,6 +69,44 @@ public sealed class OnnxGraphExportTests
         unread[add2] = unread[add2] with { Inputs = ["batchnorm4", "batchnorm4"] };
         var e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.ExportLayers(net, unread));
         Assert.Contains("no layer reads the output of batchnorm5,", e.Message);
+    }
+
+    [Fact]
+    public void Malformed_concats_are_rejected_naming_the_layer_and_shapes()
+    {
+        using var net = GraphNets.All["InceptionBlock"](7);
+        var layers = net.Layers.ToList();
+        int concat1 = layers.FindIndex(l => l.Name == "concat1");
+
+        void Rejects(string because, Func<LayerInfo, LayerInfo> change, params string[] expected)
+        {
+            var bad = layers.ToArray();
+            bad[concat1] = change(bad[concat1]);
+            var e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.ExportLayers(net, bad));
+            foreach (string part in expected.Append("concat1"))
+                Assert.True(e.Message.Contains(part, StringComparison.Ordinal), $"{because}: '{e.Message}' lacks '{part}'");
+        }
+        Rejects("one input", l => l with { Inputs = ["conv2"] }, "reads 1", "expected at least 2");
+        Rejects("output C is not the sum", l => l with { OutputShape = [6, 5, 5] }, "declares output [6, 5, 5]", "gives [5, 5, 5]");
+        Rejects("first input is not the InputShape", l => l with { Inputs = ["relu1", "conv2"] }, "takes [2, 5, 5]", "relu1 gives [3, 5, 5]");
+    }
+
+    [Fact]
+    public void Concat_of_values_that_differ_in_height_and_width_or_rank_is_rejected()
+    {
+        var b = new GraphBuilder(1, 4, 4);
+        b.Concat(b.Conv(2, 3), LayerInfo.NetworkInput); // 2×2×2 and 1×4×4
+        b.Dense(2);
+        using var net = b.Build("HeightWidth", 1);
+        var e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.Export(net));
+        Assert.Contains("concat1 (Concat) concatenates conv1 [2, 2, 2] and input [1, 4, 4]", e.Message);
+
+        b = new GraphBuilder(1, 2, 2);
+        b.Concat(LayerInfo.NetworkInput, b.Dense(3));
+        b.Dense(2);
+        using var flat = b.Build("ImageAndFlat", 1);
+        e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.Export(flat));
+        Assert.Contains("concat1 (Concat) concatenates input [1, 2, 2] and dense1 [3]", e.Message);
     }
 
     [Fact]
