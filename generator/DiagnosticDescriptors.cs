@@ -69,6 +69,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OutputNotFlat = Error("GG0023", "Output is not a flat vector",
         "The network's output is {0} after {1}; the softmax cross-entropy needs a flat vector of class scores, so end with Dense(classes)", Shape);
 
+    public static readonly DiagnosticDescriptor InvalidSlope = Error("GG0026", "Invalid LeakyReLU slope",
+        "{0}: Slope = {1} must be at least 0 and less than 1 (the usual value is 0.01); a negative slope is not monotonic and 1 is the identity", Usage);
+
     public static readonly DiagnosticDescriptor InvalidBatchNormSetting = Error("GG0024", "Invalid BatchNorm setting",
         "{0}: {1}", Usage);
 

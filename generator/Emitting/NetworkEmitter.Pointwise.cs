@@ -125,7 +125,8 @@ internal sealed partial class NetworkEmitter
         switch (g.Pool?.Kind)
         {
             case null:
-                string grad = act ? $"S.Mul(S.Load(ref ds, sc + p * L), {ActivationGrad(g, "S.Load(ref s, sc + p * L)")})" : "S.Load(ref ds, sc + p * L)";
+                string grad = act ? $"S.Mul(S.Load(ref ds, sc + p * L), {ActivationGrad(g, "S.Load(ref s, sc + p * L)", Pre(g, "zc + p * L"))})" : "S.Load(ref ds, sc + p * L)";
+                if (act && GradientFromInput(g) && bn) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
                 _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store({grad}, ref dz, zc + p * L);");
                 break;
             case LayerKind.MaxPool2D:
@@ -188,8 +189,16 @@ internal sealed partial class NetworkEmitter
         if (g.Activation is null) return;
         if (g.BatchNorm is not null) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
         _w.Open($"for (nuint p = 0; p < {q.HW}; p++)");
-        _w.Line($"TV t = {Activate(g, Pre(g, "zc + p * L"))};");
-        _w.Line($"S.Store(S.Mul(S.Load(ref dz, zc + p * L), {ActivationGrad(g, "t")}), ref dz, zc + p * L);");
+        if (GradientFromInput(g))
+        {
+            _w.Line($"TV x = {Pre(g, "zc + p * L")};");
+            _w.Line($"S.Store(S.Mul(S.Load(ref dz, zc + p * L), {ActivationGrad(g, "", "x")}), ref dz, zc + p * L);");
+        }
+        else
+        {
+            _w.Line($"TV t = {Activate(g, Pre(g, "zc + p * L"))};");
+            _w.Line($"S.Store(S.Mul(S.Load(ref dz, zc + p * L), {ActivationGrad(g, "t")}), ref dz, zc + p * L);");
+        }
         _w.Close();
     }
 

@@ -120,7 +120,8 @@ internal sealed partial class NetworkEmitter
             else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
             else if (l.Kind is LayerKind.BatchNorm) args += $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
             string inputs = string.Join(", ", l.Inputs.Select(v => "\"" + v + "\""));
-            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }} }},");
+            string slope = l.Kind == LayerKind.LeakyReLU ? $", Slope = {Num(l.Slope)}" : "";
+            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }}{slope} }},");
         }
         _w.Close(";");
         _w.Open($"private static readonly {Rt}.TensorInfo[] s_tensors =");

@@ -33,6 +33,8 @@ internal static class Parser
         [Namespace + "." + nameof(MaxPool2DAttribute)] = LayerKind.MaxPool2D,
         [Namespace + "." + nameof(AvgPool2DAttribute)] = LayerKind.AvgPool2D,
         [Namespace + "." + nameof(GlobalAvgPool2DAttribute)] = LayerKind.GlobalAvgPool2D,
+        [Namespace + "." + nameof(LeakyReLUAttribute)] = LayerKind.LeakyReLU,
+        [Namespace + "." + nameof(SiLUAttribute)] = LayerKind.SiLU,
     };
 
     /// <summary>Metadata names of the block markers. They are ordered with the layers; [EndResidual]
@@ -213,6 +215,11 @@ internal static class Parser
                 // Without an explicit Stride, the stride is the window: a bad Size is then one error, not two.
                 int stride = hasStride ? NamedInt(data, nameof(MaxPool2DAttribute.Stride), 0) : Math.Max(size, 1);
                 return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
+            }
+            case LayerKind.LeakyReLU:
+            {
+                double slope = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is double v ? v : 0.01;
+                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0, Slope: slope);
             }
             case LayerKind.BatchNorm:
                 return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, nameof(BatchNormAttribute.Features), 0),

@@ -226,6 +226,10 @@ public sealed class DiagnosticsTests
             "conv1 [Conv2D] makes an output of 40,000,000 values per sample (1000x200x200), more than GraphGen allows (16,777,216); the program would allocate absurd memory at run time",
             "[Network(Channels = 3, Height = 200, Width = 200)] [[|Conv2D(1000, Kernel = 1)|]] [Dense(10)]\npublic partial class Net { }\n") with { IgnoreDigitGrouping = true },
 
+        Error("LeakyReLUSlopeNegative", "GG0026",
+            "leakyrelu1 [LeakyReLU]: Slope = -0.2 must be at least 0 and less than 1 (the usual value is 0.01); a negative slope is not monotonic and 1 is the identity",
+            "[Network(Features = 6)] [Dense(5)] [LeakyReLU([|-0.2|])] [Dense(3)]\npublic partial class Net { }\n"),
+
         // ---- GG0031: an argument given twice
         Error("DuplicateKernel", "GG0031",
             "Conv2D: Kernel is given both as a constructor argument and as a named argument",
