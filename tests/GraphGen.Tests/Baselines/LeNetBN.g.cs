@@ -148,7 +148,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public LeNetBN(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("LeNetBN", s_inputShape, 10, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("LeNetBN", s_inputShape, 10, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "conv1 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+sigmoid1+maxpool1 epilogue; conv2 forward + batchnorm2 statistics", "merge batchnorm2 statistics", "batchnorm2+sigmoid2+maxpool2 epilogue; dense1 forward + batchnorm3 statistics", "merge batchnorm3 statistics", "batchnorm3+sigmoid3 epilogue; dense2 forward + batchnorm4 statistics", "merge batchnorm4 statistics", "batchnorm4+sigmoid4 epilogue; dense3 forward; softmax cross-entropy; dense3 input gradient; sigmoid4+batchnorm4 backward", "dense3 weight gradient", "merge batchnorm4 gradient sums", "batchnorm4 dx; dense2 input gradient; sigmoid3+batchnorm3 backward", "dense2 weight gradient", "merge batchnorm3 gradient sums", "batchnorm3 dx; dense1 input gradient; maxpool2+sigmoid2+batchnorm2 backward", "dense1 weight gradient", "merge batchnorm2 gradient sums", "batchnorm2 dx; conv2 weight gradient; conv2 input gradient; maxpool1+sigmoid1+batchnorm1 backward", "merge batchnorm1 gradient sums", "batchnorm1 dx; conv1 weight gradient", "SGD update" });
             _conv1_weight = _core.Values(0); _conv1_weight_grad = _core.Grad(0);
