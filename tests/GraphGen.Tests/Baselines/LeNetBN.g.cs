@@ -1304,9 +1304,14 @@ namespace GraphGen.Baselines
                         S.Store(S.And(S.Equal(arg, S.Create(3f)), gv), ref dz, zw + 25 * L);
                     }
                 }
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 576; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 576; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 
@@ -1929,9 +1934,14 @@ namespace GraphGen.Baselines
                         S.Store(S.And(S.Equal(arg, S.Create(3f)), gv), ref dz, zw + 9 * L);
                     }
                 }
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 64; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 64; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 

@@ -78,6 +78,12 @@ internal sealed class ReferenceNetwork
         return (loss, correct, grad);
     }
 
+    /// <summary>Input of layer <paramref name="layer"/> in the last forward pass.</summary>
+    public double[] LayerInput(int layer) => _inputs[layer];
+
+    /// <summary>Gradient of the loss w.r.t. each layer's output, from the last <see cref="LossAndGradients"/>.</summary>
+    public Dictionary<int, double[]> OutputGradients { get; } = new();
+
     /// <summary>Mean loss and the gradient of every parameter (training mode).</summary>
     public (double LossSum, int Correct, Dictionary<string, double[]> Grads) LossAndGradients(double[] x, int[] labels)
     {
@@ -90,6 +96,7 @@ internal sealed class ReferenceNetwork
             var l = _layers[li];
             double[] input = _inputs[li], output = _inputs[li + 1];
             int[] s = _shapes[li];
+            OutputGradients[li] = g;
             g = l.Kind switch
             {
                 LayerKind.Conv2D => ConvBack(l, input, n, s, g, grads),
