@@ -25,8 +25,14 @@ public sealed class NetworkOptions
     public int Seed { get; init; }
     /// <summary>Largest training batch (inference takes any number of samples). Default 256.</summary>
     public int MaxBatch { get; init; } = 256;
-    /// <summary>Threads used by a step, the caller's included. Default: all processors.</summary>
+    /// <summary>Threads used by a step, the caller's included (1 to 1024). Default: all processors.
+    /// More than <see cref="Environment.ProcessorCount"/> are used only with <see cref="Oversubscribe"/>;
+    /// otherwise the network runs on that many (see <see cref="INetwork.Threads"/>). Results are
+    /// bit-identical for every thread count.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Run <see cref="Threads"/> threads even where that is more than the processors
+    /// (default false: never more threads than processors, which only slows a step down).</summary>
+    public bool Oversubscribe { get; init; }
     /// <summary>Vector width; <see cref="SimdPath.Auto"/> picks the widest accelerated one.</summary>
     public SimdPath Simd { get; init; } = SimdPath.Auto;
 }
@@ -114,7 +120,8 @@ public interface INetwork : IDisposable
     int Classes { get; }
     /// <summary>Largest training batch.</summary>
     int MaxBatch { get; }
-    /// <summary>Threads used per step.</summary>
+    /// <summary>Threads used per step: <see cref="NetworkOptions.Threads"/>, at most the processor
+    /// count unless <see cref="NetworkOptions.Oversubscribe"/> is set.</summary>
     int Threads { get; }
     /// <summary>The vector width in use.</summary>
     SimdPath Simd { get; }

@@ -52,7 +52,7 @@ public sealed class NetworkCore : IDisposable
             _values[i] = new float[tensors[i].Length];
             if (tensors[i].Kind == TensorKind.Parameter) _gradients[i] = new float[tensors[i].Length];
         }
-        Pool = new WorkerPool(options.Threads);
+        Pool = new WorkerPool(options.Oversubscribe ? options.Threads : Math.Min(options.Threads, Environment.ProcessorCount));
         StagedBytes = new byte[(long)MaxBatch * inputSize];
         StagedFloats = new float[(long)MaxBatch * inputSize];
     }
