@@ -53,9 +53,16 @@ public sealed class NetworkCore : IDisposable
             if (tensors[i].Kind == TensorKind.Parameter) _gradients[i] = new float[tensors[i].Length];
         }
         Pool = new WorkerPool(options.Oversubscribe ? options.Threads : Math.Min(options.Threads, Environment.ProcessorCount));
-        StagedBytes = new byte[(long)MaxBatch * inputSize];
-        StagedFloats = new float[(long)MaxBatch * inputSize];
+        // Whole chunks, not MaxBatch samples: inference stages up to MaxChunks·Lanes samples at a
+        // time, which is more than MaxBatch whenever MaxBatch is not a multiple of the lane count.
+        StagedBytes = new byte[(long)StagingSamples * inputSize];
+        StagedFloats = new float[(long)StagingSamples * inputSize];
     }
+
+    /// <summary>Samples the staging buffers hold: <see cref="MaxChunks"/> whole chunks of
+    /// <see cref="Lanes"/>, the most a training step or one round of an inference call stages.</summary>
+    public int StagingSamples => MaxChunks * Lanes;
+
 
     /// <summary>The current batch as the user passed it, when it was bytes (see <see cref="BatchInput.Stage"/>).</summary>
     public byte[] StagedBytes { get; }
