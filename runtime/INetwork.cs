@@ -41,12 +41,13 @@ public sealed class NetworkOptions
 /// <param name="LossSum">Sum over the batch of each sample's softmax cross-entropy.</param>
 /// <param name="Correct">Samples whose arg-max logit is the label.</param>
 /// <param name="Count">Samples in the batch.</param>
-/// <param name="ParametersFinite">False if the update left a NaN or ±∞ in any parameter.</param>
+/// <param name="ParametersFinite">False if the step left a NaN or ±∞ in any tensor it writes: a
+/// parameter or a batch-norm moving statistic.</param>
 public readonly record struct StepResult(double LossSum, int Correct, int Count, bool ParametersFinite)
 {
     /// <summary>Mean loss of the batch.</summary>
     public double MeanLoss => LossSum / Count;
-    /// <summary>True when the loss and every parameter are finite.</summary>
+    /// <summary>True when the loss and every tensor the step wrote are finite.</summary>
     public bool IsFinite => double.IsFinite(LossSum) && ParametersFinite;
 }
 
