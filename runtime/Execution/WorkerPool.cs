@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -19,6 +20,11 @@ public delegate void WorkItem(int item, int worker);
 /// time simply takes no item, and the caller does the work itself. A worker spins only briefly
 /// between phases (a step runs a dozen back to back) and then blocks; so does the caller while the
 /// last items finish. Only as many sleeping workers are woken as a phase has items to spare.</para>
+///
+/// <para>And when waiting for late workers costs more than they help (a processor shared with a busy
+/// process preempts a worker in the middle of an item), the caller runs the phases alone for a
+/// while, then tries the workers again: over each window of phases it weighs the items the workers
+/// ran, at its own time per item, against the time it waited for them.</para>
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
@@ -42,6 +48,12 @@ public sealed class WorkerPool : IDisposable
     private int _callerWaiting;
     private volatile bool _disposed;
     private Exception? _failure;
+    // The adaptive fallback: phases measured in this window, the net gain of the workers in
+    // Stopwatch ticks, and phases left to run on the caller alone.
+    private const int Window = 32, Alone = 224;
+    private int _measured;
+    private long _gain;
+    private int _aloneLeft;
 
     /// <summary>A pool that runs phases on <paramref name="threads"/> threads, the caller included.</summary>
     public WorkerPool(int threads)
@@ -66,9 +78,10 @@ public sealed class WorkerPool : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count <= 0) return;
-        if (_workers.Length == 0 || count == 1)
+        if (_workers.Length == 0 || count == 1 || _aloneLeft > 0)
         {
-            for (int i = 0; i < count; i++) body(i, 0);
+            if (count > 1 && _aloneLeft > 0) _aloneLeft--;
+            RunAlone(count, body);
             return;
         }
         // Close first: a worker still looking at the last phase's ticket may read this phase's count
@@ -83,27 +96,56 @@ public sealed class WorkerPool : IDisposable
         if (Volatile.Read(ref _sleepers) > 0)
             lock (_wakeLock)
                 for (int i = Math.Min(count - 1, _workers.Length); i > 0; i--) Monitor.Pulse(_wakeLock);
-        Drain(phase, 0);
+        long start = Stopwatch.GetTimestamp();
+        int mine = Drain(phase, 0);
+        long drained = Stopwatch.GetTimestamp();
         WaitForItems(count);
+        Weigh(count, mine, drained - start, Stopwatch.GetTimestamp() - drained);
         _body = null;
         if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
-    /// <summary>Runs items of <paramref name="phase"/> until none is left or the phase is over.</summary>
-    private void Drain(long phase, int worker)
+    /// <summary>Every item on the calling thread, in order; like a parallel phase, an exception is
+    /// rethrown once all items ran.</summary>
+    private static void RunAlone(int count, WorkItem body)
     {
-        while (true)
+        Exception? first = null;
+        for (int i = 0; i < count; i++)
+        {
+            try { body(i, 0); }
+            catch (Exception e) { first ??= e; }
+        }
+        if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
+    }
+
+    /// <summary>The workers ran count − mine items, worth that many of the caller's (it ran
+    /// <paramref name="mine"/> in <paramref name="working"/> ticks), and cost the caller
+    /// <paramref name="waiting"/> ticks. After a window with a net loss, the caller runs alone.</summary>
+    private void Weigh(int count, int mine, long working, long waiting)
+    {
+        if (mine > 0) _gain += working * (count - mine) / mine - waiting;
+        if (++_measured < Window) return;
+        if (_gain < 0) _aloneLeft = Alone;
+        _gain = 0;
+        _measured = 0;
+    }
+
+    /// <summary>Runs items of <paramref name="phase"/> until none is left or the phase is over;
+    /// returns how many this thread ran.</summary>
+    private int Drain(long phase, int worker)
+    {
+        for (int ran = 0; ; ran++)
         {
             long ticket = Volatile.Read(ref _ticket);
-            if (ticket >> 32 != phase) return;
+            if (ticket >> 32 != phase) return ran;
             int item = (int)ticket;
             // Read before the claim: if the claim succeeds, the ticket did not change in between
             // (within an open phase it only grows; a new phase changes its number before its body
             // and count), so these are this phase's body and count.
             WorkItem body = _body!;
             int count = _count;
-            if (item >= count) return;
-            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) continue;
+            if (item >= count) return ran;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) { ran--; continue; }
             try { body(item, worker); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
             if (Interlocked.Increment(ref _done) == count && Volatile.Read(ref _callerWaiting) != 0)

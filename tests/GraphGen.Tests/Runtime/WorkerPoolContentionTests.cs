@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using GraphGen.Execution;
 using GraphGen.Tests.Guarantees;
@@ -78,6 +79,23 @@ public class WorkerPoolContentionTests
         });
         Assert.True(run.Wait(TimeSpan.FromMinutes(5)), "the pool deadlocked: a phase waited for an item that had been counted in another");
         Assert.Equal(0, twice);
+    }
+
+    /// <summary>A phase run on the calling thread alone (one thread, or the fallback on a busy
+    /// machine) behaves like a parallel one: every item runs, then the first exception is rethrown.</summary>
+    [Fact]
+    public void APhaseOnTheCallerAloneAlsoDrainsBeforeRethrowing()
+    {
+        using var pool = new WorkerPool(1);
+        var ran = new List<int>();
+        var e = Assert.Throws<InvalidOperationException>(() => pool.Run(6, (item, worker) =>
+        {
+            Assert.Equal(0, worker);
+            ran.Add(item);
+            if (item is 2 or 4) throw new InvalidOperationException($"item {item}");
+        }));
+        Assert.Equal("item 2", e.Message);
+        Assert.Equal(new[] { 0, 1, 2, 3, 4, 5 }, ran);
     }
 
     [Fact]
