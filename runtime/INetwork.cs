@@ -25,8 +25,14 @@ public sealed class NetworkOptions
     public int Seed { get; init; }
     /// <summary>Largest training batch (inference takes any number of samples). Default 256.</summary>
     public int MaxBatch { get; init; } = 256;
-    /// <summary>Threads used by a step, the caller's included. Default: all processors.</summary>
+    /// <summary>Threads used by a step, the caller's included (1 to 1024). Default: all processors.
+    /// More than <see cref="Environment.ProcessorCount"/> are used only with <see cref="Oversubscribe"/>;
+    /// otherwise the network runs on that many (see <see cref="INetwork.Threads"/>). Results are
+    /// bit-identical for every thread count.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Run <see cref="Threads"/> threads even where that is more than the processors
+    /// (default false: never more threads than processors, which only slows a step down).</summary>
+    public bool Oversubscribe { get; init; }
     /// <summary>Vector width; <see cref="SimdPath.Auto"/> picks the widest accelerated one.</summary>
     public SimdPath Simd { get; init; } = SimdPath.Auto;
 }
@@ -35,12 +41,13 @@ public sealed class NetworkOptions
 /// <param name="LossSum">Sum over the batch of each sample's softmax cross-entropy.</param>
 /// <param name="Correct">Samples whose arg-max logit is the label.</param>
 /// <param name="Count">Samples in the batch.</param>
-/// <param name="ParametersFinite">False if the update left a NaN or ±∞ in any parameter.</param>
+/// <param name="ParametersFinite">False if the step left a NaN or ±∞ in any tensor it writes: a
+/// parameter or a batch-norm moving statistic.</param>
 public readonly record struct StepResult(double LossSum, int Correct, int Count, bool ParametersFinite)
 {
     /// <summary>Mean loss of the batch.</summary>
     public double MeanLoss => LossSum / Count;
-    /// <summary>True when the loss and every parameter are finite.</summary>
+    /// <summary>True when the loss and every tensor the step wrote are finite.</summary>
     public bool IsFinite => double.IsFinite(LossSum) && ParametersFinite;
 }
 
@@ -105,7 +112,8 @@ public interface INetwork : IDisposable
     int Classes { get; }
     /// <summary>Largest training batch.</summary>
     int MaxBatch { get; }
-    /// <summary>Threads used per step.</summary>
+    /// <summary>Threads used per step: <see cref="NetworkOptions.Threads"/>, at most the processor
+    /// count unless <see cref="NetworkOptions.Oversubscribe"/> is set.</summary>
     int Threads { get; }
     /// <summary>The vector width in use.</summary>
     SimdPath Simd { get; }

@@ -24,6 +24,8 @@ public readonly ref struct BatchInput
     /// nothing, if a float input is NaN or ±∞.</summary>
     public bool Stage(NetworkCore core, int first, int count)
     {
+        if ((uint)count > (uint)core.StagingSamples)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"at most {core.StagingSamples} samples can be staged at once");
         int features = core.InputSize;
         if (_isBytes)
         {

@@ -17,6 +17,14 @@ namespace GraphGen.Execution;
 /// <para>Backward. The kernels accumulate R1 = Σ dy and R2 = Σ dy·(x − mean) (centred, again to avoid
 /// cancellation), compensated per chunk and merged in double (see <see cref="MergeGradChunks"/>). Then dγ = R2·invstd, dβ = R1 and dx = a·dy + c1·(x − mean) + c2 with a = γ·invstd,
 /// c1 = −a·invstd²·R2/M and c2 = −a·R1/M, M being the number of values per channel.</para>
+///
+/// <para>Divergence. The moving statistics are written in float from double batch statistics, so they
+/// can overflow to ±∞ while every parameter and the loss stay finite (a huge learning rate blows up
+/// the activations' variance). A step that leaves a moving statistic of a channel non-finite must
+/// count as diverged, but the generated update only looks at the parameters it writes; so the
+/// backward merge gives that channel's γ a NaN gradient, the update makes γ NaN, and the step's
+/// <see cref="StepResult.ParametersFinite"/> is false. The step is lost either way: its moving
+/// statistics are already unusable.</para>
 /// </summary>
 public sealed class BatchNormState
 {
@@ -138,15 +146,19 @@ public sealed class BatchNormState
     /// <summary>Inference: β − moving_mean·InferScale.</summary>
     public float[] InferShift { get; }
 
-    /// <summary>True when the last batch's mean and variance are finite.</summary>
+    /// <summary>True when the last batch's mean and variance, and the moving statistics updated
+    /// from them, are finite.</summary>
     public bool StatisticsFinite
     {
         get
         {
-            for (int c = 0; c < Channels; c++) if (!double.IsFinite(BatchMean[c]) || !double.IsFinite(BatchVar[c])) return false;
+            for (int c = 0; c < Channels; c++)
+                if (!double.IsFinite(BatchMean[c]) || !double.IsFinite(BatchVar[c]) || !MovingFinite(c)) return false;
             return true;
         }
     }
+
+    private bool MovingFinite(int c) => float.IsFinite(_movingMean[c]) && float.IsFinite(_movingVar[c]);
 
     /// <summary>Sets <see cref="InferScale"/> and <see cref="InferShift"/> from the moving statistics.</summary>
     public void PrepareInference()
@@ -199,7 +211,8 @@ public sealed class BatchNormState
     {
         double invStd = 1.0 / Math.Sqrt(BatchVar[c] + Epsilon);
         double a = _gamma[c] * invStd;
-        _gradGamma[c] = (float)(r2 * invStd);
+        // A non-finite moving statistic makes the step diverged: see the class remarks.
+        _gradGamma[c] = MovingFinite(c) ? (float)(r2 * invStd) : float.NaN;
         _gradBeta[c] = (float)r1;
         GradScale[c] = (float)a;
         GradC1[c] = (float)(-a * invStd * invStd * r2 / m);

@@ -58,9 +58,11 @@ public sealed class NetworkCore : IDisposable
             _values[i] = new float[tensors[i].Length];
             if (tensors[i].Kind == TensorKind.Parameter) _gradients[i] = new float[tensors[i].Length];
         }
-        Pool = new WorkerPool(options.Threads);
-        StagedBytes = new byte[(long)MaxBatch * inputSize];
-        StagedFloats = new float[(long)MaxBatch * inputSize];
+        Pool = new WorkerPool(options.Oversubscribe ? options.Threads : Math.Min(options.Threads, Environment.ProcessorCount));
+        // Whole chunks, not MaxBatch samples: inference stages up to MaxChunks·Lanes samples at a
+        // time, which is more than MaxBatch whenever MaxBatch is not a multiple of the lane count.
+        StagedBytes = new byte[(long)StagingSamples * inputSize];
+        StagedFloats = new float[(long)StagingSamples * inputSize];
     }
 
     /// <summary>Refuses a MaxBatch whose arena is larger than one array, naming the largest that fits.</summary>
@@ -76,6 +78,9 @@ public sealed class NetworkCore : IDisposable
         throw new ArgumentOutOfRangeException("options", MaxBatch, string.Create(CultureInfo.InvariantCulture,
             $"{name} with MaxBatch = {MaxBatch} needs an arena of {total:N0} floats on the {Simd} path, more than one .NET array holds ({Arena.MaxLength:N0}); {fix}"));
     }
+    /// <summary>Samples the staging buffers hold: <see cref="MaxChunks"/> whole chunks of
+    /// <see cref="Lanes"/>, the most a training step or one round of an inference call stages.</summary>
+    public int StagingSamples => MaxChunks * Lanes;
 
     /// <summary>The current batch as the user passed it, when it was bytes (see <see cref="BatchInput.Stage"/>).</summary>
     public byte[] StagedBytes { get; }
@@ -135,6 +140,7 @@ public sealed class NetworkCore : IDisposable
     /// <summary>Public access by name: marks the parameters as possibly changed.</summary>
     public Span<float> Tensor(string name)
     {
+        ThrowIfDisposed();
         int i = Find(name);
         Interlocked.Increment(ref _version);
         return _values[i];
@@ -143,6 +149,7 @@ public sealed class NetworkCore : IDisposable
     /// <summary>Gradient by name.</summary>
     public ReadOnlySpan<float> Gradient(string name)
     {
+        ThrowIfDisposed();
         int i = Find(name);
         return _gradients[i] ?? throw new ArgumentException($"'{name}' is a state tensor and has no gradient", nameof(name));
     }
@@ -209,6 +216,7 @@ public sealed class NetworkCore : IDisposable
     /// (no other call has them); false means: use a private workspace. Throws if a training step runs.</summary>
     public bool EnterInference()
     {
+        ThrowIfDisposed();
         while (true)
         {
             int a = Volatile.Read(ref _activity);
@@ -229,6 +237,7 @@ public sealed class NetworkCore : IDisposable
     /// inference call is a usage error (InvalidOperationException), never silent corruption.</summary>
     public void EnterTraining()
     {
+        ThrowIfDisposed();
         if (Interlocked.CompareExchange(ref _activity, -1, 0) != 0)
             throw new InvalidOperationException($"{Name} is already running a training step or an inference call on another thread; training is not thread-safe");
     }
@@ -261,6 +270,7 @@ public sealed class NetworkCore : IDisposable
     /// <summary>The shape printout: each layer's name and output shape for a batch of <paramref name="batch"/>.</summary>
     public string Summary(int batch)
     {
+        ThrowIfDisposed();
         var sb = new StringBuilder();
         long total = 0;
         sb.Append(CultureInfo.InvariantCulture, $"{Name}: input ({batch}, {string.Join(", ", InputShape)})\n");
@@ -314,6 +324,19 @@ public sealed class NetworkCore : IDisposable
     /// <summary>Zeroes <see cref="PhaseTimes"/>.</summary>
     public void ResetPhaseTimes() => Array.Clear(_phaseTicks);
 
-    /// <summary>Stops the worker threads.</summary>
-    public void Dispose() => Pool.Dispose();
+    private volatile bool _disposed;
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming the network once it is disposed:
+    /// its tensors may no longer be read, written, trained or saved.</summary>
+    public void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(Name, $"{Name} has been disposed");
+    }
+
+    /// <summary>Stops the worker threads; every later use of the network throws <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        Pool.Dispose();
+    }
 }

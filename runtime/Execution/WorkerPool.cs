@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -12,22 +13,47 @@ public delegate void WorkItem(int item, int worker);
 /// A fixed set of threads that run the phases of a training step or an inference call. Items are
 /// handed out dynamically, but every item writes only its own outputs and partial sums, which are
 /// later combined in item order: results do not depend on the thread count or on which thread ran
-/// which item. Workers spin briefly between phases (a step runs a dozen back to back) and then
-/// sleep. Not reentrant: one <see cref="Run"/> at a time (the network serializes callers).
+/// which item. Not reentrant: one <see cref="Run"/> at a time (the network serializes callers).
+///
+/// <para>Contention. The calling thread takes items too, and a phase waits only for the items that
+/// were taken, never for a worker to show up: on a busy machine a worker that is not scheduled in
+/// time simply takes no item, and the caller does the work itself. A worker spins only briefly
+/// between phases (a step runs a dozen back to back) and then blocks; so does the caller while the
+/// last items finish. Only as many sleeping workers are woken as a phase has items to spare.</para>
+///
+/// <para>And when waiting for late workers costs more than they help (a processor shared with a busy
+/// process preempts a worker in the middle of an item), the caller runs the phases alone for a
+/// while, then tries the workers again: over each window of phases it weighs the items the workers
+/// ran, at its own time per item, against the time it waited for them.</para>
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
-    private const int SpinIterations = 2000;
+    // SpinWait.SpinOnce calls before blocking: the first ten or so are short busy spins, the rest
+    // yield the processor to any thread that is ready, so a spinning thread never holds up the
+    // thread it is waiting for. About 20-100 µs in all on an idle machine.
+    private const int SpinLimit = 40;
+
     private readonly Thread[] _workers;
-    private readonly object _sleepLock = new();
+    private readonly object _wakeLock = new();
+    private readonly object _doneLock = new();
     private WorkItem? _body;
     private int _count;
-    private int _next;
-    private int _pending;
-    private long _generation;
+    // The phase number (high 32 bits) and its next unclaimed item (low 32 bits), in one word: an
+    // item is claimed by a compare-and-swap that also proves the claimer's phase is still current.
+    // While Run sets up a phase, the item is Closed: nothing can be claimed.
+    private long _ticket;
+    private const int Closed = int.MaxValue;
+    private int _done;
     private int _sleepers;
+    private int _callerWaiting;
     private volatile bool _disposed;
     private Exception? _failure;
+    // The adaptive fallback: phases measured in this window, the net gain of the workers in
+    // Stopwatch ticks, and phases left to run on the caller alone.
+    private const int Window = 32, Alone = 224;
+    private int _measured;
+    private long _gain;
+    private int _aloneLeft;
 
     /// <summary>A pool that runs phases on <paramref name="threads"/> threads, the caller included.</summary>
     public WorkerPool(int threads)
@@ -52,67 +78,133 @@ public sealed class WorkerPool : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count <= 0) return;
-        if (_workers.Length == 0 || count == 1)
+        if (_workers.Length == 0 || count == 1 || _aloneLeft > 0)
         {
-            for (int i = 0; i < count; i++) body(i, 0);
+            if (count > 1 && _aloneLeft > 0) _aloneLeft--;
+            RunAlone(count, body);
             return;
         }
+        // Close first: a worker still looking at the last phase's ticket may read this phase's count
+        // (greater than the last one's), but its claim fails once the phase number has moved on.
+        long phase = (Volatile.Read(ref _ticket) >> 32) + 1;
+        Interlocked.Exchange(ref _ticket, phase << 32 | Closed);
         _body = body;
         _count = count;
         _failure = null;
-        Volatile.Write(ref _next, 0);
-        Volatile.Write(ref _pending, _workers.Length);
-        Interlocked.Increment(ref _generation);
+        Volatile.Write(ref _done, 0);
+        Interlocked.Exchange(ref _ticket, phase << 32); // opens the phase; a full fence before reading _sleepers
         if (Volatile.Read(ref _sleepers) > 0)
-            lock (_sleepLock) Monitor.PulseAll(_sleepLock);
-        Drain(0);
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            lock (_wakeLock)
+                for (int i = Math.Min(count - 1, _workers.Length); i > 0; i--) Monitor.Pulse(_wakeLock);
+        long start = Stopwatch.GetTimestamp();
+        int mine = Drain(phase, 0);
+        long drained = Stopwatch.GetTimestamp();
+        WaitForItems(count);
+        Weigh(count, mine, drained - start, Stopwatch.GetTimestamp() - drained);
         _body = null;
         if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
-    private void Drain(int worker)
+    /// <summary>Every item on the calling thread, in order; like a parallel phase, an exception is
+    /// rethrown once all items ran.</summary>
+    private static void RunAlone(int count, WorkItem body)
     {
-        WorkItem body = _body!;
-        int count = _count;
-        int item;
-        while ((item = Interlocked.Increment(ref _next) - 1) < count)
+        Exception? first = null;
+        for (int i = 0; i < count; i++)
         {
+            try { body(i, 0); }
+            catch (Exception e) { first ??= e; }
+        }
+        if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
+    }
+
+    /// <summary>The workers ran count − mine items, worth that many of the caller's (it ran
+    /// <paramref name="mine"/> in <paramref name="working"/> ticks), and cost the caller
+    /// <paramref name="waiting"/> ticks. After a window with a net loss, the caller runs alone.</summary>
+    private void Weigh(int count, int mine, long working, long waiting)
+    {
+        if (mine > 0) _gain += working * (count - mine) / mine - waiting;
+        if (++_measured < Window) return;
+        if (_gain < 0) _aloneLeft = Alone;
+        _gain = 0;
+        _measured = 0;
+    }
+
+    /// <summary>Runs items of <paramref name="phase"/> until none is left or the phase is over;
+    /// returns how many this thread ran.</summary>
+    private int Drain(long phase, int worker)
+    {
+        for (int ran = 0; ; ran++)
+        {
+            long ticket = Volatile.Read(ref _ticket);
+            if (ticket >> 32 != phase) return ran;
+            int item = (int)ticket;
+            // Read before the claim: if the claim succeeds, the ticket did not change in between
+            // (within an open phase it only grows; a new phase changes its number before its body
+            // and count), so these are this phase's body and count.
+            WorkItem body = _body!;
+            int count = _count;
+            if (item >= count) return ran;
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket) { ran--; continue; }
             try { body(item, worker); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
+            if (Interlocked.Increment(ref _done) == count && Volatile.Read(ref _callerWaiting) != 0)
+                lock (_doneLock) Monitor.Pulse(_doneLock);
+        }
+    }
+
+    /// <summary>The caller, out of items: spins briefly, then blocks until the taken items are done.</summary>
+    private void WaitForItems(int count)
+    {
+        var spin = new SpinWait();
+        for (int i = 0; i < SpinLimit; i++)
+        {
+            if (Volatile.Read(ref _done) == count) return;
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        lock (_doneLock)
+        {
+            Interlocked.Exchange(ref _callerWaiting, 1); // a full fence before reading _done
+            while (Volatile.Read(ref _done) != count) Monitor.Wait(_doneLock);
+            Volatile.Write(ref _callerWaiting, 0);
         }
     }
 
     private void WorkerLoop(int worker)
     {
-        long seen = 0;
-        while (true)
+        for (long seen = 0; (seen = WaitForPhase(seen)) >= 0;) Drain(seen, worker);
+    }
+
+    /// <summary>Spins briefly, then blocks, until a phase after <paramref name="seen"/> is open; returns
+    /// its number, or −1 once the pool is disposed.</summary>
+    private long WaitForPhase(long seen)
+    {
+        var spin = new SpinWait();
+        for (int i = 0; ; i++)
         {
-            int spins = 0;
-            while (Volatile.Read(ref _generation) == seen && !_disposed)
+            if (_disposed) return -1;
+            long ticket = Volatile.Read(ref _ticket);
+            if (IsNew(ticket, seen)) return ticket >> 32;
+            if (i < SpinLimit) { spin.SpinOnce(sleep1Threshold: -1); continue; }
+            lock (_wakeLock)
             {
-                if (spins++ < SpinIterations) { Thread.SpinWait(20); continue; }
-                lock (_sleepLock)
-                {
-                    Interlocked.Increment(ref _sleepers);
-                    while (Volatile.Read(ref _generation) == seen && !_disposed) Monitor.Wait(_sleepLock);
-                    Interlocked.Decrement(ref _sleepers);
-                }
+                Interlocked.Increment(ref _sleepers); // a full fence before reading _ticket
+                while (!_disposed && !IsNew(Volatile.Read(ref _ticket), seen)) Monitor.Wait(_wakeLock);
+                Interlocked.Decrement(ref _sleepers);
             }
-            if (_disposed) return;
-            seen = Volatile.Read(ref _generation);
-            Drain(worker);
-            Interlocked.Decrement(ref _pending);
         }
     }
+
+    /// <summary>True when <paramref name="ticket"/> is an open phase after <paramref name="seen"/>
+    /// (a phase is never closed again once open).</summary>
+    private static bool IsNew(long ticket, long seen) => ticket >> 32 != seen && (int)ticket != Closed;
 
     /// <summary>Stops the worker threads.</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        lock (_sleepLock) Monitor.PulseAll(_sleepLock);
+        lock (_wakeLock) Monitor.PulseAll(_wakeLock);
         foreach (var t in _workers) t.Join();
     }
 }

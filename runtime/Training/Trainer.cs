@@ -134,11 +134,22 @@ public sealed class Trainer
     /// <summary>Accuracy of <paramref name="net"/> (inference mode) on <paramref name="data"/>.</summary>
     public static double Evaluate(INetwork net, Dataset data) => Evaluate(net, data, null);
 
-    /// <summary>Accuracy, and the confusion matrix [label, prediction] if one is passed (classes × classes).</summary>
+    /// <summary>Accuracy, and the confusion matrix [label, prediction] if one is passed (classes × classes).
+    /// Throws <see cref="ArgumentException"/>, before anything is counted, if the matrix is not
+    /// classes × classes or a label is not a class of the network.</summary>
     public static double Evaluate(INetwork net, Dataset data, long[,]? confusion)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(data);
+        int classes = net.Classes;
+        if (confusion is not null && (confusion.GetLength(0) != classes || confusion.GetLength(1) != classes))
+            throw new ArgumentException($"the confusion matrix is {confusion.GetLength(0)} x {confusion.GetLength(1)}; {net.Name} has {classes} classes, so it must be {classes} x {classes}", nameof(confusion));
+        if (data.ImageSize != net.InputSize)
+            throw new ArgumentException($"{net.Name} takes {net.InputSize} values per sample, the data set has {data.ImageSize}", nameof(data));
+        ReadOnlySpan<int> labels = data.Labels;
+        for (int i = 0; i < labels.Length; i++)
+            if ((uint)labels[i] >= (uint)classes)
+                throw new ArgumentException($"label {labels[i]} of sample {i} is not a class of {net.Name} (0..{classes - 1})", nameof(data));
         if (data.Count == 0) return double.NaN;
         const int block = 4096;
         var logits = new float[Math.Min(block, data.Count) * net.Classes];

@@ -9,6 +9,8 @@ namespace GraphGen.Benchmarks;
 ///       a quick per-phase breakdown of the training step (Stopwatch, no BenchmarkDotNet)
 ///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- loader [epochs] [threads]
 ///       the share of a training epoch spent outside the step, with and without prefetch and augmentation
+///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- contention [epochs] [threads,threads,...]
+///       training epochs while competing processes pinned to the processors spin (a busy machine)
 ///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- peak
 ///       the machine's FMA ceiling (independent Vector256/Vector512 FMA chains)
 ///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *]
@@ -20,6 +22,7 @@ public static class Program
         if (args.Length > 0 && args[0] == "profile") return Profile.Run(args.Skip(1).ToArray());
         if (args.Length > 0 && args[0] == "peak") return Peak.Run();
         if (args.Length > 0 && args[0] == "loader") return LoaderBenchmark.Run(args.Skip(1).ToArray());
+        if (args.Length > 0 && args[0] == "contention") return Contention.Run(args.Skip(1).ToArray());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

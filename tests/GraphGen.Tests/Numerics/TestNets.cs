@@ -30,7 +30,8 @@ internal static class TestNets
 
     public static INetwork Create(string name, SimdPath simd = SimdPath.Auto, int threads = 1, int seed = 7, int maxBatch = 64, bool randomize = true)
     {
-        var net = All[name](new NetworkOptions { Seed = seed, Simd = simd, Threads = threads, MaxBatch = maxBatch });
+        // Oversubscribe: the tests ask for thread counts above the processors to check that results do not depend on them.
+        var net = All[name](new NetworkOptions { Seed = seed, Simd = simd, Threads = threads, MaxBatch = maxBatch, Oversubscribe = true });
         if (randomize) Randomize(net, seed);
         return net;
     }

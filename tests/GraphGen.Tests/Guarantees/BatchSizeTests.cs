@@ -1,0 +1,190 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CsCheck;
+using GraphGen.Data;
+using GraphGen.Tests.Nets;
+using GraphGen.Tests.Numerics;
+using GraphGen.Training;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace GraphGen.Tests.Guarantees;
+
+/// <summary>
+/// Any batch size works with any MaxBatch on every SIMD path, for TrainStep (up to MaxBatch) and Infer
+/// (any number of samples), with any thread count, and the numbers are the double-precision
+/// reference's. Batch sizes that are not a multiple of the lane count leave a partial last chunk,
+/// and inference stages whole chunks, so MaxBatch · features is not what a round of inference needs.
+/// </summary>
+public class BatchSizeTests(ITestOutputHelper output)
+{
+    // Small networks, so the reference stays cheap at a thousand samples: a 2-D batch norm first,
+    // dense + batch norm, and a convolution with batch norm and a pool.
+    private static readonly string[] Small = { "Mlp", "InputBatchNorm", "ConvBnPool" };
+
+    /// <summary>The reported case: MaxBatch 100 (and 1, 3, 17: the 128-bit path's failures) and one
+    /// image more than MaxBatch, as bytes (what Trainer.Evaluate passes) and as floats.</summary>
+    [Fact]
+    public void InferenceOfMoreSamplesThanMaxBatchWorksOnEveryPath()
+    {
+        Dataset images = Bits.RandomImages(101, seed: 5);
+        float[] floats = images.Pixels.ToArray().Select(p => p / 255f).ToArray();
+        double[] expected;
+        using (INetwork first = TestNets.Create("LeNet", maxBatch: 1))
+            expected = new ReferenceNetwork(first).Forward(TestNets.ToDouble(floats), 101, training: false);
+        foreach (SimdPath simd in TestNets.Paths)
+            foreach (int maxBatch in new[] { 1, 3, 17, 100 })
+            {
+                using INetwork net = TestNets.Create("LeNet", simd, maxBatch: maxBatch); // same seed: same parameters
+                var fromBytes = new float[101 * net.Classes];
+                var fromFloats = new float[101 * net.Classes];
+                net.Infer(images.Pixels, fromBytes);
+                net.Infer(floats, fromFloats);
+                foreach (var (logits, what) in new[] { (fromBytes, "bytes"), (fromFloats, "floats") })
+                {
+                    double err = TestNets.RelativeError(logits, expected);
+                    Assert.True(err < 1e-5, $"{simd}, MaxBatch {maxBatch}, {what}: relative error {err:G3} against the reference");
+                }
+            }
+    }
+
+    /// <summary>The CLI's failing run in the library: training with a batch that is not a multiple of
+    /// the lanes, then the evaluation at the end of the epoch.</summary>
+    [Theory]
+    [InlineData(100)]
+    [InlineData(15)]
+    [InlineData(17)]
+    public void TrainerEpochWithAnyBatchSizeEvaluates(int batchSize)
+    {
+        Dataset train = Bits.RandomImages(250, seed: 6), test = Bits.RandomImages(203, seed: 7);
+        foreach (SimdPath simd in TestNets.Paths)
+        {
+            using var net = new LeNet(new NetworkOptions { Seed = 1, MaxBatch = batchSize, Threads = 2, Simd = simd });
+            var trainer = new Trainer(net, train, test, new TrainOptions { BatchSize = batchSize, LearningRate = 0.1f, Seed = 1 });
+            EpochResult r = trainer.RunEpoch(1);
+            Assert.Equal(250, r.Samples);
+            var confusion = new long[10, 10];
+            double accuracy = Trainer.Evaluate(net, test, confusion);
+            Assert.Equal(r.TestAccuracy, accuracy);
+            Assert.Equal(203, confusion.Cast<long>().Sum());
+        }
+    }
+
+    /// <summary>Every number of samples from 1 to 1,000 through Infer, for MaxBatch values around the
+    /// lane counts, on every path: each row is the reference's row (inference is per sample).</summary>
+    [Fact]
+    public void InferEveryCountFromOneToAThousand()
+    {
+        const int all = 1000;
+        int[] maxBatches = { 1, 7, 16, 33 };
+        using INetwork first = TestNets.Create("Mlp");
+        var (x, _) = TestNets.Batch(first, all, seed: 42);
+        double[] expected = new ReferenceNetwork(first).Forward(TestNets.ToDouble(x), all, training: false);
+        int classes = first.Classes, size = first.InputSize;
+        var logits = new float[all * classes];
+        foreach (SimdPath simd in TestNets.Paths)
+            foreach (int maxBatch in maxBatches)
+            {
+                using INetwork net = TestNets.Create("Mlp", simd, threads: 2, maxBatch: maxBatch);
+                for (int n = 1; n <= all; n++)
+                {
+                    net.Infer(x.AsSpan(0, n * size), logits.AsSpan(0, n * classes));
+                    double err = TestNets.RelativeError(logits.AsSpan(0, n * classes), expected[..(n * classes)]);
+                    if (!(err < 1e-5)) Assert.Fail($"{simd}, MaxBatch {maxBatch}, {n} samples: relative error {err:G3}");
+                }
+            }
+    }
+
+    /// <summary>Random (network, path, MaxBatch, sample count, threads) for Infer; MaxBatch and the
+    /// count range over 1..1000 each.</summary>
+    [Fact]
+    public void InferPropertyAgainstTheReference()
+    {
+        int cases = 0;
+        Gen.Select(Gen.Int[0, Small.Length - 1], Gen.Int[0, 3], Gen.Int[1, 1000], Gen.Int[1, 1000], Gen.Int[1, 3])
+            .Sample((which, path, maxBatch, n, threads) =>
+            {
+                using INetwork net = TestNets.Create(Small[which], TestNets.Paths[path], threads, seed: n, maxBatch: maxBatch);
+                var (x, _) = TestNets.Batch(net, n, seed: maxBatch);
+                var logits = new float[n * net.Classes];
+                net.Infer(x, logits);
+                double[] expected = new ReferenceNetwork(net).Forward(TestNets.ToDouble(x), n, training: false);
+                double err = TestNets.RelativeError(logits, expected);
+                cases++;
+                return err < 1e-5;
+            }, iter: 200, threads: 1);
+        output.WriteLine($"{cases} inference cases");
+    }
+
+    /// <summary>Random (network, path, MaxBatch, batch ≤ MaxBatch, threads) for TrainStep: loss,
+    /// correct count, every gradient and the moving statistics against the reference. A third of the
+    /// cases use a full batch (batch = MaxBatch), where an undersized buffer would show first.</summary>
+    [Fact]
+    public void TrainStepPropertyAgainstTheReference()
+    {
+        int cases = 0;
+        Gen.Select(Gen.Int[0, Small.Length - 1], Gen.Int[0, 3], Gen.Int[1, 1000], Gen.Double[0, 1], Gen.Int[1, 3])
+            .Sample((which, path, maxBatch, fraction, threads) =>
+            {
+                int batch = fraction < 1.0 / 3 ? maxBatch : 1 + (int)(fraction * (maxBatch - 1));
+                using INetwork net = TestNets.Create(Small[which], TestNets.Paths[path], threads, seed: batch, maxBatch: maxBatch);
+                string context = $"{Small[which]}, {net.Simd}, MaxBatch {maxBatch}, batch {batch}, {threads} threads";
+                CheckStep(net, batch, context);
+                cases++;
+            }, iter: 150, threads: 1);
+        output.WriteLine($"{cases} training cases");
+    }
+
+    /// <summary>Lane boundaries on every path: batches 1, lanes−1, lanes, lanes+1 and MaxBatch, with
+    /// MaxBatch one past a multiple of every lane count.</summary>
+    [Fact]
+    public void TrainStepAtLaneBoundaries()
+    {
+        foreach (SimdPath simd in TestNets.Paths)
+        {
+            int lanes = simd switch { SimdPath.Vector512 => 16, SimdPath.Vector256 => 8, SimdPath.Vector128 => 4, _ => 1 };
+            foreach (int batch in new[] { 1, Math.Max(1, lanes - 1), lanes, lanes + 1, 33 }.Distinct())
+            {
+                using INetwork net = TestNets.Create("ConvBnPool", simd, threads: 2, maxBatch: 33);
+                CheckStep(net, batch, $"ConvBnPool, {simd}, batch {batch}");
+            }
+        }
+    }
+
+    private static void CheckStep(INetwork net, int batch, string context)
+    {
+        var (x, labels) = TestNets.Batch(net, batch, seed: batch + 1);
+        double[] refLogits = new ReferenceNetwork(net).Forward(TestNets.ToDouble(x), batch, training: true);
+        var reference = new ReferenceNetwork(net); // a training forward updates the moving statistics: once only
+        var (refLoss, refCorrect, refGrads) = reference.LossAndGradients(TestNets.ToDouble(x), labels);
+        StepResult r = net.TrainStep(x, labels, 0.1f);
+
+        Assert.True(r.IsFinite, context);
+        Assert.Equal(batch, r.Count);
+        Assert.True(Math.Abs(r.LossSum - refLoss) <= 1e-4 * Math.Max(1, Math.Abs(refLoss)), $"{context}: loss {r.LossSum} vs reference {refLoss}");
+        // The arg-max of a sample whose two largest logits are within rounding may go either way.
+        int close = CloseCalls(refLogits, net.Classes, batch);
+        Assert.True(Math.Abs(r.Correct - refCorrect) <= close, $"{context}: {r.Correct} correct vs reference {refCorrect} ({close} close calls)");
+        foreach (TensorInfo t in net.Tensors)
+        {
+            double err = t.Kind == TensorKind.Parameter
+                ? TestNets.RelativeError(net.Gradient(t.Name), refGrads[t.Name], floor: 1e-2)
+                : TestNets.RelativeError(net.Tensor(t.Name), reference.Tensors[t.Name]);
+            double bound = t.Kind == TensorKind.Parameter ? 1e-3 : 1e-5;
+            Assert.True(err < bound, $"{context}: {t.Name}{(t.Kind == TensorKind.Parameter ? " gradient" : "")} relative error {err:G3}");
+        }
+    }
+
+    private static int CloseCalls(double[] logits, int classes, int n)
+    {
+        int close = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var row = logits.AsSpan(i * classes, classes).ToArray();
+            Array.Sort(row);
+            if (row[^1] - row[^2] < 1e-4) close++;
+        }
+        return close;
+    }
+}
