@@ -188,6 +188,14 @@ internal sealed class GraphBuilder
     public string ReLU(string? from = null) => Elementwise(LayerKind.ReLU, from);
     public string Tanh(string? from = null) => Elementwise(LayerKind.Tanh, from);
     public string Sigmoid(string? from = null) => Elementwise(LayerKind.Sigmoid, from);
+    public string SiLU(string? from = null) => Elementwise(LayerKind.SiLU, from);
+
+    /// <summary>x for x &gt; 0, else <paramref name="slope"/>·x (PyTorch's default slope 0.01).</summary>
+    public string LeakyReLU(double slope = 0.01, string? from = null)
+    {
+        int[] s = ShapeOf(from);
+        return Append(LayerKind.LeakyReLU, from, s, s, _ => [], l => l with { Slope = slope });
+    }
 
     public string MaxPool(int size, int stride, string? from = null)
     {
