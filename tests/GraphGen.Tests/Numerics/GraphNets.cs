@@ -113,6 +113,27 @@ internal static class GraphNets
             b.GlobalAvgPool(); b.Dense(3);
             return b.Build("ConcatResidual", seed);
         },
+        // LeakyReLU and SiLU on C×H×W values: a stem with LeakyReLU(0.1), an identity block whose main
+        // path uses SiLU, closed by a LeakyReLU with the default slope.
+        ["LeakySiLUBlock"] = seed =>
+        {
+            var b = new GraphBuilder(2, 5, 5);
+            string x = b.LeakyReLU(0.1, b.BatchNorm(b.Conv(3, 3, padding: 1)));
+            b.Conv(3, 3, padding: 1); b.SiLU(); b.Conv(3, 3, padding: 1); b.BatchNorm();
+            b.LeakyReLU(from: b.Add(b.Last, x));
+            b.GlobalAvgPool(); b.Dense(3);
+            return b.Build("LeakySiLUBlock", seed);
+        },
+        // LeakyReLU and SiLU on flat values, one of each read by a concat.
+        ["FlatLeakySiLU"] = seed =>
+        {
+            var b = new GraphBuilder(4);
+            string leaky = b.LeakyReLU(0.25, b.BatchNorm(b.Dense(5)));
+            string silu = b.SiLU(b.BatchNorm(b.Dense(3, leaky)));
+            b.Concat(silu, leaky);
+            b.Dense(3);
+            return b.Build("FlatLeakySiLU", seed);
+        },
     };
 
     /// <summary>The network of issue 9's example: a stem, an identity block (main path
