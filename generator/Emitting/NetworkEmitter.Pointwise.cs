@@ -125,7 +125,8 @@ internal sealed partial class NetworkEmitter
         switch (g.Pool?.Kind)
         {
             case null:
-                string grad = act ? $"S.Mul(S.Load(ref ds, sc + p * L), {ActivationGrad(g, "S.Load(ref s, sc + p * L)")})" : "S.Load(ref ds, sc + p * L)";
+                string grad = act ? $"S.Mul(S.Load(ref ds, sc + p * L), {ActivationGrad(g, "S.Load(ref s, sc + p * L)", Pre(g, "zc + p * L"))})" : "S.Load(ref ds, sc + p * L)";
+                if (act && GradientFromInput(g) && bn) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
                 _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store({grad}, ref dz, zc + p * L);");
                 break;
             case LayerKind.MaxPool2D:
@@ -170,11 +171,27 @@ internal sealed partial class NetworkEmitter
                 break;
             }
         }
-        if (bn)
+        if (bn && q.HW == 1)
         {
+            // One value per channel and lane: nothing to sum within the chunk (lanes and chunks are
+            // added in double by BatchNormState.MergeGradChunks).
             _w.Line("TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;");
             _w.Line($"for (nuint p = 0; p < {q.HW}; p++) {{ TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }}");
             _w.Line("S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);");
+        }
+        else if (bn)
+        {
+            // The sums over positions can nearly cancel (dγ and dβ of a batch norm whose output feeds a
+            // 1x1 conv and another batch norm): they are compensated (TwoSum: e collects each addition's
+            // exact rounding error, and, where MulAdd is fused, the product's), so a chunk's sum is
+            // nearly exact however many positions it has.
+            _w.Line("TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;");
+            _w.Open($"for (nuint p = 0; p < {q.HW}; p++)");
+            _w.Line("TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);");
+            _w.Line("TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;");
+            _w.Line("TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;");
+            _w.Close();
+            _w.Line("S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);");
         }
         _w.Close();
         _w.Close();
@@ -188,8 +205,16 @@ internal sealed partial class NetworkEmitter
         if (g.Activation is null) return;
         if (g.BatchNorm is not null) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
         _w.Open($"for (nuint p = 0; p < {q.HW}; p++)");
-        _w.Line($"TV t = {Activate(g, Pre(g, "zc + p * L"))};");
-        _w.Line($"S.Store(S.Mul(S.Load(ref dz, zc + p * L), {ActivationGrad(g, "t")}), ref dz, zc + p * L);");
+        if (GradientFromInput(g))
+        {
+            _w.Line($"TV x = {Pre(g, "zc + p * L")};");
+            _w.Line($"S.Store(S.Mul(S.Load(ref dz, zc + p * L), {ActivationGrad(g, "", "x")}), ref dz, zc + p * L);");
+        }
+        else
+        {
+            _w.Line($"TV t = {Activate(g, Pre(g, "zc + p * L"))};");
+            _w.Line($"S.Store(S.Mul(S.Load(ref dz, zc + p * L), {ActivationGrad(g, "t")}), ref dz, zc + p * L);");
+        }
         _w.Close();
     }
 

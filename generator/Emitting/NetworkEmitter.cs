@@ -120,7 +120,8 @@ internal sealed partial class NetworkEmitter
             else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
             else if (l.Kind is LayerKind.BatchNorm) args += $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
             string inputs = string.Join(", ", l.Inputs.Select(v => "\"" + v + "\""));
-            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }} }},");
+            string slope = l.Kind == LayerKind.LeakyReLU ? $", Slope = {Num(l.Slope)}" : "";
+            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }}{slope} }},");
         }
         _w.Close(";");
         _w.Open($"private static readonly {Rt}.TensorInfo[] s_tensors =");
@@ -175,7 +176,7 @@ internal sealed partial class NetworkEmitter
         _w.Line();
         _w.Line("/// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>");
         _w.Open($"public {ClassName}({Rt}.NetworkOptions options)");
-        _w.Line($"_core = new {Ex}.NetworkCore(\"{_model.ClassName}\", s_inputShape, {_plan.Classes}, s_layers, s_tensors, options);");
+        _w.Line($"_core = new {Ex}.NetworkCore(\"{_model.ClassName}\", s_inputShape, {_plan.Classes}, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);");
         _w.Line("_simd = _core.Simd;");
         _w.Line("_core.SetPhases(new string[] { " + string.Join(", ", LapNames().Select(n => "\"" + n + "\"")) + " });");
         int index = 0;

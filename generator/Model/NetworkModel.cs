@@ -28,7 +28,11 @@ internal sealed record LayerModel(
     LayerKind Kind, string Name, int Outputs, int Kernel, int Stride, int Padding,
     double Epsilon, double Momentum, Shape Input, Shape Output, EquatableArray<string> Inputs)
 {
-    public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh;
+    public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh or LayerKind.LeakyReLU or LayerKind.SiLU;
+    /// <summary>An activation that keeps order (so it commutes with a max pool): all but SiLU.</summary>
+    public bool IsMonotonic => Kind != LayerKind.SiLU;
+    /// <summary>The negative-input slope of a LeakyReLU.</summary>
+    public double Slope { get; init; }
     public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D;
     /// <summary>A layer that heads a fusion group and writes a new tensor: Conv2D and Dense (with
     /// weights) or Concat (without).</summary>

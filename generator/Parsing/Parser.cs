@@ -33,6 +33,8 @@ internal static class Parser
         [Namespace + "." + nameof(MaxPool2DAttribute)] = LayerKind.MaxPool2D,
         [Namespace + "." + nameof(AvgPool2DAttribute)] = LayerKind.AvgPool2D,
         [Namespace + "." + nameof(GlobalAvgPool2DAttribute)] = LayerKind.GlobalAvgPool2D,
+        [Namespace + "." + nameof(LeakyReLUAttribute)] = LayerKind.LeakyReLU,
+        [Namespace + "." + nameof(SiLUAttribute)] = LayerKind.SiLU,
     };
 
     /// <summary>Metadata names of the block markers. They are ordered with the layers; [EndResidual]
@@ -75,8 +77,15 @@ internal static class Parser
             _ => "not a class",
         };
         if (kind is not null) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeKind, identifier, typeName, kind));
-        if (type.IsGenericType || ContainingTypes(type).Any(t => t.IsGenericType))
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName));
+        if (type.Arity > 0)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName, "is generic", "remove the type parameters"));
+        else if (ContainingTypes(type).FirstOrDefault(t => t.IsGenericType) is { } genericOuter)
+        {
+            string outer = genericOuter.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName, $"is nested in the generic type '{outer}'", $"move it out of '{outer}'"));
+        }
+        if (type.IsFileLocal || ContainingTypes(type).Any(t => t.IsFileLocal))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FileLocal, identifier, typeName));
         var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
         if (declarations.Any(d => d.ParameterList is not null))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
@@ -84,6 +93,7 @@ internal static class Parser
         else if (GeneratedNames.Collides(typeName))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
                 "is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name); rename the class"));
+        CheckUserMembers(type, typeName, diagnostics);
         if (declarations.Any(d => !d.Modifiers.Any(SyntaxKind.PartialKeyword)))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, typeName));
         foreach (INamedTypeSymbol outer in ContainingTypes(type))
@@ -135,8 +145,8 @@ internal static class Parser
         var networkData = networkAttributes[0];
         if (HasErrors(networkData) || layerAttributes.Any(a => HasErrors(a.Data))) return Fail("a C# error in its attributes");
         var input = new InputSpec(
-            NamedInt(networkData, nameof(NetworkAttribute.Channels), 0), NamedInt(networkData, nameof(NetworkAttribute.Height), 0),
-            NamedInt(networkData, nameof(NetworkAttribute.Width), 0), NamedInt(networkData, nameof(NetworkAttribute.Features), 0));
+            NamedIntOrNull(networkData, nameof(NetworkAttribute.Channels)), NamedIntOrNull(networkData, nameof(NetworkAttribute.Height)),
+            NamedIntOrNull(networkData, nameof(NetworkAttribute.Width)), NamedIntOrNull(networkData, nameof(NetworkAttribute.Features)));
         var specs = new List<LayerSpec>();
         foreach (var (data, syntax, layerKind, marker) in layerAttributes)
             specs.Add(marker == Marker.None ? ReadLayer(data, syntax, layerKind, diagnostics) : new LayerSpec(layerKind, 0, 0, false, 0, 0, 0, 0, 0, marker));
@@ -153,7 +163,33 @@ internal static class Parser
 
         cancellationToken.ThrowIfCancellationRequested();
         var model = new NetworkModel(NamespaceOf(type), typeName, ContainingModels(type), inputShape, layers.ToEquatableArray());
+        if (ArenaCheck.Check(model) is { } arena) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArenaTooLarge, identifier, arena));
         return Result(model, diagnostics);
+    }
+
+    /// <summary>Members the user wrote that the generated code would clash with or bypass: an
+    /// instance constructor (the generated ones initialize the network; a user's would leave it
+    /// uninitialized) and a member with the name of a generated one (CS0102/CS0111 in the generated
+    /// file otherwise). Each is reported on the user's member.</summary>
+    private static void CheckUserMembers(INamedTypeSymbol type, string typeName, List<DiagnosticInfo> diagnostics)
+    {
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member.IsImplicitlyDeclared || member.Locations.FirstOrDefault(l => l.IsInSource) is not { } location) continue;
+            if (member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor)
+            {
+                // A primary constructor is declared by the type declaration itself (reported above).
+                if (constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax)) continue;
+                string signature = typeName + "(" + string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))) + ")";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, signature,
+                    "is a constructor written in the network class, but GraphGen generates the network's constructors (seed or NetworkOptions) and one of yours would leave the network uninitialized; remove it (a static factory method can add set-up code)"));
+            }
+            else if (member is not IMethodSymbol { MethodKind: not MethodKind.Ordinary } && GeneratedNames.Collides(member.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, member.Name,
+                    $"is the name of a member that GraphGen generates in '{typeName}'; rename this member"));
+            }
+        }
     }
 
     private static ParseResult Result(NetworkModel? model, List<DiagnosticInfo> diagnostics, StubModel? stub = null) => new(model, diagnostics.ToEquatableArray(), stub);
@@ -214,6 +250,11 @@ internal static class Parser
                 int stride = hasStride ? NamedInt(data, nameof(MaxPool2DAttribute.Stride), 0) : Math.Max(size, 1);
                 return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
             }
+            case LayerKind.LeakyReLU:
+            {
+                double slope = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is double v ? v : 0.01;
+                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0, Slope: slope);
+            }
             case LayerKind.BatchNorm:
                 return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, nameof(BatchNormAttribute.Features), 0),
                     NamedDouble(data, nameof(BatchNormAttribute.Epsilon), 1e-5), NamedDouble(data, nameof(BatchNormAttribute.Momentum), 0.9));
@@ -222,11 +263,14 @@ internal static class Parser
         }
     }
 
-    private static int NamedInt(AttributeData data, string name, int fallback)
+    private static int NamedInt(AttributeData data, string name, int fallback) => NamedIntOrNull(data, name) ?? fallback;
+
+    /// <summary>The named argument's value, or null where it is not given (so that "= 0" is not taken for "missing").</summary>
+    private static int? NamedIntOrNull(AttributeData data, string name)
     {
         foreach (var pair in data.NamedArguments)
             if (pair.Key == name && pair.Value.Value is int v) return v;
-        return fallback;
+        return null;
     }
 
     private static double NamedDouble(AttributeData data, string name, double fallback)

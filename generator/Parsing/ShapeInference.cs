@@ -11,7 +11,7 @@ namespace GraphGen.Generator.Parsing;
 /// <summary>A layer attribute's arguments as written, before shapes are known.</summary>
 internal sealed record LayerSpec(
     LayerKind Kind, int Outputs, int Kernel, bool HasKernel, int Stride, int Padding,
-    int Features, double Epsilon, double Momentum, Marker Marker = Marker.None)
+    int Features, double Epsilon, double Momentum, Marker Marker = Marker.None, double Slope = 0)
 {
     /// <summary>A block marker that makes no layer of its own ([Residual], [Shortcut]).</summary>
     public bool IsPureMarker => Marker is Marker.Residual or Marker.Shortcut or Marker.Concat or Marker.Branch;
@@ -21,8 +21,8 @@ internal sealed record LayerSpec(
 /// [EndConcat] its Concat layer.</summary>
 internal enum Marker { None, Residual, Shortcut, EndResidual, Concat, Branch, EndConcat }
 
-/// <summary>The [Network] attribute's arguments (0 where not given).</summary>
-internal sealed record InputSpec(int Channels, int Height, int Width, int Features);
+/// <summary>The [Network] attribute's arguments (null where not given).</summary>
+internal sealed record InputSpec(int? Channels, int? Height, int? Width, int? Features);
 
 /// <summary>A problem found by <see cref="ShapeInference"/>: the layer index (−1 for [Network]) and,
 /// when one argument is at fault, its name, so the parser can point at that argument.</summary>
@@ -157,7 +157,7 @@ internal static class ShapeInference
                     break;
                 case LayerKind.Conv2D:
                 {
-                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
+                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
                     long hp = (long)shape.H + 2L * s.Padding, wp = (long)shape.W + 2L * s.Padding;
                     if (s.Kernel > hp || s.Kernel > wp)
                     {
@@ -185,7 +185,7 @@ internal static class ShapeInference
                 case LayerKind.MaxPool2D:
                 case LayerKind.AvgPool2D:
                 {
-                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
+                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
                     if (s.Kernel > shape.H || s.Kernel > shape.W)
                     {
                         diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), "" }));
@@ -222,7 +222,7 @@ internal static class ShapeInference
                     break;
             }
 
-            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray());
+            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray()) { Slope = s.Slope };
             if (output.Size > MaxFloatsPerSample)
             {
                 diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(output.Size), Inv($"values per sample ({output})"), Count(MaxFloatsPerSample) }));
@@ -345,6 +345,16 @@ internal static class ShapeInference
         }
     }
 
+    /// <summary>Why layer <paramref name="i"/>'s input is flat, and the fix: only a Dense and a flat
+    /// network input produce a flat shape.</summary>
+    private static string FlatInputReason(IReadOnlyList<LayerSpec> specs, int i, string before, Shape shape)
+    {
+        for (int j = 0; j < i; j++)
+            if (specs[j].Kind == LayerKind.Dense)
+                return Inv($"{before} produces a flat vector of {shape.C} features; image layers must come before the first Dense");
+        return Inv($"the network's input is a flat vector of {shape.C} features; give [Network] Channels, Height and Width instead of Features");
+    }
+
     /// <summary>Messages read the same in every culture (no "1,5" for 1.5, no U+2212 minus).</summary>
     private static string Inv(FormattableString text) => FormattableString.Invariant(text);
 
@@ -352,41 +362,44 @@ internal static class ShapeInference
 
     private static Shape InferInput(InputSpec input, List<ShapeDiagnostic> diagnostics)
     {
-        bool image = input.Channels != 0 || input.Height != 0 || input.Width != 0;
-        if (image && input.Features != 0)
+        bool image = input.Channels is not null || input.Height is not null || input.Width is not null;
+        if (image && input.Features is not null)
         {
             diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { "gives both Features and Channels/Height/Width; use Features for a flat input or Channels, Height and Width for an image" }));
             return default;
         }
         if (!image)
         {
-            if (input.Features > 0)
+            if (input.Features is not { } features)
             {
-                if (input.Features > MaxFloatsPerSample) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {input.Features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
-                return Shape.Flat(input.Features);
+                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { "needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]" }));
+                return default;
             }
-            string message = input.Features < 0
-                ? Inv($"Features = {input.Features} must be positive")
-                : "needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]";
-            diagnostics.Add(new(-1, input.Features < 0 ? nameof(NetworkAttribute.Features) : null, DiagnosticDescriptors.InvalidInput, new object[] { message }));
-            return default;
+            if (features <= 0) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {features} must be positive") }));
+            else if (features > MaxFloatsPerSample) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
+            return Shape.Flat(features);
         }
         foreach (var (name, value) in new[] { (nameof(NetworkAttribute.Channels), input.Channels), (nameof(NetworkAttribute.Height), input.Height), (nameof(NetworkAttribute.Width), input.Width) })
         {
+            if (value is null)
+            {
+                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"needs {name} for an image input (Channels, Height and Width are all required)") }));
+                return default;
+            }
             if (value <= 0)
             {
-                string message = value == 0 ? Inv($"needs {name} for an image input (Channels, Height and Width are all required)") : Inv($"{name} = {value} must be positive");
-                diagnostics.Add(new(-1, value == 0 ? null : name, DiagnosticDescriptors.InvalidInput, new object[] { message }));
+                diagnostics.Add(new(-1, name, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"{name} = {value} must be positive") }));
                 return default;
             }
         }
-        long size = (long)input.Channels * input.Height * input.Width;
+        int c = input.Channels!.Value, h = input.Height!.Value, w = input.Width!.Value;
+        long size = (long)c * h * w;
         if (size > MaxFloatsPerSample)
         {
-            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"input of {input.Channels}x{input.Height}x{input.Width} = {size:N0} values per sample is larger than GraphGen supports ({MaxFloatsPerSample:N0})") }));
+            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"input of {c}x{h}x{w} = {size:N0} values per sample is larger than GraphGen supports ({MaxFloatsPerSample:N0})") }));
             return default;
         }
-        return Shape.Image(input.Channels, input.Height, input.Width);
+        return Shape.Image(c, h, w);
     }
 
     private static void CheckArguments(int i, LayerSpec s, string name, List<ShapeDiagnostic> diagnostics)
@@ -409,6 +422,10 @@ internal static class ShapeInference
                 break;
             case LayerKind.Dense:
                 if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(DenseAttribute.Units), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(DenseAttribute.Units), s.Outputs }));
+                break;
+            case LayerKind.LeakyReLU:
+                if (!(s.Slope >= 0 && s.Slope < 1))
+                    diagnostics.Add(new(i, nameof(LeakyReLUAttribute.Slope), DiagnosticDescriptors.InvalidSlope, new object[] { what, s.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
                 break;
             case LayerKind.BatchNorm:
                 if (s.Features < 0) diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(BatchNormAttribute.Features), s.Features }));
@@ -433,6 +450,8 @@ internal static class ShapeInference
             {
                 LayerKind.Add => "add",
                 LayerKind.Concat => "concat",
+                LayerKind.LeakyReLU => "leakyrelu",
+                LayerKind.SiLU => "silu",
                 LayerKind.GlobalAvgPool2D => "globalavgpool",
                 LayerKind.Conv2D => "conv",
                 LayerKind.Dense => "dense",

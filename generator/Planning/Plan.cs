@@ -85,7 +85,8 @@ internal sealed class Group
     public bool CanTake(LayerModel layer)
     {
         if (Pool is not null) return false;
-        if (layer.IsPool) return true;
+        // The epilogue applies the activation after a max pool's max, which is only right when it keeps order.
+        if (layer.IsPool) return !(layer.Kind == LayerKind.MaxPool2D && Activation is { IsMonotonic: false });
         if (Activation is not null) return false;
         if (layer.IsActivation) return true;
         if (Residual is not null) return false;

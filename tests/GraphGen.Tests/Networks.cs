@@ -116,3 +116,13 @@ public partial class ConcatNet { }
 [Concat] [Dense(3)] [Branch] [Dense(2)] [Tanh] [Branch] [EndConcat]
 [Dense(3)]
 public partial class ConcatEdges { }
+
+/// <summary>LeakyReLU (its derivative from the output) before a max pool, SiLU (from its input, not
+/// monotonic, so a max pool after it is a group of its own) with and without batch norm, and SiLU
+/// before an average pool (the derivative recomputed over z).</summary>
+[Network(Channels = 2, Height = 8, Width = 8)]
+[Conv2D(3, 3, Padding = 1)] [BatchNorm] [LeakyReLU(0.1)] [MaxPool2D(2)]
+[Conv2D(4, 3, Padding = 1)] [BatchNorm] [SiLU] [MaxPool2D(2)]
+[Conv2D(4, 1)] [SiLU] [AvgPool2D(2)]
+[Dense(6)] [BatchNorm] [SiLU] [Dense(5)] [LeakyReLU] [Dense(3)]
+public partial class Activations { }

@@ -63,7 +63,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public BatchNormLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("BatchNormLayer", s_inputShape, 3, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("BatchNormLayer", s_inputShape, 3, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1 epilogue; dense1 forward; softmax cross-entropy; dense1 input gradient; batchnorm1 backward", "dense1 weight gradient", "merge batchnorm1 gradient sums", "batchnorm1 dx", "SGD update" });
             _batchnorm1_gamma = _core.Values(0); _batchnorm1_gamma_grad = _core.Grad(0);

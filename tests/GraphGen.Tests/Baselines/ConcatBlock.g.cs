@@ -93,7 +93,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public ConcatBlock(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("ConcatBlock", s_inputShape, 5, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("ConcatBlock", s_inputShape, 5, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "pad conv1 input; conv1 forward; relu1 epilogue; conv2 forward; relu2 epilogue; pad conv3 input; conv3 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+relu3 epilogue; concat1 forward; maxpool1 epilogue; dense1 forward; softmax cross-entropy; dense1 input gradient; maxpool1 backward; concat1 input gradients; relu3+batchnorm1 backward", "dense1 weight gradient", "merge batchnorm1 gradient sums", "batchnorm1 dx; conv3 weight gradient; conv3 input gradient; relu2 backward; conv2 weight gradient; conv2 input gradient; relu1 backward; conv1 weight gradient", "SGD update" });
             _conv1_weight = _core.Values(0); _conv1_weight_grad = _core.Grad(0);
@@ -1395,9 +1395,14 @@ namespace GraphGen.Baselines
             {
                 nuint zc = c * 36 * L, sc = c * 36 * L;
                 for (nuint p = 0; p < 36; p++) S.Store(S.Mul(S.Load(ref ds, sc + p * L), global::GraphGen.Simd.VMath.ReluGrad<TV, S>(S.Load(ref s, sc + p * L))), ref dz, zc + p * L);
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 36; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 36; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 

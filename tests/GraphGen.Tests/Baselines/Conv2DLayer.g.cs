@@ -56,7 +56,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public Conv2DLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("Conv2DLayer", s_inputShape, 4, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("Conv2DLayer", s_inputShape, 4, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "pad conv1 input; conv1 forward; dense1 forward; softmax cross-entropy; dense1 input gradient; conv1 weight gradient", "dense1 weight gradient", "SGD update" });
             _conv1_weight = _core.Values(0); _conv1_weight_grad = _core.Grad(0);

@@ -51,7 +51,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public GlobalAvgPool2DLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("GlobalAvgPool2DLayer", s_inputShape, 3, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("GlobalAvgPool2DLayer", s_inputShape, 3, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "relu1+globalavgpool1 epilogue; dense1 forward; softmax cross-entropy", "dense1 weight gradient", "SGD update" });
             _dense1_weight = _core.Values(0); _dense1_weight_grad = _core.Grad(0);

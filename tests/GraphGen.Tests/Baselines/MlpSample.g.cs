@@ -98,7 +98,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public MlpSample(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("MlpSample", s_inputShape, 10, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("MlpSample", s_inputShape, 10, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "dense1 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+relu1 epilogue; dense2 forward + batchnorm2 statistics", "merge batchnorm2 statistics", "batchnorm2+relu2 epilogue; dense3 forward; softmax cross-entropy; dense3 input gradient; relu2+batchnorm2 backward", "dense3 weight gradient", "merge batchnorm2 gradient sums", "batchnorm2 dx; dense2 input gradient; relu1+batchnorm1 backward", "dense2 weight gradient", "merge batchnorm1 gradient sums", "batchnorm1 dx", "dense1 weight gradient", "SGD update" });
             _dense1_weight = _core.Values(0); _dense1_weight_grad = _core.Grad(0);

@@ -170,7 +170,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public ResidualBlocks(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("ResidualBlocks", s_inputShape, 10, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("ResidualBlocks", s_inputShape, 10, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "pad conv1 input; conv1 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+relu1 epilogue; pad conv2 input; conv2 forward + batchnorm2 statistics", "merge batchnorm2 statistics", "batchnorm2+relu2 epilogue; pad conv3 input; conv3 forward + batchnorm3 statistics", "merge batchnorm3 statistics", "batchnorm3+add1+relu3 epilogue; conv5 forward + batchnorm5 statistics", "merge batchnorm5 statistics", "batchnorm5 epilogue; pad conv4 input; conv4 forward + batchnorm4 statistics", "merge batchnorm4 statistics", "batchnorm4+add2+relu4+globalavgpool1 epilogue; dense1 forward; softmax cross-entropy; dense1 input gradient; globalavgpool1+relu4+add2+batchnorm4 backward; add2 gradient to the shortcut batchnorm5", "dense1 weight gradient", "merge batchnorm4 gradient sums", "batchnorm4 dx; conv4 weight gradient; conv4 input gradient; batchnorm5 backward", "merge batchnorm5 gradient sums", "batchnorm5 dx; conv5 weight gradient; conv5 input gradient; relu3+add1+batchnorm3 backward; add1 gradient to the shortcut relu1", "merge batchnorm3 gradient sums", "batchnorm3 dx; conv3 weight gradient; conv3 input gradient; relu2+batchnorm2 backward", "merge batchnorm2 gradient sums", "batchnorm2 dx; conv2 weight gradient; conv2 input gradient; relu1+batchnorm1 backward", "merge batchnorm1 gradient sums", "batchnorm1 dx; conv1 weight gradient", "SGD update" });
             _conv1_weight = _core.Values(0); _conv1_weight_grad = _core.Grad(0);
@@ -1211,9 +1211,14 @@ namespace GraphGen.Baselines
             {
                 nuint zc = c * 64 * L, sc = c * 64 * L;
                 for (nuint p = 0; p < 64; p++) S.Store(S.Mul(S.Load(ref ds, sc + p * L), global::GraphGen.Simd.VMath.ReluGrad<TV, S>(S.Load(ref s, sc + p * L))), ref dz, zc + p * L);
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 64; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 64; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 
@@ -1651,9 +1656,14 @@ namespace GraphGen.Baselines
             {
                 nuint zc = c * 64 * L, sc = c * 64 * L;
                 for (nuint p = 0; p < 64; p++) S.Store(S.Mul(S.Load(ref ds, sc + p * L), global::GraphGen.Simd.VMath.ReluGrad<TV, S>(S.Load(ref s, sc + p * L))), ref dz, zc + p * L);
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 64; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 64; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 
@@ -2091,9 +2101,14 @@ namespace GraphGen.Baselines
             {
                 nuint zc = c * 64 * L, sc = c * 64 * L;
                 for (nuint p = 0; p < 64; p++) S.Store(S.Mul(S.Load(ref ds, sc + p * L), global::GraphGen.Simd.VMath.ReluGrad<TV, S>(S.Load(ref s, sc + p * L))), ref dz, zc + p * L);
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 64; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 64; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 
@@ -2437,9 +2452,14 @@ namespace GraphGen.Baselines
             {
                 nuint zc = c * 16 * L, sc = c * 16 * L;
                 for (nuint p = 0; p < 16; p++) S.Store(S.Load(ref ds, sc + p * L), ref dz, zc + p * L);
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 16; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 16; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 
@@ -2855,9 +2875,14 @@ namespace GraphGen.Baselines
                     TV t = global::GraphGen.Simd.VMath.Relu<TV, S>(S.Add(S.MulAdd(a, S.Load(ref z, zc + p * L), sh), S.Load(ref r, zc + p * L)));
                     S.Store(S.Mul(S.Load(ref dz, zc + p * L), global::GraphGen.Simd.VMath.ReluGrad<TV, S>(t)), ref dz, zc + p * L);
                 }
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 16; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 16; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 

@@ -53,7 +53,7 @@ public sealed class DiagnosticsTests
             "'Net' is generic; GraphGen compiles one fixed network per class, so remove the type parameters",
             "[Network(Features = 4)] [Dense(3)]\npublic partial class [|Net|]<T> { }\n"),
         Error("NestedInGeneric", "GG0002",
-            "'Net' is generic; GraphGen compiles one fixed network per class, so remove the type parameters",
+            "'Net' is nested in the generic type 'Outer<T>'; GraphGen compiles one fixed network per class, so move it out of 'Outer<T>'",
             "public partial class Outer<T>\n{\n    [Network(Features = 4)] [Dense(3)]\n    public partial class [|Net|] { }\n}\n"),
         Error("NestedInNonPartial", "GG0003",
             "'Net' is nested in 'Outer', which is not partial; make every containing type partial",
@@ -101,8 +101,17 @@ public sealed class DiagnosticsTests
             "[Network] Height = -2 must be positive",
             "[Network(Channels = 1, [|Height = -2|], Width = 4)] [Dense(3)]\npublic partial class Net { }\n"),
         Error("InputZeroWidth", "GG0007",
-            "[Network] needs Width for an image input (Channels, Height and Width are all required)",
-            "[[|Network(Channels = 1, Height = 4, Width = 0)|]] [Dense(3)]\npublic partial class Net { }\n"),
+            "[Network] Width = 0 must be positive",
+            "[Network(Channels = 1, Height = 4, [|Width = 0|])] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("InputZeroChannels", "GG0007",
+            "[Network] Channels = 0 must be positive",
+            "[Network([|Channels = 0|], Height = 28, Width = 28)] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("InputOnlyZeroChannels", "GG0007",
+            "[Network] Channels = 0 must be positive",
+            "[Network([|Channels = 0|])] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("InputZeroFeatures", "GG0007",
+            "[Network] Features = 0 must be positive",
+            "[Network([|Features = 0|])] [Dense(3)]\npublic partial class Net { }\n"),
         Error("InputAbsurdImage", "GG0007",
             "[Network] input of 1000x1000x1000 = 1,000,000,000 values per sample is larger than GraphGen supports (16,777,216)",
             "[[|Network(Channels = 1000, Height = 1000, Width = 1000)|]] [Dense(3)]\npublic partial class Net { }\n") with { IgnoreDigitGrouping = true },
@@ -111,11 +120,11 @@ public sealed class DiagnosticsTests
             "[Network([|Features = 20_000_000|])] [Dense(3)]\npublic partial class Net { }\n") with { IgnoreDigitGrouping = true },
 
         // ---- GG0008: layers without [Network] (once per class, however many layer attributes)
-        Warning("LayersWithoutNetwork", "GG0008",
-            "'Net' has layer attributes but no [Network] attribute, so no network is generated; add [Network(...)] with the input shape",
+        Error("LayersWithoutNetwork", "GG0008",
+            "'Net' has layer attributes but no [Network] attribute, so no network is generated and code that uses it as one does not compile; add [Network(...)] with the input shape",
             "[Conv2D(6, Kernel = 5)] [BatchNorm] [ReLU] [MaxPool2D(2)] [Dense(10)]\npublic partial class [|Net|] { }\n"),
-        Warning("LayersWithoutNetworkOverFiles", "GG0008",
-            "'Net' has layer attributes but no [Network] attribute, so no network is generated; add [Network(...)] with the input shape",
+        Error("LayersWithoutNetworkOverFiles", "GG0008",
+            "'Net' has layer attributes but no [Network] attribute, so no network is generated and code that uses it as one does not compile; add [Network(...)] with the input shape",
             "[Dense(10)] [ReLU]\npublic partial class [|Net|] { }\n",
             "[Sigmoid] [Dense(3)]\npublic partial class Net { }\n"),
 
@@ -126,6 +135,25 @@ public sealed class DiagnosticsTests
         Error("NamedLikeAGeneratedMember", "GG0009",
             "'Infer' is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name); rename the class",
             "[Network(Features = 4)] [Dense(3)]\npublic partial class [|Infer|] { }\n"),
+        Error("ParameterlessConstructor", "GG0009",
+            "'Net()' is a constructor written in the network class, but GraphGen generates the network's constructors (seed or NetworkOptions) and one of yours would leave the network uninitialized; remove it (a static factory method can add set-up code)",
+            "[Network(Features = 4)] [Dense(3)]\npublic partial class Net\n{\n    public [|Net|]() { }\n}\n"),
+        Error("ConstructorWithParameters", "GG0009",
+            "'Net(int, string?)' is a constructor written in the network class, but GraphGen generates the network's constructors (seed or NetworkOptions) and one of yours would leave the network uninitialized; remove it (a static factory method can add set-up code)",
+            "[Network(Features = 4)] [Dense(3)]\npublic partial class Net { }\n",
+            "public partial class Net\n{\n    internal [|Net|](int size, string? name) { }\n}\n"),
+        Error("PropertyNamedLikeAGeneratedMember", "GG0009",
+            "'Name' is the name of a member that GraphGen generates in 'Net'; rename this member",
+            "[Network(Features = 4)] [Dense(3)]\npublic partial class Net\n{\n    public string [|Name|] => \"mine\";\n}\n"),
+        Error("MethodNamedLikeAGeneratedMember", "GG0009",
+            "'TrainStep' is the name of a member that GraphGen generates in 'Net'; rename this member",
+            "[Network(Features = 4)] [Dense(3)]\npublic partial class Net\n{\n    public void [|TrainStep|](int steps) { }\n}\n"),
+        Error("FieldNamedLikeAGeneratedField", "GG0009",
+            "'_core' is the name of a member that GraphGen generates in 'Net'; rename this member",
+            "[Network(Features = 4)] [Dense(3)]\npublic partial class Net\n{\n    internal int Count, [|_core|];\n}\n"),
+        Error("NestedTypeNamedLikeAGeneratedMember", "GG0009",
+            "'Summary' is the name of a member that GraphGen generates in 'Net'; rename this member",
+            "[Network(Features = 4)] [Dense(3)]\npublic partial class Net\n{\n    public sealed class [|Summary|] { }\n}\n"),
         Error("NamedLikeAGeneratedKernel", "GG0009",
             "'Dense1Forward' is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name); rename the class",
             "[Network(Features = 4)] [Dense(3)]\npublic partial class [|Dense1Forward|] { }\n"),
@@ -182,8 +210,17 @@ public sealed class DiagnosticsTests
             "maxpool1 [MaxPool2D] needs a 4-D (C x H x W) input, but relu1 [ReLU] produces a flat vector of 10 features; image layers must come before the first Dense",
             ImageInput + " [Dense(10)] [ReLU] [[|MaxPool2D(2)|]] [Dense(3)]\npublic partial class Net { }\n"),
         Error("ConvOnFlatInput", "GG0013",
-            "conv1 [Conv2D] needs a 4-D (C x H x W) input, but the input produces a flat vector of 16 features; image layers must come before the first Dense",
+            "conv1 [Conv2D] needs a 4-D (C x H x W) input, but the network's input is a flat vector of 16 features; give [Network] Channels, Height and Width instead of Features",
             "[Network(Features = 16)] [[|Conv2D(2, Kernel = 3)|]] [Dense(3)]\npublic partial class Net { }\n"),
+
+        Error("PoolOnFlatInputAfterActivation", "GG0013",
+            "maxpool1 [MaxPool2D] needs a 4-D (C x H x W) input, but the network's input is a flat vector of 16 features; give [Network] Channels, Height and Width instead of Features",
+            "[Network(Features = 16)] [BatchNorm] [ReLU] [[|MaxPool2D(2)|]] [Dense(3)]\npublic partial class Net { }\n"),
+
+        // ---- GG0015: a file-local class
+        Error("FileLocal", "GG0015",
+            "'Net' is a file-local type; GraphGen adds its members in a generated file, which cannot see a 'file' type, so remove the 'file' modifier (use 'internal' to hide the network from other assemblies)",
+            "[Network(Features = 4)] [Dense(3)]\nfile partial class [|Net|] { }\n"),
 
         // ---- GG0014: missing argument
         Error("MissingKernel", "GG0014", "conv1 [Conv2D] needs a kernel size, e.g. [Conv2D(6, Kernel = 5)]",
@@ -225,6 +262,26 @@ public sealed class DiagnosticsTests
         Error("OutputTooLarge", "GG0030",
             "conv1 [Conv2D] makes an output of 40,000,000 values per sample (1000x200x200), more than GraphGen allows (16,777,216); the program would allocate absurd memory at run time",
             "[Network(Channels = 3, Height = 200, Width = 200)] [[|Conv2D(1000, Kernel = 1)|]] [Dense(10)]\npublic partial class Net { }\n") with { IgnoreDigitGrouping = true },
+
+        Error("LeakyReLUSlopeNegative", "GG0026",
+            "leakyrelu1 [LeakyReLU]: Slope = -0.2 must be at least 0 and less than 1 (the usual value is 0.01); a negative slope is not monotonic and 1 is the identity",
+            "[Network(Features = 6)] [Dense(5)] [LeakyReLU([|-0.2|])] [Dense(3)]\npublic partial class Net { }\n"),
+        // ---- GG0032: the arena at the default MaxBatch does not fit in one array. The example of
+        // issue 12: per image, X 150,528 + Y 1 + padded input 153,228 + conv1 output and its gradient
+        // 2 x 3,211,264 + pooled output, arg-max and gradient 3 x 802,816 + BN partials 192 + 128 +
+        // dense1 output and gradient 2 x 10 = 9,135,073 floats, and the conv1 weight-gradient tile
+        // 1,792 per chunk. Scalar (each buffer aligned to 16 floats per image: +15 +4 +6 +6):
+        // 256 x 9,136,896 = 2,339,045,376, the largest path. Vector512: 16 x 9,135,073 + 1,792 =
+        // 146,162,960 per chunk of 16; 2,147,483,559 / 146,162,960 = 14 chunks = 224 images (Vector256:
+        // 29 x 8 = 232, Vector128: 58 x 4 = 232, Scalar: 235).
+        Warning("ArenaTooLarge", "GG0032",
+            "'Big' needs an arena (activation memory) of up to 2,339,045,376 floats at the default MaxBatch = 256, more than one .NET array holds (2,147,483,559), so 'new Big()' would throw; set NetworkOptions.MaxBatch to 224 or less (the largest that fits on every SIMD path)",
+            "[Network(Channels = 3, Height = 224, Width = 224)] [Conv2D(64, Kernel = 3, Padding = 1)] [BatchNorm] [ReLU] [MaxPool2D(2)] [Dense(10)]\npublic partial class [|Big|] { }\n"),
+        // 4096 x 4096 = N = 16,777,216 values per image in nine buffers (input, and per conv its output,
+        // activation, and their gradients): 16 x 9N + 112 = 2,415,919,216 floats for one chunk of 16.
+        Warning("ArenaTooLargeForOneChunk", "GG0032",
+            "'Huge' needs an arena (activation memory) of up to 38,654,707,456 floats at the default MaxBatch = 256, more than one .NET array holds (2,147,483,559), so 'new Huge()' would throw; even MaxBatch = 1 does not fit on the Vector512 path, whose chunk of 16 samples needs 2,415,919,216 floats; make the layers smaller or pass a narrower NetworkOptions.Simd",
+            "[Network(Channels = 1, Height = 4096, Width = 4096)] [Conv2D(1, Kernel = 1)] [ReLU] [Conv2D(1, Kernel = 1)] [ReLU] [Dense(2)]\npublic partial class [|Huge|] { }\n"),
 
         // ---- GG0031: an argument given twice
         Error("DuplicateKernel", "GG0031",

@@ -119,6 +119,12 @@ internal sealed class ReferenceNetwork
         return (loss, correct, grad);
     }
 
+    /// <summary>Input of layer <paramref name="layer"/> (its first input) in the last forward pass.</summary>
+    public double[] LayerInput(int layer) => Value(_sources[layer][0]);
+
+    /// <summary>Gradient of the loss w.r.t. each layer's output, from the last <see cref="LossAndGradients"/>.</summary>
+    public Dictionary<int, double[]> OutputGradients { get; } = new();
+
     /// <summary>Mean loss and the gradient of every parameter (training mode). Layers are visited in
     /// reverse order; the gradient of a value read by several layers is the sum of what each returns.</summary>
     public (double LossSum, int Correct, Dictionary<string, double[]> Grads) LossAndGradients(double[] x, int[] labels)
@@ -136,6 +142,7 @@ internal sealed class ReferenceNetwork
             double[] input = Value(src[0]), output = _outputs[li];
             int[] s = Shape(src[0]);
             double[] g = dOut[li] ?? new double[output.Length]; // a value nobody reads has no gradient
+            OutputGradients[li] = g;
             // What each input receives: a slice each for a Concat; otherwise the same dx for every input
             // (∂(a + b)/∂a = ∂(a + b)/∂b = 1: both inputs of an Add receive g).
             double[][] dxs = l.Kind == LayerKind.Concat ? ConcatBack(src, n, g) : Enumerable.Repeat(l.Kind switch
