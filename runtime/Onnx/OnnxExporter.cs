@@ -14,12 +14,14 @@ namespace GraphGen.Onnx;
 /// <remarks>
 /// <para>The model has one input, <c>input</c>, of shape [N, C, H, W] (or [N, features] for a flat
 /// network) and one output, <c>logits</c>, of shape [N, classes], where N is the symbolic batch
-/// dimension <c>"N"</c>. Each layer becomes one node named after the layer; the parameters become
+/// dimension <c>"N"</c>. Each layer becomes one node named after the layer (a Dense on a [C, H, W] value is
+/// preceded by a Flatten, a SiLU by a Sigmoid); the parameters become
 /// initializers under their checkpoint names (<c>conv1.weight</c>, <c>batchnorm1.moving_var</c>, ...).</para>
 /// <para>Layer mapping: Conv2D → Conv (symmetric pads, strides, O×I×kH×kW weight, bias); Dense → Gemm with
 /// transB = 1 (out×in weight), preceded by a Flatten (axis 1) when its input is 4-D; BatchNorm →
 /// BatchNormalization with the moving statistics (scale = gamma, B = beta, mean = moving_mean,
-/// var = moving_var); Sigmoid, ReLU, Tanh → Sigmoid, Relu, Tanh; MaxPool2D/AvgPool2D → MaxPool/AveragePool
+/// var = moving_var); Sigmoid, ReLU, Tanh → Sigmoid, Relu, Tanh; LeakyReLU → LeakyRelu with alpha = the slope
+/// (as a float); SiLU → Sigmoid, then Mul of the input and that sigmoid (no SiLU operator needed); MaxPool2D/AvgPool2D → MaxPool/AveragePool
 /// without padding; GlobalAvgPool2D → GlobalAveragePool; Add → Add of two inputs of equal shape; Concat →
 /// Concat (axis 1) of two or more inputs in order, all [N, C, H, W] with the same H×W or all [N, features]
 /// (the same value may be an input more than once).</para>
@@ -147,10 +149,14 @@ public static class OnnxExporter
         var flattened = new Dictionary<string, string>(StringComparer.Ordinal); // ONNX value → its Flatten
         int flattens = 0;
 
-        string Fresh(string name)
+        // A value name not taken yet. A helper node (Flatten, a SiLU's Sigmoid, the output Identity) is named
+        // after its value, so its name also avoids every layer's, which name their nodes: ONNX Runtime
+        // rejects a model with two nodes of one name.
+        var layerNames = new HashSet<string>(layers.Select(l => l.Name), StringComparer.Ordinal);
+        string Fresh(string name, bool helper = true)
         {
             string candidate = name;
-            for (int i = 2; !usedNames.Add(candidate); i++) candidate = $"{name}_{i.ToString(CultureInfo.InvariantCulture)}";
+            for (int i = 2; (helper && layerNames.Contains(candidate)) || !usedNames.Add(candidate); i++) candidate = $"{name}_{i.ToString(CultureInfo.InvariantCulture)}";
             return candidate;
         }
 
@@ -325,6 +331,28 @@ public static class OnnxExporter
                     opType = layer.Kind switch { LayerKind.Sigmoid => "Sigmoid", LayerKind.ReLU => "Relu", _ => "Tanh" };
                     inputs = [current];
                     break;
+                case LayerKind.LeakyReLU:
+                {
+                    if (!(layer.Slope is >= 0 and < 1))
+                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} (LeakyReLU) has slope {layer.Slope}, expected a value in [0, 1)");
+                    float alpha = (float)layer.Slope;
+                    outShape = shape;
+                    opType = "LeakyRelu";
+                    inputs = [current];
+                    attributes = n => FloatAttribute(n, "alpha", alpha);
+                    break;
+                }
+                case LayerKind.SiLU:
+                {
+                    // x·σ(x): a Sigmoid node of its own, then this layer's node multiplies.
+                    string sigmoid = Fresh($"{layer.Name}_sigmoid");
+                    AddNode("Sigmoid", sigmoid, [current], sigmoid);
+                    AddValueInfo(sigmoid, shape);
+                    outShape = shape;
+                    opType = "Mul";
+                    inputs = [current, sigmoid]; // equal shapes, so no broadcasting
+                    break;
+                }
                 case LayerKind.MaxPool2D:
                 case LayerKind.AvgPool2D:
                 {
@@ -380,7 +408,7 @@ public static class OnnxExporter
                     $"{net.Name}: layer {layer.Name} ({layer.Kind}) declares output [{Join(layer.OutputShape)}], ONNX {opType} gives [{Join(outShape)}]");
 
             // The last layer writes the graph output directly unless a flatten must follow it.
-            string output = last && outShape.Length == 1 ? OutputName : Fresh(layer.Name);
+            string output = last && outShape.Length == 1 ? OutputName : Fresh(layer.Name, helper: false);
             AddNode(opType, layer.Name, inputs, output, attributes);
             values[layer.Name] = (output, outShape);
             if (!last) unread.Add(layer.Name);

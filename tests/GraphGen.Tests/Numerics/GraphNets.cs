@@ -113,6 +113,27 @@ internal static class GraphNets
             b.GlobalAvgPool(); b.Dense(3);
             return b.Build("ConcatResidual", seed);
         },
+        // LeakyReLU and SiLU on C×H×W values: a stem with LeakyReLU(0.1), an identity block whose main
+        // path uses SiLU, closed by a LeakyReLU with the default slope.
+        ["LeakySiLUBlock"] = seed =>
+        {
+            var b = new GraphBuilder(2, 5, 5);
+            string x = b.LeakyReLU(0.1, b.BatchNorm(b.Conv(3, 3, padding: 1)));
+            b.Conv(3, 3, padding: 1); b.SiLU(); b.Conv(3, 3, padding: 1); b.BatchNorm();
+            b.LeakyReLU(from: b.Add(b.Last, x));
+            b.GlobalAvgPool(); b.Dense(3);
+            return b.Build("LeakySiLUBlock", seed);
+        },
+        // LeakyReLU and SiLU on flat values, one of each read by a concat.
+        ["FlatLeakySiLU"] = seed =>
+        {
+            var b = new GraphBuilder(4);
+            string leaky = b.LeakyReLU(0.25, b.BatchNorm(b.Dense(5)));
+            string silu = b.SiLU(b.BatchNorm(b.Dense(3, leaky)));
+            b.Concat(silu, leaky);
+            b.Dense(3);
+            return b.Build("FlatLeakySiLU", seed);
+        },
     };
 
     /// <summary>The network of issue 9's example: a stem, an identity block (main path
@@ -188,6 +209,14 @@ internal sealed class GraphBuilder
     public string ReLU(string? from = null) => Elementwise(LayerKind.ReLU, from);
     public string Tanh(string? from = null) => Elementwise(LayerKind.Tanh, from);
     public string Sigmoid(string? from = null) => Elementwise(LayerKind.Sigmoid, from);
+    public string SiLU(string? from = null) => Elementwise(LayerKind.SiLU, from);
+
+    /// <summary>x for x &gt; 0, else <paramref name="slope"/>·x (PyTorch's default slope 0.01).</summary>
+    public string LeakyReLU(double slope = 0.01, string? from = null)
+    {
+        int[] s = ShapeOf(from);
+        return Append(LayerKind.LeakyReLU, from, s, s, _ => [], l => l with { Slope = slope });
+    }
 
     public string MaxPool(int size, int stride, string? from = null)
     {

@@ -8,7 +8,7 @@ namespace GraphGen.Tests.Numerics;
 /// <summary>Checks the oracle itself: its analytic gradients against central finite differences of its
 /// own loss, in double precision, for every test network (so for every layer kind), for LeNet, and for
 /// hand-built graphs (Add, GlobalAvgPool2D, identity, projection and nested residual blocks, Inception-style,
-/// pass-through and flat Concat blocks, a Concat feeding a residual block).</summary>
+/// pass-through and flat Concat blocks, a Concat feeding a residual block, LeakyReLU and SiLU).</summary>
 public class ReferenceGradientTests
 {
     public static IEnumerable<object[]> Networks => TestNets.All.Keys.Select(k => new object[] { k });
@@ -74,6 +74,78 @@ public class ReferenceGradientTests
     }
 
     [Fact]
+    public void LeakyReLUScalesNegativeInputsBySlope()
+    {
+        double[] x = [-2, -0.5, 0, 0.5, 3];
+        var b = new GraphBuilder(5);
+        b.LeakyReLU(0.2);
+        Assert.Equal([-0.4, -0.1, 0, 0.5, 3], new ReferenceNetwork(b.Build("Leaky", 1)).Forward(x, 1, training: false));
+        b = new GraphBuilder(5);
+        b.LeakyReLU(); // PyTorch's default slope, 0.01
+        Assert.Equal([-0.02, -0.005, 0, 0.5, 3], new ReferenceNetwork(b.Build("Leaky", 1)).Forward(x, 1, training: false));
+        // The derivative: 1 for x > 0, the slope otherwise (x = 0 included, as x > 0 is the test).
+        AssertClose([0.2, 0.2, 0.2, 1, 1], ActivationDerivative(b => b.LeakyReLU(0.2), x));
+    }
+
+    [Fact]
+    public void SiLUIsXTimesSigmoidOfX()
+    {
+        // σ(±ln 3) = 3/4 and 1/4, σ(0) = 1/2; far from 0, SiLU is 0 and x without overflow.
+        double ln3 = Math.Log(3);
+        var b = new GraphBuilder(5);
+        b.SiLU();
+        AssertClose([-ln3 / 4, 0, 3 * ln3 / 4, 0, 800],
+            new ReferenceNetwork(b.Build("SiLU", 1)).Forward([-ln3, 0, ln3, -800, 800], 1, training: false));
+        // σ(x)(1 + x(1 − σ(x))): at −ln 3, ¼(1 − ¾ ln 3); at 0, ½; at ln 3, ¾(1 + ¼ ln 3); at 2, by the
+        // quotient rule on x/(1 + e^−x): (1 + e^−2 + 2e^−2) / (1 + e^−2)².
+        double e = Math.Exp(-2);
+        AssertClose([(1 - 0.75 * ln3) / 4, 0.5, 0.75 * (1 + ln3 / 4), (1 + 3 * e) / ((1 + e) * (1 + e))],
+            ActivationDerivative(b => b.SiLU(), [-ln3, 0, ln3, 2]));
+    }
+
+    private static void AssertClose(double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-14 * Math.Max(1, Math.Abs(expected[i])), $"[{i}]: expected {expected[i]:R}, got {actual[i]:R}");
+    }
+
+    [Fact]
+    public void LeakyReLUSlopeOutsideZeroToOneIsRejectedNamingTheLayer()
+    {
+        foreach (double slope in new[] { -0.1, 1, 2, double.NaN, double.PositiveInfinity })
+        {
+            var b = new GraphBuilder(3);
+            b.Tanh(); b.LeakyReLU(slope);
+            var e = Assert.Throws<ArgumentException>(() => new ReferenceNetwork(b.Build("Bad", 1)).Forward([1, -1, 0], 1, false));
+            Assert.Contains("leakyrelu1", e.Message);
+            Assert.Contains($"slope {slope}", e.Message);
+            Assert.Contains("[0, 1)", e.Message);
+        }
+    }
+
+    /// <summary>The reference's backward of an activation f at the points <paramref name="x"/>: in
+    /// x → dense1 (identity) → f → dense2, the gradient of dense1's bias is f′(x) times what f's output
+    /// receives, Σ_c ∂L/∂logit_c · dense2.weight[c, j], with ∂L/∂logit = dense2.bias's gradient (one sample).</summary>
+    private static double[] ActivationDerivative(Action<GraphBuilder> activation, double[] x)
+    {
+        int m = x.Length;
+        var b = new GraphBuilder(m);
+        b.Dense(m); activation(b); b.Dense(3);
+        var reference = new ReferenceNetwork(b.Build("Derivative", 5));
+        double[] w1 = reference.Tensors["dense1.weight"], b1 = reference.Tensors["dense1.bias"];
+        for (int i = 0; i < w1.Length; i++) w1[i] = i % (m + 1) == 0 ? 1 : 0;
+        Array.Clear(b1);
+        var (_, _, grads) = reference.LossAndGradients(x, [1]);
+        double[] w2 = reference.Tensors["dense2.weight"], dLogits = grads["dense2.bias"];
+        return Enumerable.Range(0, m).Select(j =>
+        {
+            double dOut = Enumerable.Range(0, 3).Sum(c => dLogits[c] * w2[c * m + j]);
+            return grads["dense1.bias"][j] / dOut;
+        }).ToArray();
+    }
+
+    [Fact]
     public void MalformedConcatsAreRejectedNamingTheLayerAndShapes()
     {
         void Rejects(string because, GraphBuilder b, params string[] expected)
@@ -136,6 +208,14 @@ public class ReferenceGradientTests
         var (xf, labels) = TestNets.Batch(net, n, seed: 11);
         double[] x = TestNets.ToDouble(xf);
         var (_, _, grads) = reference.LossAndGradients(x, labels);
+        // A finite difference across LeakyReLU's kink measures neither slope, so none may be near; and
+        // both sides must be visited, or one slope goes unchecked.
+        foreach (var l in net.Layers.Where(l => l.Kind == LayerKind.LeakyReLU))
+        {
+            double[] z = reference.InputOf(l.Name);
+            Assert.True(z.All(v => Math.Abs(v) >= 1e-3), $"{net.Name} {l.Name}: an input is within 1e-3 of the kink: {z.Min(Math.Abs):G3}");
+            Assert.True(z.Any(v => v < 0) && z.Any(v => v > 0), $"{net.Name} {l.Name}: the inputs do not take both signs");
+        }
         double Loss() => ReferenceNetwork.SoftmaxCrossEntropy(reference.Forward(x, n, training: true), labels, net.Classes).LossSum / n;
 
         var rng = new Random(3);

@@ -82,9 +82,11 @@ internal sealed class ReferenceNetwork
                 LayerKind.Conv2D => Conv(l, a, n, shape),
                 LayerKind.Dense => Dense(l, a, n, shape),
                 LayerKind.BatchNorm => BatchNorm(li, l, a, n, shape, training),
-                LayerKind.Sigmoid => (a.Select(v => 1 / (1 + Math.Exp(-v))).ToArray(), shape),
+                LayerKind.Sigmoid => (a.Select(Sigmoid).ToArray(), shape),
                 LayerKind.ReLU => (a.Select(v => Math.Max(0, v)).ToArray(), shape),
                 LayerKind.Tanh => (a.Select(Math.Tanh).ToArray(), shape),
+                LayerKind.LeakyReLU => (a.Select(v => v > 0 ? v : Slope(l) * v).ToArray(), shape),
+                LayerKind.SiLU => (a.Select(v => v * Sigmoid(v)).ToArray(), shape),
                 LayerKind.MaxPool2D => Pool(l, a, n, shape, max: true),
                 LayerKind.AvgPool2D => Pool(l, a, n, shape, max: false),
                 LayerKind.GlobalAvgPool2D => GlobalAvgPool(a, n, shape),
@@ -151,6 +153,8 @@ internal sealed class ReferenceNetwork
                 LayerKind.Sigmoid => g.Select((d, i) => d * output[i] * (1 - output[i])).ToArray(),
                 LayerKind.ReLU => g.Select((d, i) => input[i] > 0 ? d : 0).ToArray(),
                 LayerKind.Tanh => g.Select((d, i) => d * (1 - output[i] * output[i])).ToArray(),
+                LayerKind.LeakyReLU => g.Select((d, i) => input[i] > 0 ? d : l.Slope * d).ToArray(),
+                LayerKind.SiLU => g.Select((d, i) => d * SiLUDerivative(input[i])).ToArray(),
                 LayerKind.MaxPool2D => PoolBack(l, input, n, s, g, max: true),
                 LayerKind.AvgPool2D => PoolBack(l, input, n, s, g, max: false),
                 LayerKind.GlobalAvgPool2D => GlobalAvgPoolBack(n, s, g),
@@ -171,7 +175,27 @@ internal sealed class ReferenceNetwork
 
     public (double[] Mean, double[] Var) BatchStatistics(int layer) => _batchStats[layer];
 
+    /// <summary>The values that <paramref name="layer"/> read in the last forward pass (its first input).</summary>
+    public double[] InputOf(string layer)
+    {
+        int li = _layers.ToList().FindIndex(l => l.Name == layer);
+        return li >= 0 ? Value(_sources[li][0]) : throw new ArgumentException($"the network has no layer {layer}");
+    }
+
     // ---------------------------------------------------------------- layers
+
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    /// <summary>d/dx x·σ(x) = σ(x) + x·σ(x)(1 − σ(x)) = σ(x)(1 + x(1 − σ(x))).</summary>
+    private static double SiLUDerivative(double x)
+    {
+        double s = Sigmoid(x);
+        return s * (1 + x * (1 - s));
+    }
+
+    /// <summary>A LeakyReLU's slope for negative inputs, which must lie in [0, 1).</summary>
+    private static double Slope(LayerInfo l) => l.Slope is >= 0 and < 1 ? l.Slope
+        : throw new ArgumentException($"layer {l.Name} (LeakyReLU) has slope {l.Slope}, expected a value in [0, 1)");
 
     private (double[], int[]) Conv(LayerInfo l, double[] x, int n, int[] s)
     {

@@ -8,7 +8,7 @@ using Xunit;
 namespace GraphGen.Tests.Onnx;
 
 /// <summary>Exports hand-built graph networks (residual blocks, concat blocks, a value read by several
-/// layers, global average pooling) and checks ONNX Runtime's logits against the double-precision reference in inference
+/// layers, global average pooling, LeakyReLU and SiLU) and checks ONNX Runtime's logits against the double-precision reference in inference
 /// mode; and checks that malformed graphs are rejected with a message naming the layer.</summary>
 public sealed class OnnxGraphExportTests
 {
@@ -19,9 +19,14 @@ public sealed class OnnxGraphExportTests
     public void Onnx_runtime_matches_the_reference(string name)
     {
         using var net = GraphNets.All[name](7);
+        AssertMatchesReference(net, name, 5, 1);
+    }
+
+    private static void AssertMatchesReference(INetwork net, string name, params int[] batches)
+    {
         using var session = new InferenceSession(OnnxExporter.Export(net));
         var reference = new ReferenceNetwork(net);
-        foreach (int batch in new[] { 5, 1 })
+        foreach (int batch in batches)
         {
             var (x, _) = TestNets.Batch(net, batch, seed: 100 + batch);
             double[] expected = reference.Forward(TestNets.ToDouble(x), batch, training: false);
@@ -107,6 +112,36 @@ public sealed class OnnxGraphExportTests
         using var flat = b.Build("ImageAndFlat", 1);
         e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.Export(flat));
         Assert.Contains("concat1 (Concat) concatenates input [1, 2, 2] and dense1 [3]", e.Message);
+    }
+
+    [Fact]
+    public void LeakyReLU_slope_outside_zero_to_one_is_rejected_naming_the_layer()
+    {
+        using var net = GraphNets.All["LeakySiLUBlock"](7);
+        var layers = net.Layers.ToArray();
+        int leaky = Array.FindIndex(layers, l => l.Kind == LayerKind.LeakyReLU);
+        foreach (double slope in new[] { -0.01, 1, 1.5, double.NaN, double.NegativeInfinity })
+        {
+            var bad = layers.ToArray();
+            bad[leaky] = bad[leaky] with { Slope = slope };
+            var e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.ExportLayers(net, bad));
+            Assert.Contains($"layer leakyrelu1 (LeakyReLU) has slope {slope}, expected a value in [0, 1)", e.Message);
+        }
+    }
+
+    [Fact]
+    public void A_layer_named_like_the_SiLU_sigmoid_keeps_its_own_value()
+    {
+        // silu1's Sigmoid value is silu1_sigmoid; a later layer of that name must not be confused with it.
+        var b = new GraphBuilder(3);
+        b.SiLU(b.Dense(4)); b.Tanh(); b.Dense(2);
+        using var built = b.Build("Names", 3);
+        var layers = built.Layers.ToArray();
+        layers[2] = layers[2] with { Name = "silu1_sigmoid" };
+        layers[3] = layers[3] with { Inputs = ["silu1_sigmoid"] };
+        using var net = new HandNetwork("Names", [3], layers, built.Tensors.ToArray());
+        foreach (var t in built.Tensors) built.Tensor(t.Name).CopyTo(net.Tensor(t.Name));
+        AssertMatchesReference(net, "Names", 4);
     }
 
     [Fact]
