@@ -24,6 +24,7 @@ internal static class TestNets
         ["ResidualEdges"] = o => new ResidualEdges(o),
         ["ConcatNet"] = o => new ConcatNet(o),
         ["ConcatEdges"] = o => new ConcatEdges(o),
+        ["Activations"] = o => new Activations(o),
     };
 
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };
