@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
@@ -23,6 +24,7 @@ public sealed class NetworkCore : IDisposable
     private int _shared;
     private long _version;
     private long _foldedVersion = -1;
+    private readonly Func<int, int, long>? _arenaFloats;
 
     /// <summary>Validates <paramref name="options"/> and allocates every tensor (zeros).
     /// <paramref name="arenaFloats"/>, when given, is the arena size in floats for a number of chunks
@@ -47,6 +49,7 @@ public sealed class NetworkCore : IDisposable
         Lanes = Simd switch { SimdPath.Vector512 => 16, SimdPath.Vector256 => 8, SimdPath.Vector128 => 4, _ => 1 };
         MaxChunks = (MaxBatch + Lanes - 1) / Lanes;
         if (arenaFloats is not null) CheckArena(name, arenaFloats);
+        _arenaFloats = arenaFloats;
         int inputSize = 1;
         foreach (int d in inputShape) inputSize *= d;
         InputSize = inputSize;
@@ -271,20 +274,39 @@ public sealed class NetworkCore : IDisposable
     public string Summary(int batch)
     {
         ThrowIfDisposed();
-        var sb = new StringBuilder();
+        // A "reads" column only for graphs: where some layer reads something other than the layer before it.
+        bool graph = false;
+        for (int i = 0; i < Layers.Length; i++)
+        {
+            string before = i == 0 ? LayerInfo.NetworkInput : Layers[i - 1].Name;
+            graph |= Layers[i].Inputs.Length > 1 || (Layers[i].Inputs.Length == 1 && Layers[i].Inputs[0] != before);
+        }
+        var rows = new List<(string Name, string Kind, string Reads, string Shape, long Parameters)>();
         long total = 0;
-        sb.Append(CultureInfo.InvariantCulture, $"{Name}: input ({batch}, {string.Join(", ", InputShape)})\n");
-        sb.Append(CultureInfo.InvariantCulture, $"{"layer",-12} {"kind",-10} {"output shape",-22} {"parameters",10}\n");
         foreach (var layer in Layers)
         {
             long p = 0;
             foreach (string t in layer.Tensors)
                 if (_index.TryGetValue(t, out int i) && Tensors[i].Kind == TensorKind.Parameter) p += Tensors[i].Length;
             total += p;
-            string shape = $"({batch}, {string.Join(", ", layer.OutputShape)})";
-            sb.Append(CultureInfo.InvariantCulture, $"{layer.Name,-12} {layer.Kind,-10} {shape,-22} {p,10:N0}\n");
+            rows.Add((layer.Name, layer.Kind.ToString(), string.Join(" + ", layer.Inputs), $"({batch}, {string.Join(", ", layer.OutputShape)})", p));
         }
-        sb.Append(CultureInfo.InvariantCulture, $"{"total",-12} {"",-10} {"",-22} {total,10:N0}\n");
+        int nameWidth = Math.Max(12, rows.Max(r => r.Name.Length)), kindWidth = Math.Max(10, rows.Max(r => r.Kind.Length));
+        int readsWidth = Math.Max(5, rows.Max(r => r.Reads.Length)), shapeWidth = Math.Max(22, rows.Max(r => r.Shape.Length));
+        string Row(string name, string kind, string reads, string shape, string parameters) =>
+            name.PadRight(nameWidth) + " " + kind.PadRight(kindWidth) + " " + (graph ? reads.PadRight(readsWidth) + " " : "") +
+            shape.PadRight(shapeWidth) + " " + parameters.PadLeft(10) + "\n";
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"{Name}: input ({batch}, {string.Join(", ", InputShape)})\n");
+        sb.Append(Row("layer", "kind", "reads", "output shape", "parameters"));
+        foreach (var r in rows) sb.Append(Row(r.Name, r.Kind, r.Reads, r.Shape, r.Parameters.ToString("N0", CultureInfo.InvariantCulture)));
+        sb.Append(Row("total", "", "", "", total.ToString("N0", CultureInfo.InvariantCulture)));
+        if (_arenaFloats is not null)
+        {
+            long floats = _arenaFloats(MaxChunks, Lanes);
+            sb.Append(CultureInfo.InvariantCulture,
+                $"arena (activations and gradients): {floats:N0} floats = {floats * 4.0 / (1 << 20):F1} MiB for MaxBatch {MaxBatch} on the {Simd} path\n");
+        }
         return sb.ToString();
     }
 
