@@ -109,7 +109,7 @@ public static class Checkpoint
         if (saved is null)
             return $"the file holds no optimizer state, and this run's {optimizer.Kind} optimizer needs it (load it without the optimizer to start a new run from its weights)";
         if (saved != optimizer.Kind)
-            return $"the file holds the state of a {saved} optimizer, this run uses {optimizer.Kind}";
+            return $"the file holds {saved} optimizer state, this run uses {optimizer.Kind}";
         return null;
     }
 

@@ -33,45 +33,72 @@ internal static class Commands
         Require(s.CheckpointEvery >= 0, $"--checkpoint-every must not be negative (got {s.CheckpointEvery})");
         if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
         if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
+        OptimizationSettings o = s.Optimization;
+        Optimizer? optimizer = MakeOptimizer(o);
+        LearningRateSchedule schedule = MakeSchedule(o, s.Epochs);
+        Require(o.ValSplit is >= 0 and < 1, $"--val-split must be a fraction in [0, 1) (got {o.ValSplit.ToString(Inv)})");
+        Require(o.EarlyStop >= 0, $"--early-stop must not be negative (got {o.EarlyStop})");
+        Require(o.EarlyStop == 0 || o.ValSplit > 0, "--early-stop follows the validation accuracy: it needs --val-split");
+        Require(o.PreciseBatchNorm >= 0, $"--precise-bn must not be negative (got {o.PreciseBatchNorm})");
         DataSetup.Ensure(s.DataDir, s.Install, Log);
         Dataset train = FashionMnist.LoadTrain(s.DataDir);
         Dataset test = FashionMnist.LoadTest(s.DataDir);
         if (s.Limit > 0) train = train.Take(s.Limit);
+        Dataset? validation = null;
+        if (o.ValSplit > 0) (train, validation) = Split(train, o.ValSplit, s.Seed);
 
         using var net = new LeNet(new NetworkOptions { Seed = s.Seed, MaxBatch = s.BatchSize, Threads = s.Threads, Simd = s.Simd });
+        optimizer?.Attach(net);
         int first = 1;
         if (s.Init is not null) Checkpoint.Load(net, s.Init.FullName);
         if (s.Resume is not null)
         {
-            var meta = Checkpoint.Load(net, s.Resume.FullName);
+            var meta = Checkpoint.Load(net, s.Resume.FullName, optimizer);
             first = CheckResume(meta, s) + 1;
         }
         Log($"LeNet-BN: {net.Layers.Count} layers, {net.Tensors.Where(t => t.Kind == TensorKind.Parameter).Sum(t => t.Length):N0} parameters; " +
             $"{net.Simd} path, {net.Threads} thread(s); {train.Count:N0} training and {test.Count:N0} test images; " +
-            $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle"));
+            $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle") +
+            (optimizer is null ? "" : $", {optimizer.Kind}") + (o.Schedule == "constant" ? "" : $", {o.Schedule} schedule") +
+            (o.Warmup > 0 ? $", warmup {o.Warmup.ToString(Inv)} epochs" : "") +
+            (validation is null ? "" : $", {validation.Count:N0} validation images") +
+            (o.PreciseBatchNorm > 0 ? $", precise BN over {o.PreciseBatchNorm} batches" : ""));
         if (first > s.Epochs) { Log($"the checkpoint already holds {first - 1} epochs; nothing to do for --epochs {s.Epochs}"); return 0; }
 
         var trainer = new Trainer(net, train, test, new TrainOptions
         {
             Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, Seed = s.Seed, Shuffle = s.Shuffle,
+            Schedule = schedule, PreciseBatchNormBatches = o.PreciseBatchNorm,
         });
         var results = new List<EpochResult>();
         string? lastGood = null;
-        Log($"{"epoch",5} {"loss",8} {"train acc",9} {"test acc",8} {"train s",8} {"images/s",9}");
+        string? best = validation is not null && s.Save is not null ? Path.ChangeExtension(s.Save.FullName, ".best.safetensors") : null;
+        Log($"{"epoch",5} {"loss",8} {"train acc",9} {"test acc",8} {"train s",8} {"images/s",9}" + (validation is null ? "" : $" {"val acc",8}"));
+        var fit = new FitOptions
+        {
+            FirstEpoch = first, Patience = o.EarlyStop, BestCheckpoint = best, CheckpointMetadata = Metadata(s, 0),
+            EpochEnd = r =>
+            {
+                results.Add(r);
+                Progress.Log(string.Create(Inv, $"{r.Epoch,5} {r.Loss,8:F4} {r.TrainAccuracy,9:F4} {r.TestAccuracy,8:F4} {r.TrainTime.TotalSeconds,8:F2} {r.ImagesPerSecond,9:N0}") +
+                    (validation is null ? "" : string.Create(Inv, $" {r.ValidationAccuracy,8:F4}")));
+                bool periodic = s.CheckpointEvery > 0 && r.Epoch % s.CheckpointEvery == 0;
+                if (s.Save is not null && (periodic || r.Epoch == s.Epochs))
+                {
+                    Checkpoint.Save(net, s.Save.FullName, Metadata(s, r.Epoch), optimizer);
+                    lastGood = $"{s.Save.FullName} (after epoch {r.Epoch})";
+                }
+            },
+        };
         try
         {
-            for (int epoch = first; epoch <= s.Epochs; epoch++)
+            FitResult fitted = Progress.Fit(trainer, validation is null ? null : new DatasetSamples(validation), fit, s.Epochs);
+            if (fitted.StoppedEarly)
             {
-                EpochResult r = Progress.RunEpoch(trainer, epoch, s.Epochs);
-                results.Add(r);
-                Log(string.Create(Inv, $"{r.Epoch,5} {r.Loss,8:F4} {r.TrainAccuracy,9:F4} {r.TestAccuracy,8:F4} {r.TrainTime.TotalSeconds,8:F2} {r.ImagesPerSecond,9:N0}"));
-                bool periodic = s.CheckpointEvery > 0 && epoch % s.CheckpointEvery == 0;
-                if (s.Save is not null && (periodic || epoch == s.Epochs))
-                {
-                    Checkpoint.Save(net, s.Save.FullName, Metadata(s, epoch));
-                    lastGood = $"{s.Save.FullName} (after epoch {epoch})";
-                }
+                Log($"stopped early: no better validation accuracy in the {o.EarlyStop} epochs after epoch {fitted.BestEpoch} ({fitted.BestValue.ToString("F4", Inv)})");
+                if (s.Save is not null) Checkpoint.Save(net, s.Save.FullName, Metadata(s, results[^1].Epoch), optimizer);
             }
+            if (best is not null && fitted.BestEpoch > 0) Log($"best validation accuracy {fitted.BestValue.ToString("F4", Inv)} after epoch {fitted.BestEpoch}: {best}");
         }
         catch (DivergenceException e)
         {
@@ -99,7 +126,63 @@ internal static class Commands
         ["graphgen.lr"] = s.LearningRate.ToString("R", Inv),
         ["graphgen.shuffle"] = s.Shuffle ? "true" : "false",
         ["graphgen.limit"] = s.Limit.ToString(Inv),
+        ["graphgen.optim"] = s.Optimization.Optimizer,
+        ["graphgen.momentum"] = (s.Optimization.Momentum ?? 0).ToString("R", Inv),
+        ["graphgen.weight_decay"] = (s.Optimization.WeightDecay ?? 0).ToString("R", Inv),
+        ["graphgen.schedule"] = s.Optimization.Schedule,
+        ["graphgen.warmup"] = s.Optimization.Warmup.ToString("R", Inv),
+        ["graphgen.val_split"] = s.Optimization.ValSplit.ToString("R", Inv),
+        ["graphgen.precise_bn"] = s.Optimization.PreciseBatchNorm.ToString(Inv),
+        // Cosine and one-cycle rates depend on the length of the run: resume it with the same --epochs.
+        ["graphgen.schedule_epochs"] = s.Optimization.Schedule is "cosine" or "onecycle" ? s.Epochs.ToString(Inv) : "any",
     };
+
+    /// <summary>The optimizer of the options, or null for plain SGD (no state: checkpoints stay as they were).</summary>
+    private static Optimizer? MakeOptimizer(OptimizationSettings o)
+    {
+        Require(o.Momentum is null || o.Optimizer is "sgd" or "nesterov", $"--momentum applies to sgd and nesterov, not {o.Optimizer}");
+        Require(o.Momentum is null or (>= 0 and < 1), $"--momentum must be in [0, 1) (got {o.Momentum?.ToString(Inv)})");
+        Require(o.WeightDecay is null || (float.IsFinite(o.WeightDecay.Value) && o.WeightDecay >= 0), $"--weight-decay must be a number >= 0 (got {o.WeightDecay?.ToString(Inv)})");
+        float decay = o.WeightDecay ?? 0;
+        return o.Optimizer switch
+        {
+            "sgd" when (o.Momentum ?? 0) == 0 && decay == 0 => null,
+            "sgd" => new Sgd { Momentum = o.Momentum ?? 0, WeightDecay = decay },
+            "nesterov" => new Sgd { Momentum = o.Momentum ?? 0.9f, Nesterov = true, WeightDecay = decay },
+            "adam" => new Adam { WeightDecay = decay },
+            _ => o.WeightDecay is null ? new AdamW() : new AdamW { WeightDecay = decay },
+        };
+    }
+
+    private static LearningRateSchedule MakeSchedule(OptimizationSettings o, int epochs)
+    {
+        Require(double.IsFinite(o.Warmup) && o.Warmup >= 0 && o.Warmup <= epochs, $"--warmup must be between 0 and --epochs ({epochs}) (got {o.Warmup.ToString(Inv)})");
+        return o.Schedule switch
+        {
+            "step" => new StepSchedule { WarmupEpochs = o.Warmup },
+            "cosine" => new CosineSchedule { WarmupEpochs = o.Warmup },
+            "onecycle" => new OneCycleSchedule { WarmupEpochs = o.Warmup },
+            _ => new ConstantSchedule { WarmupEpochs = o.Warmup },
+        };
+    }
+
+    /// <summary>Holds out round(fraction × count) images, chosen by a shuffle seeded with <paramref name="seed"/>.</summary>
+    private static (Dataset Train, Dataset Validation) Split(Dataset data, double fraction, int seed)
+    {
+        int held = (int)Math.Round(data.Count * fraction);
+        Require(held >= 1 && held < data.Count, $"--val-split {fraction.ToString(Inv)} of {data.Count} images leaves {held} for validation and {data.Count - held} for training; both need at least one");
+        var order = new int[data.Count];
+        Trainer.EpochOrder(order, seed, -1, shuffle: true);
+        return (Subset(data, order.AsSpan(held)), Subset(data, order.AsSpan(0, held)));
+    }
+
+    private static Dataset Subset(Dataset data, ReadOnlySpan<int> indices)
+    {
+        var pixels = new byte[indices.Length * data.ImageSize];
+        var labels = new int[indices.Length];
+        data.Gather(indices, pixels, labels);
+        return new Dataset(pixels, labels, data.Rows, data.Columns);
+    }
 
     /// <summary>A resumed run must use the settings of the run it continues, or it would not be the same run.</summary>
     private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s)

@@ -127,7 +127,7 @@ public class ResumeWithOptimizerTests
         var sgd = new Sgd { Momentum = 0.9f };
         sgd.Attach(other);
         var e = Assert.Throws<CheckpointException>(() => Checkpoint.Load(other, path, sgd));
-        Assert.Contains("Adam optimizer, this run uses Sgd", e.Message);
+        Assert.Contains("holds Adam optimizer state, this run uses Sgd", e.Message);
         var adam = new Adam();
         adam.Attach(other);
         e = Assert.Throws<CheckpointException>(() => Checkpoint.Load(other, plain, adam));
