@@ -19,7 +19,7 @@ internal static class DiagnosticDescriptors
         "'{0}' has [Network] but is not declared partial; add the 'partial' modifier so GraphGen can add the generated members", Usage);
 
     public static readonly DiagnosticDescriptor Generic = Error("GG0002", "Network class must not be generic",
-        "'{0}' is generic; GraphGen compiles one fixed network per class, so remove the type parameters", Usage);
+        "'{0}' {1}; GraphGen compiles one fixed network per class, so {2}", Usage);
 
     public static readonly DiagnosticDescriptor ContainingTypeNotPartial = Error("GG0003", "Containing type must be partial",
         "'{0}' is nested in '{1}', which is not partial; make every containing type partial", Usage);
@@ -36,8 +36,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidInput = Error("GG0007", "Invalid input shape",
         "[Network] {0}", Shape);
 
-    public static readonly DiagnosticDescriptor LayersWithoutNetwork = Warning("GG0008", "Layer attributes without [Network]",
-        "'{0}' has layer attributes but no [Network] attribute, so no network is generated; add [Network(...)] with the input shape", Usage);
+    public static readonly DiagnosticDescriptor LayersWithoutNetwork = Error("GG0008", "Layer attributes without [Network]",
+        "'{0}' has layer attributes but no [Network] attribute, so no network is generated and code that uses it as one does not compile; add [Network(...)] with the input shape", Usage);
 
     public static readonly DiagnosticDescriptor ReservedName = Error("GG0009", "Name used by the generated code",
         "'{0}' {1}", Usage);
@@ -52,7 +52,10 @@ internal static class DiagnosticDescriptors
         "{0}: {1} = {2} must be positive", Shape);
 
     public static readonly DiagnosticDescriptor NeedsImageInput = Error("GG0013", "Layer needs an image input",
-        "{0} needs a 4-D (C x H x W) input, but {1} produces a flat vector of {2} features; image layers must come before the first Dense", Shape);
+        "{0} needs a 4-D (C x H x W) input, but {1}", Shape);
+
+    public static readonly DiagnosticDescriptor FileLocal = Error("GG0015", "Network class must not be file-local",
+        "'{0}' is a file-local type; GraphGen adds its members in a generated file, which cannot see a 'file' type, so remove the 'file' modifier (use 'internal' to hide the network from other assemblies)", Usage);
 
     public static readonly DiagnosticDescriptor MissingArgument = Error("GG0014", "Missing argument",
         "{0} needs {1}, e.g. {2}", Usage);
@@ -69,6 +72,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OutputNotFlat = Error("GG0023", "Output is not a flat vector",
         "The network's output is {0} after {1}; the softmax cross-entropy needs a flat vector of class scores, so end with Dense(classes)", Shape);
 
+    public static readonly DiagnosticDescriptor InvalidSlope = Error("GG0026", "Invalid LeakyReLU slope",
+        "{0}: Slope = {1} must be at least 0 and less than 1 (the usual value is 0.01); a negative slope is not monotonic and 1 is the identity", Usage);
+
     public static readonly DiagnosticDescriptor InvalidBatchNormSetting = Error("GG0024", "Invalid BatchNorm setting",
         "{0}: {1}", Usage);
 
@@ -78,6 +84,35 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TooLarge = Error("GG0030", "Network too large",
         "{0} makes {1} {2} {3}, more than GraphGen allows ({4}); the program would allocate absurd memory at run time", Shape);
 
+    public static readonly DiagnosticDescriptor ArenaTooLarge = Warning("GG0032", "Arena too large for the default MaxBatch",
+        "'{0}' needs an arena (activation memory) of up to {1} floats at the default MaxBatch = {2}, more than one .NET array holds ({3}), so 'new {0}()' would throw; {4}", Shape);
+
     public static readonly DiagnosticDescriptor DuplicateArgument = Error("GG0031", "Argument given twice",
         "{0}: {1} is given both as a constructor argument and as a named argument", Usage);
+
+    // Graph structure (blocks). IDs from GG0040 on.
+
+    public static readonly DiagnosticDescriptor MarkerOutsideBlock = Error("GG0040", "Block marker outside a block",
+        "[{0}] has no open [{1}] block to {2}; open one with [{1}] before it", Usage);
+
+    public static readonly DiagnosticDescriptor EmptyMainPath = Error("GG0041", "Residual block without a main path",
+        "{0} has no layers between [Residual] and {1}; a residual block adds a main path to its shortcut, so put the block's layers after [Residual]", Usage);
+
+    public static readonly DiagnosticDescriptor AddShapeMismatch = Error("GG0042", "Residual shapes differ",
+        "{0} adds the main path's output {1} (from {2}) to the shortcut's {3} (from {4}), but the shapes differ{5}", Shape);
+
+    public static readonly DiagnosticDescriptor UnclosedBlock = Error("GG0043", "Block never closed",
+        "This [{0}] block is never closed; end it with [End{0}] after its last layer", Usage);
+
+    public static readonly DiagnosticDescriptor DuplicateShortcut = Error("GG0044", "Second [Shortcut] in one block",
+        "This [Residual] block already has a [Shortcut]; a block has one main path and one shortcut path (open a nested [Residual] for more)", Usage);
+
+    public static readonly DiagnosticDescriptor TooFewBranches = Error("GG0045", "Concat block with one branch",
+        "This [Concat] block has one branch; start each further branch with [Branch] (a concatenation of one branch is that branch)", Usage);
+
+    public static readonly DiagnosticDescriptor ConcatShapeMismatch = Error("GG0046", "Branch shapes cannot be concatenated",
+        "{0} concatenates along channels, so its branches must end in the same height and width (or all be flat), but {1}", Shape);
+
+    public static readonly DiagnosticDescriptor BlockMismatch = Error("GG0047", "Block marker in the wrong block",
+        "[{0}] belongs to a [{1}] block, but the innermost open block is a [{2}]; close that one with [End{2}] first", Usage);
 }

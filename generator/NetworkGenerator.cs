@@ -33,7 +33,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
-                Parser.NetworkAttribute,
+                Parser.NetworkAttributeName,
                 static (node, _) => node is TypeDeclarationSyntax,
                 static (ctx, ct) => Parser.Parse(ctx, ct))
             .WithTrackingName(Stages.Parse);
@@ -67,7 +67,7 @@ public sealed class NetworkGenerator : IIncrementalGenerator
 
         // Layer attributes on a class without [Network]: warn once per class, from the provider of
         // the class's first layer attribute.
-        foreach (var name in Parser.LayerAttributes.Keys)
+        foreach (var name in Parser.SequenceAttributes)
         {
             var orphans = context.SyntaxProvider
                 .ForAttributeWithMetadataName(name,
@@ -83,9 +83,9 @@ public sealed class NetworkGenerator : IIncrementalGenerator
     {
         if (ctx.TargetSymbol is not INamedTypeSymbol type) return null;
         var attributes = type.GetAttributes();
-        if (attributes.Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttribute)) return null;
+        if (attributes.Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName)) return null;
         var first = attributes
-            .Where(a => a.AttributeClass is not null && Parser.LayerAttributes.ContainsKey(a.AttributeClass.ToDisplayString()) && a.ApplicationSyntaxReference is not null)
+            .Where(a => a.AttributeClass is not null && Parser.SequenceAttributes.Contains(a.AttributeClass.ToDisplayString()) && a.ApplicationSyntaxReference is not null)
             .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, System.StringComparer.Ordinal)
             .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
             .FirstOrDefault();

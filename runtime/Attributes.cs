@@ -1,6 +1,13 @@
 using System;
 
+// Shared with the generator: compiled into GraphGen.Runtime (namespace GraphGen) and linked into
+// GraphGen.Generator (namespace GraphGen.Generator.Vocabulary), so the parser reads arguments by
+// nameof and the attribute language is written down once.
+#if GRAPHGEN_GENERATOR
+namespace GraphGen.Generator.Vocabulary;
+#else
 namespace GraphGen;
+#endif
 
 // The attribute language. A network is a partial class with one [Network] attribute (its input)
 // followed by layer attributes; the order of the layer attributes is the order of the layers.
@@ -100,3 +107,57 @@ public sealed class AvgPool2DAttribute : Attribute
     /// <summary>Step between windows; defaults to <see cref="Size"/>.</summary>
     public int Stride { get; set; }
 }
+
+/// <summary>Global average pooling: the mean over H×W of each channel, C×H×W → C×1×1 (a following
+/// [Dense] flattens it to C features).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAvgPool2DAttribute : Attribute { }
+
+/// <summary>Opens a residual block. The layers after it, up to <see cref="ShortcutAttribute"/> or
+/// <see cref="EndResidualAttribute"/>, are the main path; both paths read the block's input, and
+/// [EndResidual] adds their outputs elementwise. Blocks may follow one another and nest.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ResidualAttribute : Attribute { }
+
+/// <summary>Ends the main path of the open [Residual] block; the layers after it, up to [EndResidual],
+/// are the shortcut (projection) path. Without [Shortcut] the shortcut is the identity.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ShortcutAttribute : Attribute { }
+
+/// <summary>Closes the open [Residual] block: its output is main path + shortcut, which must have the
+/// same shape.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EndResidualAttribute : Attribute { }
+
+/// <summary>Opens a block of parallel branches whose outputs are concatenated along channels
+/// (Inception-style). Every branch reads the block's input; the layers after [Concat] are the first
+/// branch, each <see cref="BranchAttribute"/> starts the next, and <see cref="EndConcatAttribute"/>
+/// closes the block. A branch without layers passes the input through (DenseNet-style).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class ConcatAttribute : Attribute { }
+
+/// <summary>Starts the next branch of the open [Concat] block.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BranchAttribute : Attribute { }
+
+/// <summary>Closes the open [Concat] block: its output is the branches' outputs, concatenated along
+/// channels in branch order; they must have the same height and width (or all be flat).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class EndConcatAttribute : Attribute { }
+
+/// <summary>Leaky rectified linear unit: x for x &gt; 0, else <see cref="Slope"/>·x.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LeakyReLUAttribute : Attribute
+{
+    /// <summary>A leaky ReLU with slope 0.01 for negative inputs (PyTorch's default).</summary>
+    public LeakyReLUAttribute() { }
+    /// <summary>A leaky ReLU with <paramref name="slope"/> for negative inputs, in [0, 1).</summary>
+    public LeakyReLUAttribute(double slope) => Slope = slope;
+    /// <summary>The slope for negative inputs, in [0, 1) (default 0.01).</summary>
+    public double Slope { get; } = 0.01;
+}
+
+/// <summary>Sigmoid-weighted linear unit (swish): x·σ(x).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class SiLUAttribute : Attribute { }
+

@@ -44,35 +44,26 @@ public readonly record struct StepResult(double LossSum, int Correct, int Count,
     public bool IsFinite => double.IsFinite(LossSum) && ParametersFinite;
 }
 
-/// <summary>The kinds of layer the attribute language has.</summary>
-public enum LayerKind
-{
-    /// <summary>[Conv2D]</summary>
-    Conv2D,
-    /// <summary>[Dense]</summary>
-    Dense,
-    /// <summary>[BatchNorm]</summary>
-    BatchNorm,
-    /// <summary>[Sigmoid]</summary>
-    Sigmoid,
-    /// <summary>[ReLU]</summary>
-    ReLU,
-    /// <summary>[Tanh]</summary>
-    Tanh,
-    /// <summary>[MaxPool2D]</summary>
-    MaxPool2D,
-    /// <summary>[AvgPool2D]</summary>
-    AvgPool2D,
-}
-
 /// <summary>One layer as the generator saw it, with its inferred shapes (per sample, no batch axis).</summary>
 public sealed record LayerInfo(
     string Name, LayerKind Kind, int[] InputShape, int[] OutputShape,
     int Outputs = 0, int Kernel = 0, int Stride = 0, int Padding = 0,
     double Epsilon = 0, double Momentum = 0)
 {
+    /// <summary>The negative-input slope of a <see cref="LayerKind.LeakyReLU"/>.</summary>
+    public double Slope { get; init; }
+
     /// <summary>Names of the layer's tensors in the checkpoint (weights first).</summary>
     public string[] Tensors { get; init; } = [];
+
+    /// <summary>What the layer reads, in order: the names of earlier layers, or <see cref="NetworkInput"/>.
+    /// A chain layer has one input; an <see cref="LayerKind.Add"/> has two (main path, shortcut); a
+    /// <see cref="LayerKind.Concat"/> one per branch, in order. Empty
+    /// means "the layer before it" (or the network input for the first layer).</summary>
+    public string[] Inputs { get; init; } = [];
+
+    /// <summary>The name under which <see cref="Inputs"/> refers to the network's input.</summary>
+    public const string NetworkInput = "input";
 }
 
 /// <summary>Whether a tensor is trained, is state of the network (moving statistics) or is state of its optimizer.</summary>

@@ -43,7 +43,7 @@ internal sealed partial class NetworkEmitter
                 EmitDenseWeights(g);
                 if (g.NeedsInputGradient) EmitDenseInputGrad(g);
             }
-            if (g.Producer is null && g.BatchNorm is not null) EmitStats(g);
+            if (!g.HasWeights && g.BatchNorm is not null) EmitStats(g);
             if (g.HasPost)
             {
                 EmitPost(g);
@@ -85,16 +85,27 @@ internal sealed partial class NetworkEmitter
         LayerKind.Sigmoid => $"global::GraphGen.Simd.VMath.Sigmoid<TV, S>({y})",
         LayerKind.ReLU => $"global::GraphGen.Simd.VMath.Relu<TV, S>({y})",
         LayerKind.Tanh => $"global::GraphGen.Simd.VMath.Tanh<TV, S>({y})",
+        LayerKind.LeakyReLU => $"global::GraphGen.Simd.VMath.LeakyRelu<TV, S>({y}, S.Create({Single(g.Activation.Slope)}))",
+        LayerKind.SiLU => $"global::GraphGen.Simd.VMath.Silu<TV, S>({y})",
         _ => y,
     };
 
-    private static string ActivationGrad(Group g, string output) => g.Activation?.Kind switch
+    /// <summary>True when the activation's derivative is computed from its input rather than its output.</summary>
+    private static bool GradientFromInput(Group g) => g.Activation?.Kind == LayerKind.SiLU;
+
+    /// <summary>The activation's derivative, from its <paramref name="output"/> or, for
+    /// <see cref="GradientFromInput"/> kinds, from its <paramref name="input"/>.</summary>
+    private static string ActivationGrad(Group g, string output, string? input = null) => g.Activation?.Kind switch
     {
         LayerKind.Sigmoid => $"global::GraphGen.Simd.VMath.SigmoidGrad<TV, S>({output})",
         LayerKind.ReLU => $"global::GraphGen.Simd.VMath.ReluGrad<TV, S>({output})",
         LayerKind.Tanh => $"global::GraphGen.Simd.VMath.TanhGrad<TV, S>({output})",
+        LayerKind.LeakyReLU => $"global::GraphGen.Simd.VMath.LeakyReluGrad<TV, S>({output}, S.Create({Single(g.Activation.Slope)}))",
+        LayerKind.SiLU => $"global::GraphGen.Simd.VMath.SiluGrad<TV, S>({input ?? throw new InvalidOperationException("SiLU's gradient needs its input")})",
         _ => throw new InvalidOperationException("no activation"),
     };
+
+    private static string Single(double value) => ((float)value).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
 
     private void Signature(string summary, string name, string parameters)
     {
@@ -234,7 +245,7 @@ internal sealed partial class NetworkEmitter
     /// windows tile the output exactly and the weights fit the row tiling for both register files.</summary>
     internal static bool FusesInference(Group g)
     {
-        if (!g.IsConv || g.Pool is null || !g.PoolTilesExactly) return false;
+        if (!g.IsConv || g.Pool is null || !g.PoolTilesExactly || g.Residual is not null) return false;
         var q = Geometry(g);
         return ConvTiles.Forward(16, q.Cout, q.OW, q.K).Usable && ConvTiles.Forward(32, q.Cout, q.OW, q.K).Usable;
     }

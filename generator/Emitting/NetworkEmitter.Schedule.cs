@@ -83,11 +83,12 @@ internal sealed partial class NetworkEmitter
         StepKind.Post => $"{string.Join("+", s.Group.Layers.Where(l => !l.IsProducer).Select(l => l.Name))} epilogue",
         StepKind.Loss => "softmax cross-entropy",
         StepKind.PostBack => $"{string.Join("+", s.Group.Layers.Where(l => !l.IsProducer).Reverse().Select(l => l.Name))} backward",
+        StepKind.ShortcutGrad => $"{s.Group.Residual!.Name} gradient to the shortcut {s.Group.ShortcutValue}",
         StepKind.MergeGrad => $"merge {s.Group.BatchNorm!.Name} gradient sums",
         StepKind.BatchNormBack => $"{s.Group.BatchNorm!.Name} dx",
         StepKind.ConvWeights => $"{s.Group.Producer!.Name} weight gradient",
         StepKind.DenseWeights => $"{s.Group.Producer!.Name} weight gradient",
-        _ => $"{s.Group.Producer!.Name} input gradient",
+        _ => s.Group.Producer is null ? $"{s.Group.Title} gradient added to {s.Group.InputValue}'s" : $"{s.Group.Producer.Name} input gradient" + (s.Group.IsConcat ? "s" : ""),
     };
 
     /// <summary>The names of the timed laps of a training step: the phases, then the update.</summary>
@@ -141,7 +142,7 @@ internal sealed partial class NetworkEmitter
         _w.Open("private void Fold()");
         foreach (var g in _plan.Groups.Where(g => g.BatchNorm is not null))
         {
-            if (g.Producer is { } p)
+            if (g.HasWeights && g.Producer is { } p)
                 _w.Line($"_{g.BatchNorm!.Name}.Fold({Field(p.Name, "weight")}, {Field(p.Name, "bias")}, {Field(p.Name, "weight")}_folded, {Field(p.Name, "bias")}_folded);");
             else
                 _w.Line($"_{g.BatchNorm!.Name}.PrepareInference();");
@@ -237,6 +238,18 @@ internal sealed partial class NetworkEmitter
                 _w.Line($"{Ex}.Kernels.Pad({Chunk(input)}, {Chunk($"G{g.Index}P")}, {c.Input.C}, {c.Input.H}, {c.Input.W}, {c.Padding}, S.Lanes);");
                 break;
             }
+            case StepKind.Produce when g.IsConcat:
+            {
+                // Each input fills its channel slice of z (a chunk is [C][H][W][lanes], so a slice is contiguous).
+                long offset = 0;
+                foreach (var value in g.HeadInputs)
+                {
+                    long floats = _plan.Producing(value) is { } from ? from.Output.Size : _model.Input.Size;
+                    _w.Line($"{Chunk(BufferLayout.Of(_plan, value))}.Slice(0, {floats} * S.Lanes).CopyTo({Chunk($"G{g.Index}Z")}.Slice({offset} * S.Lanes));");
+                    offset += floats;
+                }
+                break;
+            }
             case StepKind.Produce:
             {
                 var p = g.Producer!;
@@ -248,16 +261,17 @@ internal sealed partial class NetworkEmitter
                 break;
             }
             case StepKind.Stats:
-                _w.Line($"G{g.Index}Stats<TV, S>({Slot(input)}, {Slot($"G{g.Index}F")});");
+                _w.Line($"G{g.Index}Stats<TV, S>({Slot(BufferLayout.PostIn(_plan, g))}, {Slot($"G{g.Index}F")});");
                 break;
             case StepKind.Post:
             {
                 string scale, shift;
-                if (g.BatchNorm is null || (inference && g.Producer is not null)) (scale, shift) = ("_ones", "_zeros");
+                if (g.BatchNorm is null || (inference && g.HasWeights)) (scale, shift) = ("_ones", "_zeros");
                 else if (inference) (scale, shift) = (bn + ".InferScale", bn + ".InferShift");
                 else (scale, shift) = (bn + ".Scale", bn + ".Shift");
                 string idx = g.Pool?.Kind == LayerKind.MaxPool2D ? Slot($"G{g.Index}I") : "ref m";
-                _w.Line($"G{g.Index}Post<TV, S>({Slot(BufferLayout.PostIn(_plan, g))}, {Arr(scale)}, {Arr(shift)}, {Slot(BufferLayout.Out(g))}, {idx});");
+                string residual = g.Residual is null ? "" : $", {Slot(BufferLayout.Shortcut(_plan, g))}";
+                _w.Line($"G{g.Index}Post<TV, S>({Slot(BufferLayout.PostIn(_plan, g))}, {Arr(scale)}, {Arr(shift)}, {Slot(BufferLayout.Out(g))}, {idx}{residual});");
                 break;
             }
             case StepKind.Loss:
@@ -272,7 +286,8 @@ internal sealed partial class NetworkEmitter
                 string scale = bn.Length > 0 ? bn + ".Scale" : "_ones", shift = bn.Length > 0 ? bn + ".Shift" : "_zeros", mean = bn.Length > 0 ? bn + ".Mean" : "_zeros";
                 string partial = bn.Length > 0 ? Slot($"G{g.Index}B") : "ref m";
                 _w.Line($"G{g.Index}PostBack<TV, S>({Slot(BufferLayout.DOut(g))}, {Slot(BufferLayout.Out(g))}, {idx}, {Slot(BufferLayout.PostIn(_plan, g))},");
-                _w.Line($"    {Arr(scale)}, {Arr(shift)}, {Arr(mean)}, {Slot(BufferLayout.DZ(_plan, g))}, {partial});");
+                string residual = g.Residual is null ? "" : $", {Slot(BufferLayout.Shortcut(_plan, g))}";
+                _w.Line($"    {Arr(scale)}, {Arr(shift)}, {Arr(mean)}, {Slot(BufferLayout.DZ(_plan, g))}, {partial}{residual});");
                 break;
             }
             case StepKind.BatchNormBack:
@@ -284,15 +299,52 @@ internal sealed partial class NetworkEmitter
                 break;
             case StepKind.InputGrad:
             {
-                var p = g.Producer!;
-                string target = BufferLayout.DOut(_plan.Groups[g.Index - 1]);
+                if (g.IsConcat)
+                {
+                    // The slice of dz that belongs to each input, written or added to its gradient.
+                    long offset = 0;
+                    var inputs = g.HeadInputs;
+                    for (int i = 0; i < inputs.Count; i++)
+                    {
+                        long floats = _plan.Producing(inputs[i]) is { } from ? from.Output.Size : _model.Input.Size;
+                        if (g.InputGradients[i].Needs)
+                        {
+                            string source = $"{Chunk(BufferLayout.DZ(_plan, g))}.Slice({offset} * S.Lanes, {floats} * S.Lanes)";
+                            string gradient = Chunk(BufferLayout.DOf(_plan, inputs[i]));
+                            _w.Line(g.InputGradients[i].Accumulates ? $"{Ex}.Kernels.Accumulate({source}, {gradient});" : $"{source}.CopyTo({gradient});");
+                        }
+                        offset += floats;
+                    }
+                    break;
+                }
+                string target = BufferLayout.DOf(_plan, g.InputValue);
+                if (g.Producer is not { } p)
+                {
+                    // A group without a producer that is not the first to write its input's gradient.
+                    _w.Line($"{Ex}.Kernels.Accumulate({Chunk(BufferLayout.DZ(_plan, g))}, {Chunk(target)});");
+                    break;
+                }
                 if (g.IsConv && g.Padding > 0)
                 {
                     _w.Line($"{k}InputGrad<TV, S>({Slot(BufferLayout.DZ(_plan, g))}, {Arr(Field(p.Name, "weight"))}, {Slot($"G{g.Index}DP")});");
-                    _w.Line($"{Ex}.Kernels.Crop({Chunk($"G{g.Index}DP")}, {Chunk(target)}, {p.Input.C}, {p.Input.H}, {p.Input.W}, {p.Padding}, S.Lanes);");
+                    string crop = g.AccumulatesInputGradient ? "CropAdd" : "Crop";
+                    _w.Line($"{Ex}.Kernels.{crop}({Chunk($"G{g.Index}DP")}, {Chunk(target)}, {p.Input.C}, {p.Input.H}, {p.Input.W}, {p.Padding}, S.Lanes);");
+                }
+                else if (BufferLayout.NeedsScratchInputGradient(g))
+                {
+                    _w.Line($"{k}InputGrad<TV, S>({Slot(BufferLayout.DZ(_plan, g))}, {Arr(Field(p.Name, "weight"))}, {Slot($"G{g.Index}DX")});");
+                    _w.Line($"{Ex}.Kernels.Accumulate({Chunk($"G{g.Index}DX")}, {Chunk(target)});");
                 }
                 else
                     _w.Line($"{k}InputGrad<TV, S>({Slot(BufferLayout.DZ(_plan, g))}, {Arr(Field(p.Name, "weight"))}, {Slot(target)});");
+                break;
+            }
+            case StepKind.ShortcutGrad:
+            {
+                string source = Chunk(BufferLayout.DZ(_plan, g)), target = Chunk(BufferLayout.DOf(_plan, g.ShortcutValue!));
+                _w.Line(g.AccumulatesShortcutGradient
+                    ? $"{Ex}.Kernels.Accumulate({source}, {target});"
+                    : $"{source}.CopyTo({target});");
                 break;
             }
             case StepKind.DenseWeights:

@@ -117,9 +117,11 @@ internal sealed partial class NetworkEmitter
             string args = $"\"{l.Name}\", {Rt}.LayerKind.{l.Kind}, {Ints(Dims(l.Input))}, {Ints(Dims(l.Output))}";
             if (l.Kind is LayerKind.Conv2D) args += $", Outputs: {l.Outputs}, Kernel: {l.Kernel}, Stride: {l.Stride}, Padding: {l.Padding}";
             else if (l.Kind is LayerKind.Dense) args += $", Outputs: {l.Outputs}";
-            else if (l.IsPool) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
+            else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
             else if (l.Kind is LayerKind.BatchNorm) args += $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
-            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }} }},");
+            string inputs = string.Join(", ", l.Inputs.Select(v => "\"" + v + "\""));
+            string slope = l.Kind == LayerKind.LeakyReLU ? $", Slope = {Num(l.Slope)}" : "";
+            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }}{slope} }},");
         }
         _w.Close(";");
         _w.Open($"private static readonly {Rt}.TensorInfo[] s_tensors =");
@@ -131,7 +133,7 @@ internal sealed partial class NetworkEmitter
 
     // ---------------------------------------------------------------- fields and constructor
 
-    private IEnumerable<Group> FoldedGroups => _plan.Groups.Where(g => g.Producer is not null && g.BatchNorm is not null);
+    private IEnumerable<Group> FoldedGroups => _plan.Groups.Where(g => g.HasWeights && g.BatchNorm is not null);
 
     private void EmitFields()
     {
@@ -174,7 +176,7 @@ internal sealed partial class NetworkEmitter
         _w.Line();
         _w.Line("/// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>");
         _w.Open($"public {ClassName}({Rt}.NetworkOptions options)");
-        _w.Line($"_core = new {Ex}.NetworkCore(\"{_model.ClassName}\", s_inputShape, {_plan.Classes}, s_layers, s_tensors, options);");
+        _w.Line($"_core = new {Ex}.NetworkCore(\"{_model.ClassName}\", s_inputShape, {_plan.Classes}, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);");
         _w.Line("_simd = _core.Simd;");
         _w.Line("_core.SetPhases(new string[] { " + string.Join(", ", LapNames().Select(n => "\"" + n + "\"")) + " });");
         int index = 0;

@@ -6,7 +6,7 @@ namespace GraphGen.Generator.Model;
 // Plain value-equatable records only (no ISymbol, SyntaxNode or Location), so the incremental
 // pipeline can compare two runs and skip the emitter when nothing relevant changed.
 
-internal enum LayerKind { Conv2D, Dense, BatchNorm, Sigmoid, ReLU, Tanh, MaxPool2D, AvgPool2D }
+// LayerKind is linked from runtime/LayerKind.cs: the kinds exist once.
 
 /// <summary>Shape of one sample: rank 4 is C×H×W, rank 2 is a flat vector of C features (H = W = 1).</summary>
 internal readonly record struct Shape(int Rank, int C, int H, int W)
@@ -20,14 +20,23 @@ internal readonly record struct Shape(int Rank, int C, int H, int W)
 
 /// <summary>One layer with its arguments resolved and its input and output shapes inferred.
 /// Outputs is the filter count (Conv2D) or unit count (Dense); Kernel is the window side of a
-/// convolution or pooling layer.</summary>
+/// convolution or pooling layer.
+/// <see cref="Inputs"/> names the values the layer reads: earlier layers' names or
+/// <see cref="NetworkModel.InputValue"/>; an Add reads (main path, shortcut). Layers are listed in
+/// source order, which is a topological order of the graph.</summary>
 internal sealed record LayerModel(
     LayerKind Kind, string Name, int Outputs, int Kernel, int Stride, int Padding,
-    double Epsilon, double Momentum, Shape Input, Shape Output)
+    double Epsilon, double Momentum, Shape Input, Shape Output, EquatableArray<string> Inputs)
 {
-    public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh;
-    public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D;
-    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense;
+    public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh or LayerKind.LeakyReLU or LayerKind.SiLU;
+    /// <summary>An activation that keeps order (so it commutes with a max pool): all but SiLU.</summary>
+    public bool IsMonotonic => Kind != LayerKind.SiLU;
+    /// <summary>The negative-input slope of a LeakyReLU.</summary>
+    public double Slope { get; init; }
+    public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D;
+    /// <summary>A layer that heads a fusion group and writes a new tensor: Conv2D and Dense (with
+    /// weights) or Concat (without).</summary>
+    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense or LayerKind.Concat;
 
     public long WeightCount => Kind switch
     {
@@ -52,6 +61,9 @@ internal sealed record NetworkModel(
     string? Namespace, string ClassName, EquatableArray<ContainingTypeModel> ContainingTypes,
     Shape Input, EquatableArray<LayerModel> Layers)
 {
+    /// <summary>The name by which <see cref="LayerModel.Inputs"/> refers to the network input.</summary>
+    public const string InputValue = "input";
+
     public string FullName
     {
         get

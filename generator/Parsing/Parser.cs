@@ -4,6 +4,7 @@ using System.Linq;
 using System.Threading;
 using GraphGen.Generator.Helpers;
 using GraphGen.Generator.Model;
+using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -18,20 +19,38 @@ namespace GraphGen.Generator.Parsing;
 internal static class Parser
 {
     public const string Namespace = "GraphGen";
-    public const string NetworkAttribute = "GraphGen.NetworkAttribute";
+    public const string NetworkAttributeName = Namespace + "." + nameof(NetworkAttribute);
 
     /// <summary>Metadata names of the layer attributes and the kind each one declares.</summary>
     public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>
     {
-        ["GraphGen.Conv2DAttribute"] = LayerKind.Conv2D,
-        ["GraphGen.DenseAttribute"] = LayerKind.Dense,
-        ["GraphGen.BatchNormAttribute"] = LayerKind.BatchNorm,
-        ["GraphGen.SigmoidAttribute"] = LayerKind.Sigmoid,
-        ["GraphGen.ReLUAttribute"] = LayerKind.ReLU,
-        ["GraphGen.TanhAttribute"] = LayerKind.Tanh,
-        ["GraphGen.MaxPool2DAttribute"] = LayerKind.MaxPool2D,
-        ["GraphGen.AvgPool2DAttribute"] = LayerKind.AvgPool2D,
+        [Namespace + "." + nameof(Conv2DAttribute)] = LayerKind.Conv2D,
+        [Namespace + "." + nameof(DenseAttribute)] = LayerKind.Dense,
+        [Namespace + "." + nameof(BatchNormAttribute)] = LayerKind.BatchNorm,
+        [Namespace + "." + nameof(SigmoidAttribute)] = LayerKind.Sigmoid,
+        [Namespace + "." + nameof(ReLUAttribute)] = LayerKind.ReLU,
+        [Namespace + "." + nameof(TanhAttribute)] = LayerKind.Tanh,
+        [Namespace + "." + nameof(MaxPool2DAttribute)] = LayerKind.MaxPool2D,
+        [Namespace + "." + nameof(AvgPool2DAttribute)] = LayerKind.AvgPool2D,
+        [Namespace + "." + nameof(GlobalAvgPool2DAttribute)] = LayerKind.GlobalAvgPool2D,
+        [Namespace + "." + nameof(LeakyReLUAttribute)] = LayerKind.LeakyReLU,
+        [Namespace + "." + nameof(SiLUAttribute)] = LayerKind.SiLU,
     };
+
+    /// <summary>Metadata names of the block markers. They are ordered with the layers; [EndResidual]
+    /// makes the block's Add layer.</summary>
+    public static readonly IReadOnlyDictionary<string, Marker> MarkerAttributes = new Dictionary<string, Marker>
+    {
+        [Namespace + "." + nameof(ResidualAttribute)] = Marker.Residual,
+        [Namespace + "." + nameof(ShortcutAttribute)] = Marker.Shortcut,
+        [Namespace + "." + nameof(EndResidualAttribute)] = Marker.EndResidual,
+        [Namespace + "." + nameof(ConcatAttribute)] = Marker.Concat,
+        [Namespace + "." + nameof(BranchAttribute)] = Marker.Branch,
+        [Namespace + "." + nameof(EndConcatAttribute)] = Marker.EndConcat,
+    };
+
+    /// <summary>Every attribute that takes a place in the layer sequence.</summary>
+    public static IEnumerable<string> SequenceAttributes => LayerAttributes.Keys.Concat(MarkerAttributes.Keys);
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
@@ -42,7 +61,7 @@ internal static class Parser
         string typeName = type.Name;
 
         // [Network] twice is already CS0579; the second declaration must not generate a second file.
-        var networkAttributes = type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == NetworkAttribute).ToList();
+        var networkAttributes = type.GetAttributes().Where(a => a.AttributeClass?.ToDisplayString() == NetworkAttributeName).ToList();
         if (networkAttributes.Count != 1 || !ReferenceEquals(networkAttributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).Parent?.Parent, typeSyntax))
             return Result(null, diagnostics);
 
@@ -58,8 +77,15 @@ internal static class Parser
             _ => "not a class",
         };
         if (kind is not null) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedTypeKind, identifier, typeName, kind));
-        if (type.IsGenericType || ContainingTypes(type).Any(t => t.IsGenericType))
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName));
+        if (type.Arity > 0)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName, "is generic", "remove the type parameters"));
+        else if (ContainingTypes(type).FirstOrDefault(t => t.IsGenericType) is { } genericOuter)
+        {
+            string outer = genericOuter.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.Generic, identifier, typeName, $"is nested in the generic type '{outer}'", $"move it out of '{outer}'"));
+        }
+        if (type.IsFileLocal || ContainingTypes(type).Any(t => t.IsFileLocal))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FileLocal, identifier, typeName));
         var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
         if (declarations.Any(d => d.ParameterList is not null))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
@@ -67,6 +93,7 @@ internal static class Parser
         else if (GeneratedNames.Collides(typeName))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
                 "is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name); rename the class"));
+        CheckUserMembers(type, typeName, diagnostics);
         if (declarations.Any(d => !d.Modifiers.Any(SyntaxKind.PartialKeyword)))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, typeName));
         foreach (INamedTypeSymbol outer in ContainingTypes(type))
@@ -87,13 +114,17 @@ internal static class Parser
         ParseResult Fail(string? reason = null) => declarationOk ? Failed(type, diagnostics, reason) : Result(null, diagnostics);
 
         // The layers, in source order.
-        var layerAttributes = new List<(AttributeData Data, AttributeSyntax Syntax, LayerKind Kind)>();
+        var layerAttributes = new List<(AttributeData Data, AttributeSyntax Syntax, LayerKind Kind, Marker Marker)>();
         foreach (AttributeData attribute in type.GetAttributes())
         {
             string? name = attribute.AttributeClass?.ToDisplayString();
-            if (name is null || !LayerAttributes.TryGetValue(name, out LayerKind layerKind)) continue;
+            if (name is null) continue;
+            LayerKind layerKind = LayerKind.Add;
+            Marker marker = Marker.None;
+            if (!LayerAttributes.TryGetValue(name, out layerKind) && !MarkerAttributes.TryGetValue(name, out marker)) continue;
+            if (marker != Marker.None) layerKind = marker == Marker.EndConcat ? LayerKind.Concat : LayerKind.Add;
             if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
-            layerAttributes.Add((attribute, syntax, layerKind));
+            layerAttributes.Add((attribute, syntax, layerKind, marker));
         }
         var owners = layerAttributes.Select(a => a.Syntax.FirstAncestorOrSelf<TypeDeclarationSyntax>()).Distinct().ToList();
         if (owners.Count > 1)
@@ -114,10 +145,11 @@ internal static class Parser
         var networkData = networkAttributes[0];
         if (HasErrors(networkData) || layerAttributes.Any(a => HasErrors(a.Data))) return Fail("a C# error in its attributes");
         var input = new InputSpec(
-            NamedInt(networkData, "Channels", 0), NamedInt(networkData, "Height", 0),
-            NamedInt(networkData, "Width", 0), NamedInt(networkData, "Features", 0));
+            NamedIntOrNull(networkData, nameof(NetworkAttribute.Channels)), NamedIntOrNull(networkData, nameof(NetworkAttribute.Height)),
+            NamedIntOrNull(networkData, nameof(NetworkAttribute.Width)), NamedIntOrNull(networkData, nameof(NetworkAttribute.Features)));
         var specs = new List<LayerSpec>();
-        foreach (var (data, syntax, layerKind) in layerAttributes) specs.Add(ReadLayer(data, syntax, layerKind, diagnostics));
+        foreach (var (data, syntax, layerKind, marker) in layerAttributes)
+            specs.Add(marker == Marker.None ? ReadLayer(data, syntax, layerKind, diagnostics) : new LayerSpec(layerKind, 0, 0, false, 0, 0, 0, 0, 0, marker));
         if (diagnostics.Any(d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)) return Fail();
 
         var (inputShape, layers, findings) = ShapeInference.Infer(input, specs);
@@ -131,7 +163,33 @@ internal static class Parser
 
         cancellationToken.ThrowIfCancellationRequested();
         var model = new NetworkModel(NamespaceOf(type), typeName, ContainingModels(type), inputShape, layers.ToEquatableArray());
+        if (ArenaCheck.Check(model) is { } arena) diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArenaTooLarge, identifier, arena));
         return Result(model, diagnostics);
+    }
+
+    /// <summary>Members the user wrote that the generated code would clash with or bypass: an
+    /// instance constructor (the generated ones initialize the network; a user's would leave it
+    /// uninitialized) and a member with the name of a generated one (CS0102/CS0111 in the generated
+    /// file otherwise). Each is reported on the user's member.</summary>
+    private static void CheckUserMembers(INamedTypeSymbol type, string typeName, List<DiagnosticInfo> diagnostics)
+    {
+        foreach (ISymbol member in type.GetMembers())
+        {
+            if (member.IsImplicitlyDeclared || member.Locations.FirstOrDefault(l => l.IsInSource) is not { } location) continue;
+            if (member is IMethodSymbol { MethodKind: MethodKind.Constructor } constructor)
+            {
+                // A primary constructor is declared by the type declaration itself (reported above).
+                if (constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax)) continue;
+                string signature = typeName + "(" + string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))) + ")";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, signature,
+                    "is a constructor written in the network class, but GraphGen generates the network's constructors (seed or NetworkOptions) and one of yours would leave the network uninitialized; remove it (a static factory method can add set-up code)"));
+            }
+            else if (member is not IMethodSymbol { MethodKind: not MethodKind.Ordinary } && GeneratedNames.Collides(member.Name))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, member.Name,
+                    $"is the name of a member that GraphGen generates in '{typeName}'; rename this member"));
+            }
+        }
     }
 
     private static ParseResult Result(NetworkModel? model, List<DiagnosticInfo> diagnostics, StubModel? stub = null) => new(model, diagnostics.ToEquatableArray(), stub);
@@ -175,11 +233,11 @@ internal static class Parser
             case LayerKind.Conv2D:
             {
                 bool ctorKernel = data.ConstructorArguments.Length > 1;
-                bool namedKernel = data.NamedArguments.Any(a => a.Key == "Kernel");
+                bool namedKernel = data.NamedArguments.Any(a => a.Key == nameof(Conv2DAttribute.Kernel));
                 if (ctorKernel && namedKernel)
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument, ArgumentLocation(syntax, data.AttributeConstructor, "Kernel", preferNamed: true), "Conv2D", "Kernel"));
-                int kernel = ctorKernel ? Ctor(1) : NamedInt(data, "Kernel", 0);
-                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, "Stride", 1), NamedInt(data, "Padding", 0), 0, 0, 0);
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument, ArgumentLocation(syntax, data.AttributeConstructor, nameof(Conv2DAttribute.Kernel), preferNamed: true), nameof(LayerKind.Conv2D), nameof(Conv2DAttribute.Kernel)));
+                int kernel = ctorKernel ? Ctor(1) : NamedInt(data, nameof(Conv2DAttribute.Kernel), 0);
+                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, nameof(Conv2DAttribute.Stride), 1), NamedInt(data, nameof(Conv2DAttribute.Padding), 0), 0, 0, 0);
             }
             case LayerKind.Dense:
                 return new LayerSpec(kind, Ctor(0), 0, false, 0, 0, 0, 0, 0);
@@ -187,23 +245,32 @@ internal static class Parser
             case LayerKind.AvgPool2D:
             {
                 int size = Ctor(0);
-                bool hasStride = data.NamedArguments.Any(a => a.Key == "Stride");
+                bool hasStride = data.NamedArguments.Any(a => a.Key == nameof(MaxPool2DAttribute.Stride));
                 // Without an explicit Stride, the stride is the window: a bad Size is then one error, not two.
-                int stride = hasStride ? NamedInt(data, "Stride", 0) : Math.Max(size, 1);
+                int stride = hasStride ? NamedInt(data, nameof(MaxPool2DAttribute.Stride), 0) : Math.Max(size, 1);
                 return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
             }
+            case LayerKind.LeakyReLU:
+            {
+                double slope = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is double v ? v : 0.01;
+                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0, Slope: slope);
+            }
             case LayerKind.BatchNorm:
-                return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, "Features", 0), NamedDouble(data, "Epsilon", 1e-5), NamedDouble(data, "Momentum", 0.9));
+                return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, nameof(BatchNormAttribute.Features), 0),
+                    NamedDouble(data, nameof(BatchNormAttribute.Epsilon), 1e-5), NamedDouble(data, nameof(BatchNormAttribute.Momentum), 0.9));
             default:
                 return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0);
         }
     }
 
-    private static int NamedInt(AttributeData data, string name, int fallback)
+    private static int NamedInt(AttributeData data, string name, int fallback) => NamedIntOrNull(data, name) ?? fallback;
+
+    /// <summary>The named argument's value, or null where it is not given (so that "= 0" is not taken for "missing").</summary>
+    private static int? NamedIntOrNull(AttributeData data, string name)
     {
         foreach (var pair in data.NamedArguments)
             if (pair.Key == name && pair.Value.Value is int v) return v;
-        return fallback;
+        return null;
     }
 
     private static double NamedDouble(AttributeData data, string name, double fallback)

@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using GraphGen.Generator.Helpers;
 using GraphGen.Generator.Model;
+using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
 
 namespace GraphGen.Generator.Parsing;
@@ -8,10 +11,18 @@ namespace GraphGen.Generator.Parsing;
 /// <summary>A layer attribute's arguments as written, before shapes are known.</summary>
 internal sealed record LayerSpec(
     LayerKind Kind, int Outputs, int Kernel, bool HasKernel, int Stride, int Padding,
-    int Features, double Epsilon, double Momentum);
+    int Features, double Epsilon, double Momentum, Marker Marker = Marker.None, double Slope = 0)
+{
+    /// <summary>A block marker that makes no layer of its own ([Residual], [Shortcut]).</summary>
+    public bool IsPureMarker => Marker is Marker.Residual or Marker.Shortcut or Marker.Concat or Marker.Branch;
+}
 
-/// <summary>The [Network] attribute's arguments (0 where not given).</summary>
-internal sealed record InputSpec(int Channels, int Height, int Width, int Features);
+/// <summary>The block markers of the attribute language. [EndResidual] makes the block's Add layer,
+/// [EndConcat] its Concat layer.</summary>
+internal enum Marker { None, Residual, Shortcut, EndResidual, Concat, Branch, EndConcat }
+
+/// <summary>The [Network] attribute's arguments (null where not given).</summary>
+internal sealed record InputSpec(int? Channels, int? Height, int? Width, int? Features);
 
 /// <summary>A problem found by <see cref="ShapeInference"/>: the layer index (−1 for [Network]) and,
 /// when one argument is at fault, its name, so the parser can point at that argument.</summary>
@@ -32,6 +43,28 @@ internal static class ShapeInference
 
     public static string Describe(LayerKind kind, string name) => Inv($"{name} [{kind}]");
 
+    private static string Describe(LayerSpec spec, string name) =>
+        spec.Marker switch
+        {
+            Marker.EndResidual => Inv($"{name} [EndResidual]"),
+            Marker.EndConcat => Inv($"{name} [EndConcat]"),
+            _ => Describe(spec.Kind, name),
+        };
+
+    /// <summary>A value of the graph while inference walks it: its name, shape and the spec that made
+    /// it (−1 for the network input).</summary>
+    private readonly record struct Value(string Name, Shape Shape, int Spec);
+
+    /// <summary>An open block: its input and, after [Shortcut], the end of its main path ([Residual]),
+    /// or the ends of its finished branches ([Concat]).</summary>
+    private sealed class Block
+    {
+        public Block(Value input) => Input = input;
+        public Value Input { get; }
+        public Value? MainEnd { get; set; }
+        public List<Value> Branches { get; } = new();
+    }
+
     public static (Shape Input, LayerModel[]? Layers, List<ShapeDiagnostic> Diagnostics) Infer(InputSpec input, IReadOnlyList<LayerSpec> specs)
     {
         var diagnostics = new List<ShapeDiagnostic>();
@@ -40,29 +73,96 @@ internal static class ShapeInference
         bool inputOk = diagnostics.Count == 0;
 
         var names = NameLayers(specs);
-        // Argument checks that need no shape: every layer is checked, so one build shows them all.
+        // Argument and block-structure checks that need no shape: every layer is checked, so one
+        // build shows them all.
         for (int i = 0; i < specs.Count; i++) CheckArguments(i, specs[i], names[i], diagnostics);
+        CheckBlocks(specs, names, diagnostics);
         if (diagnostics.Count > 0 || !inputOk) return (shape, null, diagnostics);
 
-        var layers = new LayerModel[specs.Count];
+        var layers = new List<LayerModel>(specs.Count);
+        var layerSpecs = new List<int>(specs.Count);
+        var blocks = new Stack<Block>();
+        var current = new Value(NetworkModel.InputValue, shape, -1);
         long parameters = 0;
         for (int i = 0; i < specs.Count; i++)
         {
             LayerSpec s = specs[i];
             string name = names[i];
-            string what = Describe(s.Kind, name);
-            string before = i == 0 ? "the input" : Describe(specs[i - 1].Kind, names[i - 1]);
+            switch (s.Marker)
+            {
+                case Marker.Residual:
+                    blocks.Push(new Block(current));
+                    continue;
+                case Marker.Shortcut:
+                    blocks.Peek().MainEnd = current;
+                    current = blocks.Peek().Input;
+                    continue;
+                case Marker.Concat:
+                    blocks.Push(new Block(current));
+                    continue;
+                case Marker.Branch:
+                    blocks.Peek().Branches.Add(current);
+                    current = blocks.Peek().Input;
+                    continue;
+            }
+            string what = Describe(s, name);
+            string before = DescribeValue(current);
+            shape = current.Shape;
+            var inputs = new[] { current.Name };
             Shape output;
             switch (s.Kind)
             {
+                case LayerKind.Add:
+                {
+                    var block = blocks.Pop();
+                    Value main = block.MainEnd ?? current, shortcut = block.MainEnd is null ? block.Input : current;
+                    if (main.Shape != shortcut.Shape)
+                    {
+                        string hint = "";
+                        if (block.MainEnd is null || shortcut.Name == block.Input.Name)
+                        {
+                            int stride = main.Shape.IsImage && shortcut.Shape.IsImage && main.Shape.H > 0 && shortcut.Shape.H % main.Shape.H == 0 ? shortcut.Shape.H / main.Shape.H : 1;
+                            hint = main.Shape.IsImage && shortcut.Shape.IsImage
+                                ? Inv($"; the shortcut is the identity, so give the block a projection: [Shortcut] [Conv2D({main.Shape.C}, 1{(stride > 1 ? $", Stride = {stride}" : "")})] before [EndResidual]")
+                                : Inv($"; the shortcut is the identity, so give the block a projection: [Shortcut] [Dense({main.Shape.C})] before [EndResidual]");
+                        }
+                        diagnostics.Add(new(i, null, DiagnosticDescriptors.AddShapeMismatch, new object[] { what, main.Shape.ToString(), DescribeValue(main), shortcut.Shape.ToString(), DescribeValue(shortcut), hint }));
+                        return Fail();
+                    }
+                    shape = main.Shape;
+                    inputs = new[] { main.Name, shortcut.Name };
+                    output = main.Shape;
+                    break;
+                }
+                case LayerKind.Concat:
+                {
+                    var block = blocks.Pop();
+                    var ends = block.Branches.Append(current).ToList();
+                    var first = ends[0].Shape;
+                    if (ends.Any(e => e.Shape.IsImage != first.IsImage || (first.IsImage && (e.Shape.H != first.H || e.Shape.W != first.W))))
+                    {
+                        string list = string.Join(", ", ends.Select((e, b) => Inv($"branch {b + 1} ends in {e.Shape} ({DescribeValue(e)})")));
+                        diagnostics.Add(new(i, null, DiagnosticDescriptors.ConcatShapeMismatch, new object[] { what, list }));
+                        return Fail();
+                    }
+                    int channels = ends.Sum(e => e.Shape.C);
+                    shape = first;
+                    inputs = ends.Select(e => e.Name).ToArray();
+                    output = first.IsImage ? Shape.Image(channels, first.H, first.W) : Shape.Flat(channels);
+                    break;
+                }
+                case LayerKind.GlobalAvgPool2D:
+                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
+                    output = Shape.Image(shape.C, 1, 1);
+                    break;
                 case LayerKind.Conv2D:
                 {
-                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
+                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
                     long hp = (long)shape.H + 2L * s.Padding, wp = (long)shape.W + 2L * s.Padding;
                     if (s.Kernel > hp || s.Kernel > wp)
                     {
                         string padded = s.Padding > 0 ? Inv($" (padded to {hp}x{wp})") : "";
-                        diagnostics.Add(new(i, "Kernel", DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), padded }));
+                        diagnostics.Add(new(i, nameof(Conv2DAttribute.Kernel), DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), padded }));
                         return Fail();
                     }
                     long oh = (hp - s.Kernel) / s.Stride + 1, ow = (wp - s.Kernel) / s.Stride + 1;
@@ -85,10 +185,10 @@ internal static class ShapeInference
                 case LayerKind.MaxPool2D:
                 case LayerKind.AvgPool2D:
                 {
-                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
+                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
                     if (s.Kernel > shape.H || s.Kernel > shape.W)
                     {
-                        diagnostics.Add(new(i, "Size", DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), "" }));
+                        diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), "" }));
                         return Fail();
                     }
                     output = Shape.Image(shape.C, (shape.H - s.Kernel) / s.Stride + 1, (shape.W - s.Kernel) / s.Stride + 1);
@@ -109,11 +209,11 @@ internal static class ShapeInference
                     if (s.Features != 0 && s.Features != shape.C)
                     {
                         string unit = shape.IsImage ? "channels" : "features";
-                        diagnostics.Add(new(i, "Features", DiagnosticDescriptors.BatchNormFeatureMismatch,
+                        diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.BatchNormFeatureMismatch,
                             new object[] { what, s.Features, shape.ToString(), before, shape.C, unit }));
                         return Fail();
                     }
-                    if (i > 0 && specs[i - 1].Kind == LayerKind.BatchNorm)
+                    if (current.Spec >= 0 && specs[current.Spec].Kind == LayerKind.BatchNorm && specs[current.Spec].Marker == Marker.None)
                         diagnostics.Add(new(i, null, DiagnosticDescriptors.ConsecutiveBatchNorms, new object[] { what, before }));
                     output = shape;
                     break;
@@ -122,7 +222,7 @@ internal static class ShapeInference
                     break;
             }
 
-            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output);
+            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray()) { Slope = s.Slope };
             if (output.Size > MaxFloatsPerSample)
             {
                 diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(output.Size), Inv($"values per sample ({output})"), Count(MaxFloatsPerSample) }));
@@ -134,24 +234,125 @@ internal static class ShapeInference
                 diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", Count(parameters), "parameters", Count(MaxParameters) }));
                 return Fail();
             }
-            layers[i] = layer;
+            layers.Add(layer);
+            layerSpecs.Add(i);
+            current = new Value(name, output, i);
             shape = output;
         }
 
-        LayerModel last = layers[layers.Length - 1];
-        string lastName = Describe(last.Kind, last.Name);
+        LayerModel last = layers[layers.Count - 1];
+        int lastSpec = layerSpecs[layerSpecs.Count - 1];
+        string lastName = Describe(specs[lastSpec], last.Name);
         if (shape.IsImage)
         {
-            diagnostics.Add(new(layers.Length - 1, null, DiagnosticDescriptors.OutputNotFlat, new object[] { shape.ToString(), lastName }));
+            diagnostics.Add(new(lastSpec, null, DiagnosticDescriptors.OutputNotFlat, new object[] { shape.ToString(), lastName }));
             return Fail();
         }
         if (last.IsActivation)
-            diagnostics.Add(new(layers.Length - 1, null, DiagnosticDescriptors.ActivationBeforeLoss, new object[] { lastName }));
+            diagnostics.Add(new(lastSpec, null, DiagnosticDescriptors.ActivationBeforeLoss, new object[] { lastName }));
         if (shape.C == 1)
-            diagnostics.Add(new(layers.Length - 1, null, DiagnosticDescriptors.SingleClass, new object[] { lastName }));
-        return (inputShape, layers, diagnostics);
+            diagnostics.Add(new(lastSpec, null, DiagnosticDescriptors.SingleClass, new object[] { lastName }));
+        return (inputShape, layers.ToArray(), diagnostics);
 
         (Shape, LayerModel[]?, List<ShapeDiagnostic>) Fail() => (shape, null, diagnostics);
+
+        string DescribeValue(Value v) => v.Spec < 0 ? "the input" : Describe(specs[v.Spec], names[v.Spec]);
+    }
+
+    /// <summary>Markers must nest: [Shortcut] and [EndResidual] inside an open [Residual], [Branch] and
+    /// [EndConcat] inside an open [Concat], one [Shortcut] per residual block and a main path of at
+    /// least one layer, two or more branches per concat block, every block closed.</summary>
+    private static void CheckBlocks(IReadOnlyList<LayerSpec> specs, string[] names, List<ShapeDiagnostic> diagnostics)
+    {
+        // Per open block: the spec index of its opening marker, its kind, whether a residual block
+        // has its [Shortcut], how many layers (or nested blocks) its main path has so far, and how
+        // many branches a concat block has started.
+        var open = new Stack<(int Spec, Marker Kind, bool Shortcut, int MainLayers, int Branches)>();
+        for (int i = 0; i < specs.Count; i++)
+        {
+            Marker marker = specs[i].Marker;
+            switch (marker)
+            {
+                case Marker.Residual:
+                case Marker.Concat:
+                    Count();
+                    open.Push((i, marker, false, 0, 1));
+                    break;
+                case Marker.Shortcut:
+                {
+                    if (!Inside(Marker.Residual, "start a shortcut path in")) break;
+                    var b = open.Pop();
+                    if (b.Shortcut) diagnostics.Add(new(i, null, DiagnosticDescriptors.DuplicateShortcut, Array.Empty<object>()));
+                    else if (b.MainLayers == 0) diagnostics.Add(new(i, null, DiagnosticDescriptors.EmptyMainPath, new object[] { "The block", "[Shortcut]" }));
+                    open.Push((b.Spec, b.Kind, true, Math.Max(b.MainLayers, 1), 1));
+                    break;
+                }
+                case Marker.Branch:
+                {
+                    if (!Inside(Marker.Concat, "start a branch in")) break;
+                    var b = open.Pop();
+                    open.Push((b.Spec, b.Kind, false, b.MainLayers, b.Branches + 1));
+                    break;
+                }
+                case Marker.EndResidual:
+                {
+                    if (!Inside(Marker.Residual, "close")) break;
+                    var e = open.Pop();
+                    if (!e.Shortcut && e.MainLayers == 0) diagnostics.Add(new(i, null, DiagnosticDescriptors.EmptyMainPath, new object[] { Describe(specs[i], names[i]), "[EndResidual]" }));
+                    Count();
+                    break;
+                }
+                case Marker.EndConcat:
+                {
+                    if (!Inside(Marker.Concat, "close")) break;
+                    var e = open.Pop();
+                    if (e.Branches < 2) diagnostics.Add(new(e.Spec, null, DiagnosticDescriptors.TooFewBranches, Array.Empty<object>()));
+                    Count();
+                    break;
+                }
+                default:
+                    Count();
+                    break;
+            }
+
+            // True when the innermost open block is of kind `block`; else reports why not.
+            bool Inside(Marker block, string purpose)
+            {
+                if (open.Count > 0 && open.Peek().Kind == block) return true;
+                if (open.Count == 0 || !open.Any(b => b.Kind == block))
+                    diagnostics.Add(new(i, null, DiagnosticDescriptors.MarkerOutsideBlock, new object[] { marker.ToString(), block.ToString(), purpose }));
+                else
+                {
+                    diagnostics.Add(new(i, null, DiagnosticDescriptors.BlockMismatch, new object[] { marker.ToString(), block.ToString(), open.Peek().Kind.ToString() }));
+                    if (marker is Marker.EndResidual or Marker.EndConcat)
+                    {
+                        // The end marker closes the block it names, so that block is not also reported as unclosed.
+                        var kept = open.Reverse().ToList();
+                        kept.RemoveAt(kept.FindLastIndex(b => b.Kind == block));
+                        open = new Stack<(int, Marker, bool, int, int)>(kept);
+                    }
+                }
+                return false;
+            }
+        }
+        foreach (var b in open) diagnostics.Add(new(b.Spec, null, DiagnosticDescriptors.UnclosedBlock, new object[] { b.Kind.ToString() }));
+
+        void Count()
+        {
+            if (open.Count == 0) return;
+            var top = open.Pop();
+            open.Push(top.Shortcut ? top : (top.Spec, top.Kind, false, top.MainLayers + 1, top.Branches));
+        }
+    }
+
+    /// <summary>Why layer <paramref name="i"/>'s input is flat, and the fix: only a Dense and a flat
+    /// network input produce a flat shape.</summary>
+    private static string FlatInputReason(IReadOnlyList<LayerSpec> specs, int i, string before, Shape shape)
+    {
+        for (int j = 0; j < i; j++)
+            if (specs[j].Kind == LayerKind.Dense)
+                return Inv($"{before} produces a flat vector of {shape.C} features; image layers must come before the first Dense");
+        return Inv($"the network's input is a flat vector of {shape.C} features; give [Network] Channels, Height and Width instead of Features");
     }
 
     /// <summary>Messages read the same in every culture (no "1,5" for 1.5, no U+2212 minus).</summary>
@@ -161,41 +362,44 @@ internal static class ShapeInference
 
     private static Shape InferInput(InputSpec input, List<ShapeDiagnostic> diagnostics)
     {
-        bool image = input.Channels != 0 || input.Height != 0 || input.Width != 0;
-        if (image && input.Features != 0)
+        bool image = input.Channels is not null || input.Height is not null || input.Width is not null;
+        if (image && input.Features is not null)
         {
-            diagnostics.Add(new(-1, "Features", DiagnosticDescriptors.InvalidInput, new object[] { "gives both Features and Channels/Height/Width; use Features for a flat input or Channels, Height and Width for an image" }));
+            diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { "gives both Features and Channels/Height/Width; use Features for a flat input or Channels, Height and Width for an image" }));
             return default;
         }
         if (!image)
         {
-            if (input.Features > 0)
+            if (input.Features is not { } features)
             {
-                if (input.Features > MaxFloatsPerSample) diagnostics.Add(new(-1, "Features", DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {input.Features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
-                return Shape.Flat(input.Features);
+                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { "needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]" }));
+                return default;
             }
-            string message = input.Features < 0
-                ? Inv($"Features = {input.Features} must be positive")
-                : "needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]";
-            diagnostics.Add(new(-1, input.Features < 0 ? "Features" : null, DiagnosticDescriptors.InvalidInput, new object[] { message }));
-            return default;
+            if (features <= 0) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {features} must be positive") }));
+            else if (features > MaxFloatsPerSample) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
+            return Shape.Flat(features);
         }
-        foreach (var (name, value) in new[] { ("Channels", input.Channels), ("Height", input.Height), ("Width", input.Width) })
+        foreach (var (name, value) in new[] { (nameof(NetworkAttribute.Channels), input.Channels), (nameof(NetworkAttribute.Height), input.Height), (nameof(NetworkAttribute.Width), input.Width) })
         {
+            if (value is null)
+            {
+                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"needs {name} for an image input (Channels, Height and Width are all required)") }));
+                return default;
+            }
             if (value <= 0)
             {
-                string message = value == 0 ? Inv($"needs {name} for an image input (Channels, Height and Width are all required)") : Inv($"{name} = {value} must be positive");
-                diagnostics.Add(new(-1, value == 0 ? null : name, DiagnosticDescriptors.InvalidInput, new object[] { message }));
+                diagnostics.Add(new(-1, name, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"{name} = {value} must be positive") }));
                 return default;
             }
         }
-        long size = (long)input.Channels * input.Height * input.Width;
+        int c = input.Channels!.Value, h = input.Height!.Value, w = input.Width!.Value;
+        long size = (long)c * h * w;
         if (size > MaxFloatsPerSample)
         {
-            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"input of {input.Channels}x{input.Height}x{input.Width} = {size:N0} values per sample is larger than GraphGen supports ({MaxFloatsPerSample:N0})") }));
+            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"input of {c}x{h}x{w} = {size:N0} values per sample is larger than GraphGen supports ({MaxFloatsPerSample:N0})") }));
             return default;
         }
-        return Shape.Image(input.Channels, input.Height, input.Width);
+        return Shape.Image(c, h, w);
     }
 
     private static void CheckArguments(int i, LayerSpec s, string name, List<ShapeDiagnostic> diagnostics)
@@ -204,27 +408,31 @@ internal static class ShapeInference
         switch (s.Kind)
         {
             case LayerKind.Conv2D:
-                if (s.Outputs <= 0) diagnostics.Add(new(i, "Filters", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Filters", s.Outputs }));
+                if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Filters), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Filters), s.Outputs }));
                 if (!s.HasKernel) diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", Inv($"[Conv2D({s.Outputs}, Kernel = 5)]") }));
-                else if (s.Kernel <= 0) diagnostics.Add(new(i, "Kernel", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Kernel", s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1") }));
-                if (s.Padding < 0) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative") }));
-                else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, "Padding", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros") }));
+                else if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Kernel), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Kernel), s.Kernel }));
+                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1") }));
+                if (s.Padding < 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative") }));
+                else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros") }));
                 break;
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
-                if (s.Kernel <= 0) diagnostics.Add(new(i, "Size", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Size", s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, "Stride", DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1 (leave it out to use the window size)") }));
+                if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(MaxPool2DAttribute.Size), s.Kernel }));
+                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1 (leave it out to use the window size)") }));
                 break;
             case LayerKind.Dense:
-                if (s.Outputs <= 0) diagnostics.Add(new(i, "Units", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Units", s.Outputs }));
+                if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(DenseAttribute.Units), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(DenseAttribute.Units), s.Outputs }));
+                break;
+            case LayerKind.LeakyReLU:
+                if (!(s.Slope >= 0 && s.Slope < 1))
+                    diagnostics.Add(new(i, nameof(LeakyReLUAttribute.Slope), DiagnosticDescriptors.InvalidSlope, new object[] { what, s.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
                 break;
             case LayerKind.BatchNorm:
-                if (s.Features < 0) diagnostics.Add(new(i, "Features", DiagnosticDescriptors.NonPositiveSize, new object[] { what, "Features", s.Features }));
+                if (s.Features < 0) diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(BatchNormAttribute.Features), s.Features }));
                 if (!(s.Epsilon > 0) || double.IsInfinity(s.Epsilon) || s.Epsilon > 1)
-                    diagnostics.Add(new(i, "Epsilon", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Epsilon = {s.Epsilon} must be positive and at most 1 (the usual value is 1e-5)") }));
+                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Epsilon), DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Epsilon = {s.Epsilon} must be positive and at most 1 (the usual value is 1e-5)") }));
                 if (!(s.Momentum >= 0 && s.Momentum <= 1))
-                    diagnostics.Add(new(i, "Momentum", DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Momentum = {s.Momentum} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)") }));
+                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Momentum = {s.Momentum} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)") }));
                 break;
         }
     }
@@ -237,8 +445,14 @@ internal static class ShapeInference
         var names = new string[specs.Count];
         for (int i = 0; i < specs.Count; i++)
         {
+            if (specs[i].IsPureMarker) { names[i] = ""; continue; }
             string stem = specs[i].Kind switch
             {
+                LayerKind.Add => "add",
+                LayerKind.Concat => "concat",
+                LayerKind.LeakyReLU => "leakyrelu",
+                LayerKind.SiLU => "silu",
+                LayerKind.GlobalAvgPool2D => "globalavgpool",
                 LayerKind.Conv2D => "conv",
                 LayerKind.Dense => "dense",
                 LayerKind.BatchNorm => "batchnorm",

@@ -14,7 +14,11 @@ internal sealed record BufferInfo(string Name, long Floats, bool PerLane, string
 /// </summary>
 internal static class BufferLayout
 {
-    public static string In(Plan plan, Group g) => g.Index == 0 ? "X" : Out(plan.Groups[g.Index - 1]);
+    /// <summary>The buffer that holds <paramref name="value"/>: the input batch or a group's output.</summary>
+    public static string Of(Plan plan, string value) => plan.Producing(value) is { } g ? Out(g) : "X";
+    public static string In(Plan plan, Group g) => Of(plan, g.InputValue);
+    /// <summary>The buffer the residual Add of <paramref name="g"/> reads its shortcut from.</summary>
+    public static string Shortcut(Plan plan, Group g) => Of(plan, g.ShortcutValue!);
     public static string Out(Group g) => g.HasPost ? $"G{g.Index}S" : $"G{g.Index}Z";
     public static string Z(Group g) => g.Producer is not null ? $"G{g.Index}Z" : null!;
     /// <summary>The tensor the producer (or, without one, the epilogue) reads: the padded copy for a padded conv.</summary>
@@ -22,13 +26,24 @@ internal static class BufferLayout
     /// <summary>Where the epilogue reads its input z: the producer's output or the group input.</summary>
     public static string PostIn(Plan plan, Group g) => g.Producer is not null ? $"G{g.Index}Z" : In(plan, g);
     public static string DOut(Group g) => $"G{g.Index}DS";
+    /// <summary>The gradient buffer of <paramref name="value"/> (the group that produces it).</summary>
+    public static string DOf(Plan plan, string value) => DOut(plan.Producing(value)!);
+
+    /// <summary>A group without a producer whose input gradient is the gradient of its z: when it is the
+    /// first to write that gradient, its backward pass writes it in place, into the input's buffer.</summary>
+    public static bool WritesInputGradientInPlace(Group g) => g.Producer is null && g.NeedsInputGradient && !g.AccumulatesInputGradient;
+
     /// <summary>Gradient with respect to z (the producer output, or the group input without a producer).</summary>
     public static string DZ(Plan plan, Group g)
     {
         if (!g.HasPost) return DOut(g);
-        if (g.Producer is null && g.NeedsInputGradient) return DOut(plan.Groups[g.Index - 1]);
+        if (WritesInputGradientInPlace(g)) return DOf(plan, g.InputValue);
         return $"G{g.Index}DZ";
     }
+
+    /// <summary>A producer's input gradient that is added to the buffer rather than written: computed
+    /// here first (a padded convolution uses its padded gradient buffer instead).</summary>
+    public static bool NeedsScratchInputGradient(Group g) => g.HasWeights && g.NeedsInputGradient && g.AccumulatesInputGradient && !(g.IsConv && g.Padding > 0);
 
     public static List<BufferInfo> Build(Plan plan)
     {
@@ -53,8 +68,10 @@ internal static class BufferLayout
             if (!g.NeedsBackward && !last) continue;
             list.Add(new(p + "DS", g.Output.Size, true, $"gradient of the loss w.r.t. the {g.Title} output"));
             if (!g.NeedsBackward) continue;
-            if (g.HasPost && (g.Producer is not null || !g.NeedsInputGradient))
+            if (g.HasPost && !WritesInputGradientInPlace(g))
                 list.Add(new(p + "DZ", g.Z.Size, true, $"gradient w.r.t. {(g.Producer?.Name ?? "the input")} output"));
+            if (NeedsScratchInputGradient(g))
+                list.Add(new(p + "DX", g.Input.Size, true, $"{g.Producer!.Name} input gradient, before it is added to the other readers'"));
             if (g.IsConv)
             {
                 var c = g.Producer!;

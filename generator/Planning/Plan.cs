@@ -1,56 +1,107 @@
 using System.Collections.Generic;
+using System.Linq;
 using GraphGen.Generator.Model;
 
 namespace GraphGen.Generator.Planning;
 
 /// <summary>
 /// A fusion group: an optional producer (Conv2D or Dense) followed by what the fused epilogue
-/// handles in one pass: an optional BatchNorm, an optional activation and an optional pooling
-/// layer, in that order. Every layer sequence splits into such groups (a standalone activation or
-/// BatchNorm is a group without a producer). 2-D tensors are treated as C×1×1 images, so one set of
-/// pointwise kernels serves both.
+/// handles in one pass: an optional BatchNorm, an optional residual Add (the shortcut is read from
+/// another group's output), an optional activation and an optional pooling layer, in that order.
+/// Every network splits into such groups (a standalone activation or BatchNorm is a group without a
+/// producer); a layer joins the group before it only when it reads that group's output and is its
+/// only reader, so every value read twice is a group output. 2-D tensors are treated as C×1×1
+/// images, so one set of pointwise kernels serves both.
 /// </summary>
 internal sealed class Group
 {
-    public Group(int index, LayerModel? producer, LayerModel? batchNorm, LayerModel? activation, LayerModel? pool, Shape input)
+    public Group(LayerModel first, Shape input)
     {
-        Index = index;
-        Producer = producer;
-        BatchNorm = batchNorm;
-        Activation = activation;
-        Pool = pool;
         Input = input;
-        Z = producer?.Output ?? input;
-        Output = pool?.Output ?? Z;
+        InputValue = first.Inputs[0];
+        Add(first);
     }
 
-    public int Index { get; }
-    public LayerModel? Producer { get; }
-    public LayerModel? BatchNorm { get; }
-    public LayerModel? Activation { get; }
-    public LayerModel? Pool { get; }
+    /// <summary>Position in the plan (the order of the forward pass); set by the planner.</summary>
+    public int Index { get; set; }
+    public LayerModel? Producer { get; private set; }
+    public LayerModel? BatchNorm { get; private set; }
+    /// <summary>The residual Add fused into the epilogue; its shortcut is <see cref="ShortcutValue"/>.</summary>
+    public LayerModel? Residual { get; private set; }
+    public LayerModel? Activation { get; private set; }
+    public LayerModel? Pool { get; private set; }
 
     /// <summary>Shape entering the group.</summary>
     public Shape Input { get; }
+    /// <summary>The value the group reads: a layer name or <see cref="NetworkModel.InputValue"/>.</summary>
+    public string InputValue { get; }
+    /// <summary>The value the residual Add reads besides the group's own path.</summary>
+    public string? ShortcutValue => Residual?.Inputs[1];
+    /// <summary>The value the group produces: its last layer's name.</summary>
+    public string OutputValue => Layers.Last().Name;
     /// <summary>Shape the producer writes (the group input when there is no producer).</summary>
-    public Shape Z { get; }
+    public Shape Z => Producer?.Output ?? Input;
     /// <summary>Shape leaving the group.</summary>
-    public Shape Output { get; }
+    public Shape Output => Pool?.Output ?? Z;
 
     public bool IsConv => Producer?.Kind == LayerKind.Conv2D;
     public bool IsDense => Producer?.Kind == LayerKind.Dense;
-    public bool HasPost => BatchNorm is not null || Activation is not null || Pool is not null;
-    public bool HasParameters => Producer is not null || BatchNorm is not null;
+    /// <summary>The group's producer is a Concat: it copies its inputs into channel slices of z.</summary>
+    public bool IsConcat => Producer?.Kind == LayerKind.Concat;
+    /// <summary>The producer has weights (Conv2D or Dense).</summary>
+    public bool HasWeights => IsConv || IsDense;
+    public bool HasPost => BatchNorm is not null || Residual is not null || Activation is not null || Pool is not null;
+    public bool HasParameters => HasWeights || BatchNorm is not null;
     public int Padding => IsConv ? Producer!.Padding : 0;
 
-    /// <summary>Set by the planner: some earlier group has parameters, so this group must pass a
-    /// gradient back to its input.</summary>
-    public bool NeedsInputGradient { get; set; }
+    /// <summary>What the group's head reads: the producer's inputs (several for a Concat), else the
+    /// group input.</summary>
+    public IReadOnlyList<string> HeadInputs => Producer is { } p ? p.Inputs.ToArray() : new[] { InputValue };
+
+    /// <summary>Set by the planner, one per <see cref="HeadInputs"/>: whether some group upstream of
+    /// that value has parameters (so the gradient must reach it), and whether this group adds its
+    /// gradient to what a reader earlier in the backward pass wrote (instead of writing it).</summary>
+    public (bool Needs, bool Accumulates)[] InputGradients { get; set; } = System.Array.Empty<(bool, bool)>();
+
+    /// <summary>Some group upstream of an input has parameters, so this group must pass a gradient back.</summary>
+    public bool NeedsInputGradient => InputGradients.Any(i => i.Needs);
+    /// <summary>Set by the planner: likewise for the shortcut of the residual Add.</summary>
+    public bool NeedsShortcutGradient { get; set; }
+    /// <summary>The (first) input gradient is added to what a later reader of the same value (earlier
+    /// in the backward pass) already wrote, instead of written.</summary>
+    public bool AccumulatesInputGradient => InputGradients.Length > 0 && InputGradients[0].Accumulates;
+    /// <summary>Likewise for the shortcut gradient.</summary>
+    public bool AccumulatesShortcutGradient { get; set; }
+    /// <summary>Set by the planner: the value this group produces is read by more than one layer.</summary>
+    public bool OutputShared { get; set; }
     /// <summary>Set by the planner: this group takes part in the backward pass at all.</summary>
-    public bool NeedsBackward => HasParameters || NeedsInputGradient;
+    public bool NeedsBackward => HasParameters || NeedsInputGradient || NeedsShortcutGradient;
     /// <summary>True when a max pool's windows tile its input exactly (stride = size, no remainder):
     /// the backward pass then writes every position once and needs no zeroing.</summary>
-    public bool PoolTilesExactly => Pool is { } p && p.Stride == p.Kernel && p.Input.H % p.Kernel == 0 && p.Input.W % p.Kernel == 0;
+    public bool PoolTilesExactly => Pool is { Kind: not LayerKind.GlobalAvgPool2D } p && p.Stride == p.Kernel && p.Input.H % p.Kernel == 0 && p.Input.W % p.Kernel == 0;
+
+    /// <summary>Whether <paramref name="layer"/>, which reads this group's output, fits the next free
+    /// slot (the planner also checks that it is the output's only reader).</summary>
+    public bool CanTake(LayerModel layer)
+    {
+        if (Pool is not null) return false;
+        // The epilogue applies the activation after a max pool's max, which is only right when it keeps order.
+        if (layer.IsPool) return !(layer.Kind == LayerKind.MaxPool2D && Activation is { IsMonotonic: false });
+        if (Activation is not null) return false;
+        if (layer.IsActivation) return true;
+        if (Residual is not null) return false;
+        if (layer.Kind == LayerKind.Add) return layer.Inputs[0] == OutputValue;
+        return layer.Kind == LayerKind.BatchNorm && BatchNorm is null;
+    }
+
+    public void Add(LayerModel layer)
+    {
+        if (layer.IsProducer) Producer = layer;
+        else if (layer.Kind == LayerKind.BatchNorm) BatchNorm = layer;
+        else if (layer.Kind == LayerKind.Add) Residual = layer;
+        else if (layer.IsActivation) Activation = layer;
+        else Pool = layer;
+    }
 
     public IEnumerable<LayerModel> Layers
     {
@@ -58,20 +109,21 @@ internal sealed class Group
         {
             if (Producer is not null) yield return Producer;
             if (BatchNorm is not null) yield return BatchNorm;
+            if (Residual is not null) yield return Residual;
             if (Activation is not null) yield return Activation;
             if (Pool is not null) yield return Pool;
         }
     }
 
     /// <summary>conv1+batchnorm1+sigmoid1+maxpool1</summary>
-    public string Title => string.Join("+", System.Linq.Enumerable.Select(Layers, l => l.Name));
+    public string Title => string.Join("+", Layers.Select(l => l.Name));
 }
 
 internal enum StepKind
 {
     Pad, Produce, Stats, MergeStats, Post,
     Loss,
-    PostBack, MergeGrad, BatchNormBack, ConvWeights, DenseWeights, InputGrad,
+    PostBack, ShortcutGrad, MergeGrad, BatchNormBack, ConvWeights, DenseWeights, InputGrad,
 }
 
 internal enum Partition { Chunks, Features, Serial }
@@ -110,4 +162,7 @@ internal sealed class Plan
     public List<Phase> Training { get; }
     public Group Last => Groups[Groups.Count - 1];
     public int Classes => Last.Output.C;
+
+    /// <summary>The group whose output is <paramref name="value"/> (null for the network input).</summary>
+    public Group? Producing(string value) => value == NetworkModel.InputValue ? null : Groups.First(g => g.OutputValue == value);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using GraphGen.Generator.Model;
 
 namespace GraphGen.Generator.Planning;
@@ -18,32 +19,65 @@ internal static class Planner
     public static Plan Build(NetworkModel model)
     {
         var groups = FormGroups(model);
-        bool paramsBefore = false;
+        var producing = groups.ToDictionary(g => g.OutputValue);
+        var readers = model.Layers.SelectMany(l => l.Inputs).GroupBy(v => v).ToDictionary(r => r.Key, r => r.Count());
+
+        // Gradients: a group passes one back to a value when some group upstream of it has parameters.
+        var trainsUpstream = new Dictionary<string, bool> { [NetworkModel.InputValue] = false };
         foreach (var g in groups)
         {
-            g.NeedsInputGradient = paramsBefore;
-            paramsBefore |= g.HasParameters;
+            g.InputGradients = g.HeadInputs.Select(v => (trainsUpstream[v], false)).ToArray();
+            g.NeedsShortcutGradient = g.ShortcutValue is { } sv && trainsUpstream[sv];
+            trainsUpstream[g.OutputValue] = g.HasParameters || g.NeedsInputGradient || g.NeedsShortcutGradient;
+            g.OutputShared = readers.TryGetValue(g.OutputValue, out int n) && n > 1;
+        }
+
+        // A value read by several groups gets its gradient from each: the first to run in the backward
+        // pass (groups in reverse order; within a group the shortcut before the input) writes it, the
+        // others add to it, always in this order, so the sum is deterministic.
+        var written = new HashSet<string> { groups[groups.Count - 1].OutputValue }; // the loss writes the last
+        for (int i = groups.Count - 1; i >= 0; i--)
+        {
+            var g = groups[i];
+            if (g.NeedsShortcutGradient) g.AccumulatesShortcutGradient = !written.Add(g.ShortcutValue!);
+            var inputs = g.HeadInputs;
+            for (int k = 0; k < inputs.Count; k++)
+                if (g.InputGradients[k].Needs) g.InputGradients[k].Accumulates = !written.Add(inputs[k]);
         }
         return new Plan(model, groups, Schedule(groups));
     }
 
+    /// <summary>Groups by pattern: each layer joins the group that produces what it reads when it is
+    /// that value's only reader and fits the group's next free slot, else it starts a group. Groups are
+    /// then ordered by their last layer, a topological order (a residual Add fused into the main path's
+    /// last group moves that group after the shortcut path).</summary>
     private static List<Group> FormGroups(NetworkModel model)
     {
-        var groups = new List<Group>();
-        var layers = model.Layers;
-        int i = 0;
-        Shape shape = model.Input;
-        while (i < layers.Count)
+        var readers = model.Layers.SelectMany(l => l.Inputs).GroupBy(v => v).ToDictionary(r => r.Key, r => r.Count());
+        var shapes = new Dictionary<string, Shape> { [NetworkModel.InputValue] = model.Input };
+        var byOutput = new Dictionary<string, Group>();
+        var last = new Dictionary<Group, int>();
+        for (int i = 0; i < model.Layers.Count; i++)
         {
-            LayerModel? producer = null, bn = null, act = null, pool = null;
-            if (layers[i].IsProducer) producer = layers[i++];
-            if (i < layers.Count && layers[i].Kind == LayerKind.BatchNorm) bn = layers[i++];
-            if (i < layers.Count && layers[i].IsActivation) act = layers[i++];
-            if (i < layers.Count && layers[i].IsPool) pool = layers[i++];
-            var group = new Group(groups.Count, producer, bn, act, pool, shape);
-            groups.Add(group);
-            shape = group.Output;
+            var layer = model.Layers[i];
+            shapes[layer.Name] = layer.Output;
+            string main = layer.Inputs[0];
+            Group group;
+            if (!layer.IsProducer && readers[main] == 1 && byOutput.TryGetValue(main, out var open) && open.CanTake(layer))
+            {
+                byOutput.Remove(main);
+                open.Add(layer);
+                group = open;
+            }
+            else
+            {
+                group = new Group(layer, shapes[main]);
+            }
+            byOutput[layer.Name] = group;
+            last[group] = i;
         }
+        var groups = last.OrderBy(p => p.Value).Select(p => p.Key).ToList();
+        for (int i = 0; i < groups.Count; i++) groups[i].Index = i;
         return groups;
     }
 
@@ -54,7 +88,7 @@ internal static class Planner
         {
             if (g.IsConv && g.Padding > 0) steps.Add(new(StepKind.Pad, g));
             if (g.Producer is not null) steps.Add(new(StepKind.Produce, g));
-            else if (g.BatchNorm is not null) steps.Add(new(StepKind.Stats, g));
+            if (g.BatchNorm is not null && !g.HasWeights) steps.Add(new(StepKind.Stats, g));
             if (g.BatchNorm is not null) steps.Add(new(StepKind.MergeStats, g));
             if (g.HasPost) steps.Add(new(StepKind.Post, g));
         }
@@ -64,13 +98,16 @@ internal static class Planner
             var g = groups[i];
             if (!g.NeedsBackward) continue;
             if (g.HasPost) steps.Add(new(StepKind.PostBack, g));
+            // After the epilogue's backward, dz holds the gradient of the Add's output, which is the
+            // shortcut's too (before batch norm's backward transforms it in place).
+            if (g.NeedsShortcutGradient) steps.Add(new(StepKind.ShortcutGrad, g));
             if (g.BatchNorm is not null)
             {
                 steps.Add(new(StepKind.MergeGrad, g));
                 steps.Add(new(StepKind.BatchNormBack, g));
             }
             if (g.IsConv) steps.Add(new(StepKind.ConvWeights, g));
-            if (g.Producer is not null && g.NeedsInputGradient) steps.Add(new(StepKind.InputGrad, g));
+            if (g.NeedsInputGradient && (g.Producer is not null || !BufferLayout.WritesInputGradientInPlace(g))) steps.Add(new(StepKind.InputGrad, g));
             if (g.IsDense) steps.Add(new(StepKind.DenseWeights, g));
         }
 

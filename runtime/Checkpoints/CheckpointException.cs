@@ -24,4 +24,8 @@ public sealed class CheckpointException : Exception
 
     /// <summary>The problem, without the file name.</summary>
     public string Problem { get; }
+
+    /// <summary>True when the problem is that the file holds another network's weights with the same tensors, which
+    /// <see cref="Checkpoint.Load(INetwork, string, bool)"/> with allowOtherNetwork accepts (if nothing else is wrong).</summary>
+    public bool IsOtherNetwork { get; init; }
 }

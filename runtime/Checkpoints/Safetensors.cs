@@ -56,37 +56,31 @@ public static class Safetensors
     private const int Chunk = 1 << 28;
 
     /// <summary>
-    /// Writes a file atomically: the data goes to a temporary file beside <paramref name="path"/>, is flushed to
-    /// disk, then renamed over <paramref name="path"/>. On any failure the temporary file is deleted and a previous
-    /// file at <paramref name="path"/> is left as it was.
+    /// Writes a file atomically with <see cref="AtomicFile.Write"/>: the data goes to a temporary file beside
+    /// <paramref name="path"/>, is flushed to disk, then renamed over it (through a symbolic link, over the link's
+    /// target). On any failure the temporary file is deleted and a previous file at <paramref name="path"/> is left as
+    /// it was.
     /// </summary>
-    /// <param name="path">The file to create or replace.</param>
+    /// <param name="path">The file to create or replace; if it exists it must be a regular file or a link to one.</param>
     /// <param name="tensors">The tensors, in the order their data is written; names must be unique.</param>
     /// <param name="metadata">Optional "__metadata__" entries, written in ordinal key order.</param>
     /// <exception cref="ArgumentException">A tensor's data does not match its shape, or a name is repeated or reserved.</exception>
-    /// <exception cref="IOException">The file could not be written (the previous one is intact).</exception>
+    /// <exception cref="IOException">The file could not be written (the previous one is intact); the message names
+    /// <paramref name="path"/> and why.</exception>
     public static void Write(string path, IReadOnlyList<SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         var (header, counts) = Header(tensors, metadata);
-        string temp = path + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                WriteBody(file, header, counts, tensors);
-                // Without this a power cut after the rename could leave the new name pointing at unwritten blocks.
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temp); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        AtomicFile.Write(path, stream => WriteBody(stream, header, counts, tensors));
+    }
+
+    /// <summary>As <see cref="Write(string, IReadOnlyList{SafetensorsTensor}, IReadOnlyDictionary{string, string}?)"/>,
+    /// but with <see cref="AtomicFile.Probe"/>: proves the write would succeed now and leaves <paramref name="path"/> alone.</summary>
+    internal static void Probe(string path, IReadOnlyList<SafetensorsTensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var (header, counts) = Header(tensors, metadata);
+        AtomicFile.Probe(path, stream => WriteBody(stream, header, counts, tensors));
     }
 
     /// <summary>Writes the same bytes as <see cref="Write(string, IReadOnlyList{SafetensorsTensor}, IReadOnlyDictionary{string, string}?)"/> to a stream.</summary>
@@ -104,6 +98,9 @@ public static class Safetensors
         ArgumentNullException.ThrowIfNull(path);
         try
         {
+            // Opening a FIFO would block until a writer appears, and a device has no length.
+            if (AtomicFile.Kind(path, followLinks: true) is { } kind)
+                throw new CheckpointException(path, $"it is {kind}, not a regular file");
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             return Read(file, file.Length, path);
         }

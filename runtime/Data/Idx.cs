@@ -15,6 +15,7 @@ public static class Idx
     private const int LabelsMagic = 0x00000801; // unsigned bytes, 1 dimension
     private const byte UnsignedByte = 0x08;
     private const int MinGzipLength = 18; // 10-byte header, empty deflate block, 8-byte trailer
+    private const int MaxRank = 16;
 
     /// <summary>Reads an image file (magic 0x00000803: count x rows x columns unsigned bytes).</summary>
     /// <param name="path">The file; gzip compression is detected from its first bytes, not its name.</param>
@@ -29,6 +30,38 @@ public static class Idx
     /// <param name="path">The file; gzip compression is detected from its first bytes, not its name.</param>
     /// <exception cref="DataFormatException">The file is missing, unreadable or malformed.</exception>
     public static byte[] ReadLabels(string path) => Read(path, LabelsMagic).Data;
+
+    /// <summary>Reads an IDX file of unsigned bytes of any shape (magic 0x000008NN, NN = 1..16 dimensions): the MNIST
+    /// family's images (count x rows x columns), labels (count), or count x d1 x ... samples.</summary>
+    /// <param name="path">The file; gzip compression (single- or multi-member) is detected from its first bytes, not its name.</param>
+    /// <returns>The data, row-major, and the dimensions from the header (the first is the count).</returns>
+    /// <exception cref="DataFormatException">The file is missing, not a regular file, unreadable or malformed.</exception>
+    public static (byte[] Data, int[] Dimensions) Read(string path) => Read(path, (int?)null);
+
+    /// <summary>A data set from an IDX file of samples of any shape (count x d1 x ... x dk) and a label file
+    /// (count labels, each at most <paramref name="classes"/> - 1 when given). Samples of two dimensions (rows x columns)
+    /// get the shape [1, rows, columns], one channel, as image networks declare it; others keep [d1, ..., dk].</summary>
+    /// <exception cref="DataFormatException">A file is missing or malformed, the counts disagree, or a label is out of range.</exception>
+    public static Dataset LoadDataset(string samplesPath, string labelsPath, int? classes = null)
+    {
+        if (classes is <= 0) throw new ArgumentOutOfRangeException(nameof(classes), classes, "the number of classes must be positive");
+        var (data, dims) = Read(samplesPath);
+        if (dims.Length < 2)
+            throw new DataFormatException(samplesPath, $"holds {dims.Length} dimension ({string.Join(" x ", dims)}): a sample file needs a count and at least one sample dimension (is it a label file?)");
+        byte[] raw = ReadLabels(labelsPath);
+        if (raw.Length != dims[0])
+            throw new DataFormatException(labelsPath,
+                $"sample count and label count disagree: {samplesPath} holds {dims[0]} samples but {labelsPath} holds {raw.Length} labels");
+        var labels = new int[raw.Length];
+        for (int i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] >= classes)
+                throw new DataFormatException(labelsPath, $"label {raw[i]} at index {i} is outside 0..{classes - 1}");
+            labels[i] = raw[i];
+        }
+        int[] shape = dims.Length == 3 ? [1, dims[1], dims[2]] : dims[1..];
+        return new Dataset(data, labels, shape);
+    }
 
     /// <summary>Writes an image file of <paramref name="count"/> images of <paramref name="rows"/> x <paramref name="columns"/> bytes.</summary>
     public static void WriteImages(string path, ReadOnlySpan<byte> pixels, int count, int rows, int columns, bool gzip = true)
@@ -57,21 +90,21 @@ public static class Idx
         stream.Write(data);
     }
 
-    private static (byte[] Data, int[] Dims) Read(string path, int magic)
+    private static (byte[] Data, int[] Dims) Read(string path, int? magic)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path))
-            throw new DataFormatException(path, "is a directory, expected an IDX file");
-        if (!File.Exists(path))
-            throw new DataFormatException(path, "file not found");
+        DataFile.CheckRegular(path, "an IDX file");
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
-            return Read(path, file, magic);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new DataFormatException(path, $"corrupt gzip stream ({e.Message})", e);
+            try
+            {
+                return Read(path, file, magic);
+            }
+            catch (InvalidDataException e)
+            {
+                // zlib says only "unsupported compression method" for any corruption, a bad CRC included.
+                throw new DataFormatException(path, $"corrupt gzip stream: {GzipDiagnosis.Explain(file) ?? e.Message}", e);
+            }
         }
         catch (EndOfStreamException e)
         {
@@ -83,25 +116,27 @@ public static class Idx
         }
     }
 
-    private static (byte[] Data, int[] Dims) Read(string path, FileStream file, int magic)
+    private static (byte[] Data, int[] Dims) Read(string path, FileStream file, int? magic)
     {
         long fileLength = file.Length;
         if (fileLength == 0)
             throw new DataFormatException(path, "file is empty");
         bool gzip = file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
-        uint trailerLength = 0;
+        uint trailerCrc = 0, trailerLength = 0;
         if (gzip)
         {
             if (fileLength < MinGzipLength)
                 throw new DataFormatException(path, $"corrupt gzip stream: {fileLength} bytes is shorter than the smallest gzip file ({MinGzipLength} bytes)");
             // GZipStream accepts a stream cut inside its 8-byte trailer, and ignores bytes after it, without a word.
-            // The trailer's last field, the uncompressed length mod 2^32, catches both once the data is read.
-            Span<byte> tail = stackalloc byte[4];
-            file.Position = fileLength - 4;
+            // The last member's trailer (CRC-32 and length of its data) catches both once the data is read.
+            Span<byte> tail = stackalloc byte[8];
+            file.Position = fileLength - 8;
             file.ReadExactly(tail);
-            trailerLength = BinaryPrimitives.ReadUInt32LittleEndian(tail);
+            trailerCrc = BinaryPrimitives.ReadUInt32LittleEndian(tail);
+            trailerLength = BinaryPrimitives.ReadUInt32LittleEndian(tail[4..]);
         }
         file.Position = 0;
+        // GZipStream decompresses every member of a multi-member file (as gzip -d and zcat do) and checks each one's CRC.
         using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
         string source = gzip ? "decompressed data" : "file";
 
@@ -110,19 +145,22 @@ public static class Idx
         if (got < 4)
             throw new DataFormatException(path, $"{source} ends after {got} bytes, inside the 4-byte IDX magic");
         int found = BinaryPrimitives.ReadInt32BigEndian(word);
-        if (found != magic)
+        if (magic is int expected ? found != expected : !IsByteMagic(found))
             throw new DataFormatException(path, MagicProblem(found, magic, gzip));
 
-        var dims = new int[magic & 0xFF];
+        var header = new byte[4 + 4 * (found & 0xFF)];
+        word.CopyTo(header);
+        var dims = new int[found & 0xFF];
         for (int i = 0; i < dims.Length; i++)
         {
             got = stream.ReadAtLeast(word, 4, throwOnEndOfStream: false);
             if (got < 4)
                 throw new DataFormatException(path, $"{source} ends inside the IDX header (dimension {i + 1} of {dims.Length})");
+            word.CopyTo(header.AsSpan(4 + 4 * i));
             dims[i] = BinaryPrimitives.ReadInt32BigEndian(word);
         }
         string shape = string.Join(" x ", dims);
-        string what = magic == ImagesMagic ? "pixels" : "labels";
+        string what = found == ImagesMagic ? "pixels" : found == LabelsMagic ? "labels" : "values";
         // Count may be zero (an empty set is well-formed); image sides may not.
         if (dims[0] < 0 || Array.FindIndex(dims, 1, d => d <= 0) >= 0)
             throw new DataFormatException(path, $"absurd dimensions {shape} in the header: the count must not be negative, rows and columns must be positive");
@@ -136,7 +174,7 @@ public static class Idx
                 throw new DataFormatException(path, $"absurd dimensions {shape} in the header: more than the {Array.MaxLength} bytes a single array can hold");
         }
 
-        long headerLength = 4 + 4L * dims.Length;
+        long headerLength = header.Length;
         if (!gzip)
         {
             // A plain file's length is known, so a lying header is caught before anything is allocated.
@@ -157,12 +195,27 @@ public static class Idx
         // Reading past the end also makes GZipStream check the CRC and any further gzip member.
         if (stream.Read(word) > 0)
             throw new DataFormatException(path, $"trailing garbage: {source} continues past the {size} bytes of {what} the header promises ({shape})");
-        if (gzip && trailerLength != (uint)(headerLength + size))
+        if (gzip && !EndsWithTrailer(header, data, trailerCrc, trailerLength))
             throw new DataFormatException(path,
-                $"gzip stream is truncated or followed by trailing garbage: its last 4 bytes give the uncompressed length as {trailerLength}, " +
-                $"but it decompressed to {headerLength + size} bytes");
+                $"gzip stream is truncated or followed by trailing garbage: its last 8 bytes (CRC-32 0x{trailerCrc:X8}, length {trailerLength}) " +
+                $"are not the trailer of the last {Math.Min(trailerLength, headerLength + size)} of the {headerLength + size} bytes it decompressed to");
         return (data, dims);
     }
+
+    // True when the last trailerLength bytes of header+data have CRC-32 trailerCrc: the file ends exactly with
+    // the trailer of its last member (the whole data for a single-member file).
+    private static bool EndsWithTrailer(byte[] header, byte[] data, uint trailerCrc, uint trailerLength)
+    {
+        if (trailerLength > (ulong)(header.Length + data.Length)) return false;
+        int fromData = (int)Math.Min(trailerLength, (uint)data.Length);
+        int fromHeader = (int)trailerLength - fromData;
+        uint crc = Crc32.Compute(header.AsSpan(header.Length - fromHeader));
+        return Crc32.Append(crc, data.AsSpan(data.Length - fromData)) == trailerCrc;
+    }
+
+    // Unsigned-byte data of 1 to MaxRank dimensions.
+    private static bool IsByteMagic(int magic) =>
+        (magic & unchecked((int)0xFFFFFF00)) == UnsignedByte << 8 && (magic & 0xFF) is >= 1 and <= MaxRank;
 
     // The decompressed length is unknown until the stream ends, so the buffer grows with the data actually
     // present instead of being sized from the header: a 100-byte file claiming 2 GB costs at most the first guess.
@@ -184,19 +237,22 @@ public static class Idx
         return data;
     }
 
-    private static string MagicProblem(int found, int expected, bool gzip)
+    private static string MagicProblem(int found, int? expectedMagic, bool gzip)
     {
-        string head = $"wrong IDX magic 0x{found:X8}, expected 0x{expected:X8} ({(expected == ImagesMagic ? "images" : "labels")})";
-        if (found == LabelsMagic)
+        int expected = expectedMagic ?? UnsignedByte << 8;
+        string head = expectedMagic is int e
+            ? $"wrong IDX magic 0x{found:X8}, expected 0x{e:X8} ({(e == ImagesMagic ? "images" : "labels")})"
+            : $"wrong IDX magic 0x{found:X8}, expected 0x000008NN (unsigned bytes in NN = 1..{MaxRank} dimensions)";
+        if (expectedMagic is not null && found == LabelsMagic)
             return head + ": this looks like a label file";
-        if (found == ImagesMagic)
+        if (expectedMagic is not null && found == ImagesMagic)
             return head + ": this looks like an image file";
         if ((found & unchecked((int)0xFFFF0000)) != 0)
             return head + (gzip ? ": the gzip data is not an IDX file" : ": not an IDX file (nor gzip-compressed)");
         int type = (found >> 8) & 0xFF, dims = found & 0xFF;
         if (type != UnsignedByte)
             return head + $": data type 0x{type:X2} ({TypeName(type)}), expected 0x08 (unsigned byte)";
-        return head + $": {dims} dimensions, expected {expected & 0xFF}";
+        return head + $": {dims} dimensions, expected {(expectedMagic is null ? $"1 to {MaxRank}" : expected & 0xFF)}";
     }
 
     private static string TypeName(int type) => type switch

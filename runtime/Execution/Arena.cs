@@ -15,11 +15,14 @@ public sealed class Arena
     private readonly float[] _data;
     private readonly int _origin;
 
+    /// <summary>Largest arena, in floats: one .NET array, less the alignment slack.</summary>
+    public static long MaxLength => Array.MaxLength - 32;
+
     /// <summary>Reserves <paramref name="length"/> floats (zero-initialized).</summary>
     public Arena(long length)
     {
-        if (length < 0 || length > Array.MaxLength - 32)
-            throw new ArgumentOutOfRangeException(nameof(length), length, "arena larger than one .NET array can hold");
+        if (length < 0 || length > MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"an arena of {length:N0} floats is larger than one .NET array can hold ({MaxLength:N0})");
         _data = GC.AllocateArray<float>((int)length + 16, pinned: true);
         nint address;
         unsafe { address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data)); }

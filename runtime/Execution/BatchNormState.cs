@@ -15,7 +15,7 @@ namespace GraphGen.Execution;
 /// the result does not depend on how many threads produced the partials.</para>
 ///
 /// <para>Backward. The kernels accumulate R1 = Σ dy and R2 = Σ dy·(x − mean) (centred, again to avoid
-/// cancellation). Then dγ = R2·invstd, dβ = R1 and dx = a·dy + c1·(x − mean) + c2 with a = γ·invstd,
+/// cancellation), compensated per chunk and merged in double (see <see cref="MergeGradChunks"/>). Then dγ = R2·invstd, dβ = R1 and dx = a·dy + c1·(x − mean) + c2 with a = γ·invstd,
 /// c1 = −a·invstd²·R2/M and c2 = −a·R1/M, M being the number of values per channel.</para>
 /// </summary>
 public sealed class BatchNormState
@@ -174,7 +174,10 @@ public sealed class BatchNormState
     }
 
     /// <summary>Merges backward partials [unit][channel][R1,R2][lane] and sets dγ, dβ and the dx
-    /// coefficients.</summary>
+    /// coefficients. The kernels' per-lane sums are compensated; here they are added in double, lane
+    /// by lane and chunk by chunk in a fixed order, R2 is moved from the float mean the kernels used
+    /// to the double batch mean (Σ dy·(x − μ) = Σ dy·(x − m) + (m − μ)·Σ dy), and 1/σ is taken in
+    /// double: dγ and dβ, sums that can nearly cancel, keep the accuracy of their terms.</summary>
     public void MergeGradChunks(ReadOnlySpan<float> partials, long unitStride, int batch, int lanes)
     {
         int units = (batch + lanes - 1) / lanes;
@@ -185,16 +188,16 @@ public sealed class BatchNormState
             {
                 ReadOnlySpan<float> p = partials.Slice((int)(u * unitStride) + c * 2 * lanes, 2 * lanes);
                 int valid = LaneLayout.Valid(u, batch, lanes);
-                r1 += SumLanes(p.Slice(0, valid));
-                r2 += SumLanes(p.Slice(lanes, valid));
+                for (int l = 0; l < valid; l++) { r1 += p[l]; r2 += p[lanes + l]; }
             }
+            r2 += ((double)Mean[c] - BatchMean[c]) * r1;
             FinishGrad(c, r1, r2, (double)batch * Positions);
         }
     }
 
     private void FinishGrad(int c, double r1, double r2, double m)
     {
-        double invStd = InvStd[c];
+        double invStd = 1.0 / Math.Sqrt(BatchVar[c] + Epsilon);
         double a = _gamma[c] * invStd;
         _gradGamma[c] = (float)(r2 * invStd);
         _gradBeta[c] = (float)r1;

@@ -126,4 +126,30 @@ public static class Kernels
                 source.Slice(((c * hp + h + padding) * wp + padding) * lanes, width * lanes)
                     .CopyTo(destination.Slice(((c * height + h) * width) * lanes));
     }
+
+    /// <summary>As <see cref="Crop"/>, but adds the interior to <paramref name="destination"/>: the input
+    /// gradient of a padded convolution whose input another layer also reads.</summary>
+    public static void CropAdd(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes)
+    {
+        int hp = height + 2 * padding, wp = width + 2 * padding;
+        for (int c = 0; c < channels; c++)
+            for (int h = 0; h < height; h++)
+                Accumulate(source.Slice(((c * hp + h + padding) * wp + padding) * lanes, width * lanes),
+                    destination.Slice(((c * height + h) * width) * lanes, width * lanes));
+    }
+
+    /// <summary>destination[i] += source[i] over the length of <paramref name="source"/>: gradients of
+    /// a value that several layers read are summed into one buffer, in a fixed order.</summary>
+    public static void Accumulate(ReadOnlySpan<float> source, Span<float> destination)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("destination is shorter than source", nameof(destination));
+        int i = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+        {
+            int width = System.Numerics.Vector<float>.Count;
+            for (; i <= source.Length - width; i += width)
+                (new System.Numerics.Vector<float>(source.Slice(i)) + new System.Numerics.Vector<float>(destination.Slice(i))).CopyTo(destination.Slice(i));
+        }
+        for (; i < source.Length; i++) destination[i] += source[i];
+    }
 }

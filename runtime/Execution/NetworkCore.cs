@@ -24,8 +24,13 @@ public sealed class NetworkCore : IDisposable
     private long _version;
     private long _foldedVersion = -1;
 
-    /// <summary>Validates <paramref name="options"/> and allocates every tensor (zeros).</summary>
-    public NetworkCore(string name, int[] inputShape, int classes, LayerInfo[] layers, TensorInfo[] tensors, NetworkOptions options)
+    /// <summary>Validates <paramref name="options"/> and allocates every tensor (zeros).
+    /// <paramref name="arenaFloats"/>, when given, is the arena size in floats for a number of chunks
+    /// of a number of lanes (the generated buffer layout); the options are then refused, before
+    /// anything is allocated, when the arena for MaxBatch would not fit in one array, and the
+    /// message names the largest MaxBatch that fits.</summary>
+    public NetworkCore(string name, int[] inputShape, int classes, LayerInfo[] layers, TensorInfo[] tensors, NetworkOptions options,
+        Func<int, int, long>? arenaFloats = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.MaxBatch < 1 || options.MaxBatch > 1 << 20)
@@ -41,6 +46,7 @@ public sealed class NetworkCore : IDisposable
         Simd = Resolve(options.Simd);
         Lanes = Simd switch { SimdPath.Vector512 => 16, SimdPath.Vector256 => 8, SimdPath.Vector128 => 4, _ => 1 };
         MaxChunks = (MaxBatch + Lanes - 1) / Lanes;
+        if (arenaFloats is not null) CheckArena(name, arenaFloats);
         int inputSize = 1;
         foreach (int d in inputShape) inputSize *= d;
         InputSize = inputSize;
@@ -55,6 +61,20 @@ public sealed class NetworkCore : IDisposable
         Pool = new WorkerPool(options.Threads);
         StagedBytes = new byte[(long)MaxBatch * inputSize];
         StagedFloats = new float[(long)MaxBatch * inputSize];
+    }
+
+    /// <summary>Refuses a MaxBatch whose arena is larger than one array, naming the largest that fits.</summary>
+    private void CheckArena(string name, Func<int, int, long> arenaFloats)
+    {
+        long total = arenaFloats(MaxChunks, Lanes);
+        if (total <= Arena.MaxLength) return;
+        long perChunk = arenaFloats(1, Lanes);
+        long largest = Math.Min(1 << 20, Arena.MaxLength / perChunk * Lanes);
+        string fix = largest > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"the largest MaxBatch that fits is {largest}")
+            : string.Create(CultureInfo.InvariantCulture, $"even one chunk of {Lanes} samples needs {perChunk:N0} floats; choose a narrower NetworkOptions.Simd or make the layers smaller");
+        throw new ArgumentOutOfRangeException("options", MaxBatch, string.Create(CultureInfo.InvariantCulture,
+            $"{name} with MaxBatch = {MaxBatch} needs an arena of {total:N0} floats on the {Simd} path, more than one .NET array holds ({Arena.MaxLength:N0}); {fix}"));
     }
 
     /// <summary>The current batch as the user passed it, when it was bytes (see <see cref="BatchInput.Stage"/>).</summary>

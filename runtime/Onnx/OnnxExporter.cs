@@ -20,7 +20,13 @@ namespace GraphGen.Onnx;
 /// transB = 1 (out×in weight), preceded by a Flatten (axis 1) when its input is 4-D; BatchNorm →
 /// BatchNormalization with the moving statistics (scale = gamma, B = beta, mean = moving_mean,
 /// var = moving_var); Sigmoid, ReLU, Tanh → Sigmoid, Relu, Tanh; MaxPool2D/AvgPool2D → MaxPool/AveragePool
-/// without padding.</para>
+/// without padding; GlobalAvgPool2D → GlobalAveragePool; Add → Add of two inputs of equal shape; Concat →
+/// Concat (axis 1) of two or more inputs in order, all [N, C, H, W] with the same H×W or all [N, features]
+/// (the same value may be an input more than once).</para>
+/// <para>The network is a graph: each layer's node reads the values its <see cref="LayerInfo.Inputs"/> name
+/// (the layer before it when empty), so a value read by several layers (a residual block's input) is one
+/// ONNX value referenced by each of their nodes. The layers are in topological order, every layer but the
+/// last is read by a later one, and the last layer's output is the logits.</para>
 /// <para>The values are the current ones of <see cref="INetwork.Tensor(string)"/>; the export must not run
 /// concurrently with a training step or a parameter write.</para>
 /// </remarks>
@@ -51,7 +57,8 @@ public static class OnnxExporter
     /// <exception cref="ArgumentNullException"><paramref name="net"/> or <paramref name="path"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="NotSupportedException">The network has a layer or a layer order that ONNX export does not handle.</exception>
-    /// <exception cref="InvalidOperationException">The network's layer and tensor descriptions are inconsistent.</exception>
+    /// <exception cref="InvalidOperationException">The network's layer and tensor descriptions are inconsistent (shapes,
+    /// tensors, or a graph whose inputs name no earlier layer or whose layers other than the last are never read).</exception>
     /// <exception cref="IOException">The file could not be written.</exception>
     public static void Export(INetwork net, string path)
     {
@@ -83,7 +90,8 @@ public static class OnnxExporter
     /// <returns>The serialized ModelProto. The same network with the same values always gives the same bytes.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="net"/> is null.</exception>
     /// <exception cref="NotSupportedException">The network has a layer or a layer order that ONNX export does not handle.</exception>
-    /// <exception cref="InvalidOperationException">The network's layer and tensor descriptions are inconsistent.</exception>
+    /// <exception cref="InvalidOperationException">The network's layer and tensor descriptions are inconsistent (shapes,
+    /// tensors, or a graph whose inputs name no earlier layer or whose layers other than the last are never read).</exception>
     public static byte[] Export(INetwork net)
     {
         ArgumentNullException.ThrowIfNull(net);
@@ -129,8 +137,14 @@ public static class OnnxExporter
         foreach (var t in net.Tensors) usedNames.Add(t.Name);
         var initialized = new HashSet<string>(StringComparer.Ordinal);
 
-        string current = InputName;
-        int[] shape = inputShape; // per sample
+        if (layers.Count == 0)
+            throw new InvalidOperationException($"{net.Name}: the network has no layers");
+
+        // Each value the graph has computed so far, by the name LayerInfo.Inputs uses: its ONNX value and
+        // per-sample shape. A value read by several layers is simply referenced by each of their nodes.
+        var values = new Dictionary<string, (string Onnx, int[] Shape)>(StringComparer.Ordinal) { [LayerInfo.NetworkInput] = (InputName, inputShape) };
+        var unread = new List<string>(); // layers whose output no later layer has read yet, in order
+        var flattened = new Dictionary<string, string>(StringComparer.Ordinal); // ONNX value → its Flatten
         int flattens = 0;
 
         string Fresh(string name)
@@ -148,16 +162,16 @@ public static class OnnxExporter
             if (!tensorInfos.TryGetValue(name, out var info))
                 throw new InvalidOperationException($"{net.Name}: layer {layer.Name} names tensor {name}, which the network does not have");
             if (!info.Shape.SequenceEqual(expected))
-                throw new InvalidOperationException($"{net.Name}: tensor {name} has shape [{Join(info.Shape)}], expected [{Join(expected)}]");
+                throw new InvalidOperationException($"{net.Name}: layer {layer.Name}'s tensor {name} has shape [{Join(info.Shape)}], expected [{Join(expected)}]");
             if (!initialized.Add(name)) return name; // shared tensor: one initializer
-            ReadOnlySpan<float> values = net.Tensor(name);
-            if (values.Length != info.Length)
-                throw new InvalidOperationException($"{net.Name}: tensor {name} holds {values.Length} values, its shape [{Join(info.Shape)}] needs {info.Length}");
-            var tensor = new ProtoWriter(values.Length * 4 + name.Length + 32);
+            ReadOnlySpan<float> data = net.Tensor(name);
+            if (data.Length != info.Length)
+                throw new InvalidOperationException($"{net.Name}: layer {layer.Name}'s tensor {name} holds {data.Length} values, its shape [{Join(info.Shape)}] needs {info.Length}");
+            var tensor = new ProtoWriter(data.Length * 4 + name.Length + 32);
             foreach (int d in info.Shape) tensor.WriteInt64(1, d); // TensorProto.dims
             tensor.WriteInt64(2, FloatType);                         // TensorProto.data_type
             tensor.WriteString(8, name);                             // TensorProto.name
-            tensor.WriteFloatsAsBytes(9, values);                    // TensorProto.raw_data
+            tensor.WriteFloatsAsBytes(9, data);                      // TensorProto.raw_data
             initializers.Add(tensor);
             return name;
         }
@@ -175,24 +189,59 @@ public static class OnnxExporter
 
         void AddValueInfo(string name, int[] perSample) => valueInfos.Add(ValueInfo(name, perSample));
 
-        // Flatten (axis 1) turns [N, C, H, W] into [N, C·H·W], row-major, as Dense reads it.
-        string Flatten()
+        // Flatten (axis 1) turns [N, C, H, W] into [N, C·H·W], row-major, as Dense reads it; once per value.
+        string Flatten(string value, int[] perSample)
         {
+            if (flattened.TryGetValue(value, out string? done)) return done;
             flattens++;
             string name = Fresh(flattens == 1 ? "flatten" : $"flatten{flattens.ToString(CultureInfo.InvariantCulture)}");
-            AddNode("Flatten", name, [current], name, n => IntAttribute(n, "axis", 1));
-            shape = [Product(shape)];
-            AddValueInfo(name, shape);
+            AddNode("Flatten", name, [value], name, n => IntAttribute(n, "axis", 1));
+            AddValueInfo(name, [Product(perSample)]);
+            flattened[value] = name;
             return name;
+        }
+
+        // What a layer reads: its Inputs, or the layer before it (the network input for the first layer).
+        (string Name, string Onnx, int[] Shape)[] Read(LayerInfo layer, int index)
+        {
+            string[] names = layer.Inputs.Length > 0 ? layer.Inputs : [index == 0 ? LayerInfo.NetworkInput : layers[index - 1].Name];
+            bool concat = layer.Kind == LayerKind.Concat;
+            int expected = layer.Kind == LayerKind.Add ? 2 : 1;
+            if (concat ? names.Length < 2 : names.Length != expected)
+                throw new InvalidOperationException(
+                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) reads {names.Length} values ({string.Join(", ", names)}), expected {(concat ? "at least 2" : expected)}");
+            var read = new (string, string, int[])[names.Length];
+            for (int i = 0; i < names.Length; i++)
+            {
+                if (!values.TryGetValue(names[i], out var value))
+                    throw new InvalidOperationException(
+                        $"{net.Name}: layer {layer.Name} ({layer.Kind}) reads {names[i]}, which is neither the network input ({LayerInfo.NetworkInput}) nor an earlier layer");
+                unread.Remove(names[i]);
+                read[i] = (names[i], value.Onnx, value.Shape);
+            }
+            return read;
         }
 
         for (int li = 0; li < layers.Count; li++)
         {
             var layer = layers[li];
             bool last = li == layers.Count - 1;
-            if (!layer.InputShape.SequenceEqual(shape))
+            if (values.ContainsKey(layer.Name)) // the network input's name included
                 throw new InvalidOperationException(
-                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) takes [{Join(layer.InputShape)}] but the layer before it gives [{Join(shape)}]");
+                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) has the name of the network input or of an earlier layer, so its readers are ambiguous");
+            var sources = Read(layer, li);
+            if (layer.Kind == LayerKind.Add && !sources[0].Shape.SequenceEqual(sources[1].Shape))
+                throw new InvalidOperationException(
+                    $"{net.Name}: layer {layer.Name} (Add) adds {sources[0].Name} [{Join(sources[0].Shape)}] and {sources[1].Name} [{Join(sources[1].Shape)}], which differ in shape");
+            // A Concat's InputShape is its first input's; the others may differ in channels (checked below).
+            foreach (var source in layer.Kind == LayerKind.Concat ? sources[..1] : sources)
+            {
+                if (!layer.InputShape.SequenceEqual(source.Shape))
+                    throw new InvalidOperationException(
+                        $"{net.Name}: layer {layer.Name} ({layer.Kind}) takes [{Join(layer.InputShape)}] but its input {source.Name} gives [{Join(source.Shape)}]");
+            }
+            string current = sources[0].Onnx;
+            int[] shape = sources[0].Shape;
 
             int[] outShape;
             string opType;
@@ -224,7 +273,7 @@ public static class OnnxExporter
                 case LayerKind.Dense:
                 {
                     if (shape.Length == 3)
-                        current = Flatten();
+                        (current, shape) = (Flatten(current, shape), [Product(shape)]);
                     else if (shape.Length != 1)
                         throw new NotSupportedException($"{net.Name}: layer {layer.Name} (Dense) on a [{Join(shape)}] input is not supported by ONNX export");
                     int o = layer.Outputs;
@@ -294,6 +343,34 @@ public static class OnnxExporter
                     };
                     break;
                 }
+                case LayerKind.GlobalAvgPool2D:
+                    RequireImage(net, layer, shape);
+                    outShape = [shape[0], 1, 1];
+                    opType = "GlobalAveragePool";
+                    inputs = [current];
+                    break;
+                case LayerKind.Add:
+                    outShape = shape;
+                    opType = "Add";
+                    inputs = [current, sources[1].Onnx]; // main path, shortcut: shapes equal, so no broadcasting
+                    break;
+                case LayerKind.Concat:
+                {
+                    int channels = 0;
+                    foreach (var source in sources)
+                    {
+                        if (source.Shape.Length != shape.Length || !source.Shape.AsSpan(1).SequenceEqual(shape.AsSpan(1)))
+                            throw new InvalidOperationException(
+                                $"{net.Name}: layer {layer.Name} (Concat) concatenates {sources[0].Name} [{Join(shape)}] and {source.Name} [{Join(source.Shape)}]; "
+                                + "its inputs must all be flat or all [C, H, W] with the same H×W");
+                        channels += source.Shape[0];
+                    }
+                    outShape = [channels, .. shape.AsSpan(1)];
+                    opType = "Concat";
+                    inputs = sources.Select(source => source.Onnx).ToArray();
+                    attributes = n => IntAttribute(n, "axis", 1); // channels in [N, C, H, W], features in [N, F]
+                    break;
+                }
                 default:
                     throw new NotSupportedException($"{net.Name}: layer {layer.Name} is of kind {layer.Kind}, which ONNX export does not support");
             }
@@ -305,18 +382,23 @@ public static class OnnxExporter
             // The last layer writes the graph output directly unless a flatten must follow it.
             string output = last && outShape.Length == 1 ? OutputName : Fresh(layer.Name);
             AddNode(opType, layer.Name, inputs, output, attributes);
-            current = output;
-            shape = outShape;
-            if (output != OutputName) AddValueInfo(output, shape);
+            values[layer.Name] = (output, outShape);
+            if (!last) unread.Add(layer.Name);
+            if (output != OutputName) AddValueInfo(output, outShape);
         }
 
-        if (current != OutputName)
+        if (unread.Count > 0)
+            throw new InvalidOperationException(
+                $"{net.Name}: no layer reads the output of {string.Join(", ", unread)}, and only the last layer ({layers[^1].Name}) is the network's output");
+        var (result, resultShape) = values[layers[^1].Name];
+        if (result != OutputName)
         {
-            if (shape.Length == 3) current = Flatten();
-            AddNode("Identity", Fresh("output"), [current], OutputName);
+            if (resultShape.Length == 3) (result, resultShape) = (Flatten(result, resultShape), [Product(resultShape)]);
+            AddNode("Identity", Fresh("output"), [result], OutputName);
         }
-        if (shape.Length != 1 || shape[0] != net.Classes)
-            throw new InvalidOperationException($"{net.Name}: the last layer gives [{Join(shape)}] per sample, the network has {net.Classes} classes");
+        if (resultShape.Length != 1 || resultShape[0] != net.Classes)
+            throw new InvalidOperationException(
+                $"{net.Name}: the last layer, {layers[^1].Name}, gives [{Join(resultShape)}] per sample, the network has {net.Classes} classes");
 
         var graph = new ProtoWriter(initializers.Sum(t => t.Length + 8) + 4096);
         foreach (var node in nodes) graph.WriteMessage(1, node);              // GraphProto.node

@@ -75,4 +75,25 @@ public static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ReluGrad<TV, S>(TV r) where TV : struct where S : IVectorOps<TV>
         => S.And(S.GreaterThan(r, S.Zero), S.Create(1f));
+
+    /// <summary>Leaky ReLU for a slope in [0, 1): max(x, slope·x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV LeakyRelu<TV, S>(TV x, TV slope) where TV : struct where S : IVectorOps<TV> => S.Max(x, S.Mul(slope, x));
+
+    /// <summary>Leaky ReLU's derivative from its output y: 1 where y &gt; 0, else the slope.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV LeakyReluGrad<TV, S>(TV y, TV slope) where TV : struct where S : IVectorOps<TV>
+        => S.Select(S.GreaterThan(y, S.Zero), S.Create(1f), slope);
+
+    /// <summary>SiLU (swish): x·σ(x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Silu<TV, S>(TV x) where TV : struct where S : IVectorOps<TV> => S.Mul(x, Sigmoid<TV, S>(x));
+
+    /// <summary>SiLU's derivative from its input x: σ(x)·(1 + x·(1 − σ(x))).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV SiluGrad<TV, S>(TV x) where TV : struct where S : IVectorOps<TV>
+    {
+        TV s = Sigmoid<TV, S>(x);
+        return S.Mul(s, S.MulAdd(x, S.Sub(S.Create(1f), s), S.Create(1f)));
+    }
 }

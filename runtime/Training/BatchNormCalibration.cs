@@ -39,7 +39,7 @@ public static class BatchNormCalibration
         return Recalibrate(network, data, order, batches, batchSize);
     }
 
-    /// <summary>As <see cref="Recalibrate(INetwork, ILabelledSamples, int, int, int)"/> on a byte-image data set.</summary>
+    /// <summary>As <see cref="Recalibrate(INetwork, ILabelledSamples, int, int, int)"/> on a <see cref="Dataset"/> (bytes or floats).</summary>
     public static int Recalibrate(INetwork network, Dataset data, int batches = 100, int batchSize = 256, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(data);

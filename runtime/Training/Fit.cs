@@ -43,6 +43,11 @@ public sealed class FitOptions
 
     /// <summary>Called after every epoch (after validation), in order; an exception from it stops the run.</summary>
     public Action<EpochResult>? EpochEnd { get; init; }
+
+    /// <summary>Called after every epoch that improves <see cref="Monitor"/> (never without a validation set), after <see cref="BestCheckpoint"/> is
+    /// written and before <see cref="EpochEnd"/>: to keep the best network in one's own way (e.g. with a fallback
+    /// when the save fails). An exception from it stops the run.</summary>
+    public Action<EpochResult>? Improved { get; init; }
 }
 
 /// <summary>What <see cref="Trainer.Fit(ILabelledSamples?, FitOptions?)"/> did.</summary>
@@ -57,7 +62,7 @@ public sealed partial class Trainer
     /// <summary>
     /// Runs epochs <see cref="FitOptions.FirstEpoch"/> .. <see cref="TrainOptions.Epochs"/> with
     /// <see cref="RunEpoch"/>, measures each on <paramref name="validation"/> (a split the caller keeps
-    /// out of the training set; a byte-image <see cref="Dataset"/> goes in as <see cref="DatasetSamples"/>), calls <see cref="FitOptions.EpochEnd"/>, keeps the best checkpoint and
+    /// out of the training set; a <see cref="Dataset"/> goes in as <see cref="DatasetSamples"/>), calls <see cref="FitOptions.EpochEnd"/>, keeps the best checkpoint and
     /// stops early when the monitored metric stops improving. A divergence throws
     /// <see cref="DivergenceException"/> as in <see cref="RunEpoch"/>; the best checkpoint written so far stays.
     /// </summary>
@@ -99,6 +104,7 @@ public sealed partial class Trainer
                     best = value; bestEpoch = epoch; stale = 0;
                     if (options.BestCheckpoint is not null) SaveBest(options, epoch, value);
                     if (options.RestoreBest) bestTensors = Copy(bestTensors);
+                    options.Improved?.Invoke(r);
                 }
                 else stale++;
             }

@@ -26,10 +26,12 @@ public interface ILabelledSamples
     void Infer(INetwork network, int start, int count, Span<float> logits);
 }
 
-/// <summary>A byte-image <see cref="Dataset"/> as <see cref="ILabelledSamples"/> (pixels divided by 255 by the network).</summary>
+/// <summary>A <see cref="Dataset"/> as <see cref="ILabelledSamples"/>: byte images (pixels divided by 255 by the
+/// network) or float samples of any shape, each batch gathered in the set's own element type.</summary>
 public sealed class DatasetSamples : ILabelledSamples
 {
     private byte[] _pixels = [];
+    private float[] _values = [];
     private int[] _labels = [];
 
     /// <summary>Wraps <paramref name="data"/> (not copied).</summary>
@@ -58,17 +60,24 @@ public sealed class DatasetSamples : ILabelledSamples
         int n = indices.Length;
         if (_labels.Length < n)
         {
-            _pixels = new byte[(long)n * SampleSize];
+            if (Data.IsBytes) _pixels = new byte[(long)n * SampleSize];
+            else _values = new float[(long)n * SampleSize];
             _labels = new int[n];
         }
-        Data.Gather(indices, _pixels.AsSpan(0, n * SampleSize), _labels.AsSpan(0, n));
-        return network.TrainStep(_pixels.AsSpan(0, n * SampleSize), _labels.AsSpan(0, n), learningRate);
+        if (Data.IsBytes)
+        {
+            Data.Gather(indices, _pixels.AsSpan(0, n * SampleSize), _labels.AsSpan(0, n));
+            return network.TrainStep(_pixels.AsSpan(0, n * SampleSize), _labels.AsSpan(0, n), learningRate);
+        }
+        Data.Gather(indices, _values.AsSpan(0, n * SampleSize), _labels.AsSpan(0, n));
+        return network.TrainStep(_values.AsSpan(0, n * SampleSize), _labels.AsSpan(0, n), learningRate);
     }
 
     /// <inheritdoc/>
     public void Infer(INetwork network, int start, int count, Span<float> logits)
     {
         ArgumentNullException.ThrowIfNull(network);
-        network.Infer(Data.Pixels.Slice(start * SampleSize, count * SampleSize), logits);
+        if (Data.IsBytes) network.Infer(Data.Pixels.Slice(start * SampleSize, count * SampleSize), logits);
+        else network.Infer(Data.Values.Slice(start * SampleSize, count * SampleSize), logits);
     }
 }

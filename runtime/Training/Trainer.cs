@@ -216,7 +216,7 @@ public sealed partial class Trainer
         return probabilities;
     }
 
-    /// <summary>As <see cref="Predict(INetwork, ILabelledSamples)"/> on a byte-image data set.</summary>
+    /// <summary>As <see cref="Predict(INetwork, ILabelledSamples)"/> on a <see cref="Dataset"/> (bytes or floats).</summary>
     public static float[] Predict(INetwork net, Dataset data) => Predict(net, new DatasetSamples(data ?? throw new ArgumentNullException(nameof(data))));
 
     /// <summary>Class probabilities of the samples in <paramref name="inputs"/> (any number, <see cref="INetwork.InputSize"/> floats each).</summary>
@@ -266,7 +266,8 @@ public sealed partial class Trainer
         {
             int n = Math.Min(block, data.Count - start);
             Span<float> out_ = logits.AsSpan(0, n * net.Classes);
-            net.Infer(data.Pixels.Slice(start * data.ImageSize, n * data.ImageSize), out_);
+            if (data.IsBytes) net.Infer(data.Pixels.Slice(start * data.ImageSize, n * data.ImageSize), out_);
+            else net.Infer(data.Values.Slice(start * data.ImageSize, n * data.ImageSize), out_);
             for (int i = 0; i < n; i++)
             {
                 int label = data.Labels[start + i];

@@ -11,7 +11,12 @@ internal static class Cli
     {
         var dataDir = new Option<string?>("--data-dir") { Description = $"Directory with the four FashionMNIST .gz files (default: $GRAPHGEN_DATA or {Data.FashionMnist.DefaultDirectory})" };
         var threads = new Option<int>("--threads") { Description = "Threads per step", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var simd = new Option<SimdPath>("--simd") { Description = "Vector path: Auto, Vector512, Vector256, Vector128 or Scalar", DefaultValueFactory = _ => SimdPath.Auto };
+        var simd = new Option<SimdPath>("--simd")
+        {
+            Description = "Vector path: Auto, Vector512, Vector256, Vector128 or Scalar",
+            DefaultValueFactory = _ => SimdPath.Auto,
+            CustomParser = ParseSimd,
+        };
 
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train", DefaultValueFactory = _ => 10 };
         var batch = new Option<int>("--batch-size") { Description = "Samples per SGD step", DefaultValueFactory = _ => 256 };
@@ -25,6 +30,7 @@ internal static class Cli
         var limit = new Option<int>("--limit") { Description = "Train on the first N images only (0: all)", DefaultValueFactory = _ => 0 };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for epochs.csv, curves.png and confusion.csv", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var noInstall = new Option<bool>("--no-install") { Description = "Do not install the data set when it is missing" };
+        var allowOther = new Option<bool>("--allow-other-network") { Description = "With --init: start from the weights of another network with the same tensors (e.g. a ReLU LeNet's)" };
 
         // Optimization (issue 10): optimizer, schedule, validation, early stopping, precise batch-norm statistics.
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, nesterov, adam or adamw", DefaultValueFactory = _ => "sgd" };
@@ -40,13 +46,13 @@ internal static class Cli
 
         var train = new Command("train", "Train LeNet-BN on FashionMNIST and report loss, train and test accuracy per epoch")
         {
-            epochs, batch, lr, seed, dataDir, threads, simd, save, init, resume, every, noShuffle, limit, output, noInstall,
+            epochs, batch, lr, seed, dataDir, threads, simd, save, init, resume, every, noShuffle, limit, output, noInstall, allowOther,
             optimizer, momentum, decay, schedule, warmup, valSplit, earlyStop, preciseBn,
         };
         train.SetAction(r => Commands.Train(new TrainSettings(
             r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd),
             r.GetValue(save), r.GetValue(init), r.GetValue(resume), r.GetValue(every), !r.GetValue(noShuffle), r.GetValue(limit),
-            r.GetValue(output)!, !r.GetValue(noInstall))
+            r.GetValue(output)!, !r.GetValue(noInstall), r.GetValue(allowOther))
         {
             Optimization = new OptimizationSettings(r.GetValue(optimizer)!, r.GetValue(momentum), r.GetValue(decay), r.GetValue(schedule)!,
                 r.GetValue(warmup), r.GetValue(valSplit), r.GetValue(earlyStop), r.GetValue(preciseBn)),
@@ -76,12 +82,24 @@ internal static class Cli
             train, eval, predict, summary, check,
         };
     }
+
+    /// <summary>Only the names: the default enum parser also takes any number ("--simd 7"), which no path has.</summary>
+    private static SimdPath ParseSimd(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        foreach (SimdPath path in Enum.GetValues<SimdPath>())
+        {
+            if (string.Equals(path.ToString(), text, StringComparison.OrdinalIgnoreCase)) return path;
+        }
+        result.AddError($"--simd must be one of {string.Join(", ", Enum.GetNames<SimdPath>())} (got '{text}')");
+        return SimdPath.Auto;
+    }
 }
 
 internal sealed record TrainSettings(
     int Epochs, int BatchSize, float LearningRate, int Seed, string? DataDir, int Threads, SimdPath Simd,
     FileInfo? Save, FileInfo? Init, FileInfo? Resume, int CheckpointEvery, bool Shuffle, int Limit,
-    DirectoryInfo Output, bool Install)
+    DirectoryInfo Output, bool Install, bool AllowOtherNetwork = false)
 {
     /// <summary>Optimizer, schedule, validation and batch-norm options; the defaults are the plain SGD run.</summary>
     public OptimizationSettings Optimization { get; init; } = new("sgd", null, null, "constant", 0, 0, 0, 0);

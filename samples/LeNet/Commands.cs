@@ -23,39 +23,54 @@ internal static class Commands
         if (!ok) throw new UsageException(message);
     }
 
+    /// <summary>The most epochs a run may have: larger counts are typing mistakes (and overflow epoch arithmetic).</summary>
+    public const int MaxEpochs = 1_000_000;
+
+    /// <summary>The most threads a network takes (NetworkOptions refuses more).</summary>
+    public const int MaxThreads = 1024;
+
     public static int Train(TrainSettings s)
     {
-        Require(s.Epochs >= 1, $"--epochs must be at least 1 (got {s.Epochs})");
+        Require(s.Epochs is >= 1 and <= MaxEpochs, $"--epochs must be between 1 and {MaxEpochs} (got {s.Epochs})");
         Require(s.BatchSize is >= 1 and <= 65536, $"--batch-size must be between 1 and 65536 (got {s.BatchSize})");
         Require(float.IsFinite(s.LearningRate) && s.LearningRate > 0, $"--lr must be a positive number (got {s.LearningRate.ToString(Inv)})");
-        Require(s.Threads >= 1, $"--threads must be at least 1 (got {s.Threads})");
+        RequireThreads(s.Threads);
         Require(s.Limit >= 0, $"--limit must not be negative (got {s.Limit})");
         Require(s.CheckpointEvery >= 0, $"--checkpoint-every must not be negative (got {s.CheckpointEvery})");
         if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
         if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
+        if (s.AllowOtherNetwork && s.Init is null) throw new UsageException("--allow-other-network applies to --init only (a resumed run must be the same network)");
         OptimizationSettings o = s.Optimization;
         Optimizer? optimizer = MakeOptimizer(o);
         LearningRateSchedule schedule = MakeSchedule(o, s.Epochs);
-        Require(o.ValSplit is >= 0 and < 1, $"--val-split must be a fraction in [0, 1) (got {o.ValSplit.ToString(Inv)})");
+        Require(double.IsFinite(o.ValSplit) && o.ValSplit is >= 0 and < 1, $"--val-split must be a fraction in [0, 1) (got {o.ValSplit.ToString(Inv)})");
         Require(o.EarlyStop >= 0, $"--early-stop must not be negative (got {o.EarlyStop})");
         Require(o.EarlyStop == 0 || o.ValSplit > 0, "--early-stop follows the validation accuracy: it needs --val-split");
         Require(o.PreciseBatchNorm >= 0, $"--precise-bn must not be negative (got {o.PreciseBatchNorm})");
+        RequireDirectory(s.Output);
         DataSetup.Ensure(s.DataDir, s.Install, Log);
         Dataset train = FashionMnist.LoadTrain(s.DataDir);
         Dataset test = FashionMnist.LoadTest(s.DataDir);
         if (s.Limit > 0) train = train.Take(s.Limit);
+        // The images before the split: with --seed and --val-split (both recorded) they determine the split.
+        string data = Fingerprint(train);
         Dataset? validation = null;
         if (o.ValSplit > 0) (train, validation) = Split(train, o.ValSplit, s.Seed);
 
         using var net = new LeNet(new NetworkOptions { Seed = s.Seed, MaxBatch = s.BatchSize, Threads = s.Threads, Simd = s.Simd });
         optimizer?.Attach(net);
         int first = 1;
-        if (s.Init is not null) Checkpoint.Load(net, s.Init.FullName);
+        if (s.Init is not null) LoadInit(net, s.Init, s.AllowOtherNetwork);
         if (s.Resume is not null)
         {
             var meta = Checkpoint.Load(net, s.Resume.FullName, optimizer);
-            first = CheckResume(meta, s) + 1;
+            first = CheckResume(meta, s, net, data, optimizer) + 1;
         }
+        string? best = validation is not null && s.Save is not null ? Path.ChangeExtension(s.Save.FullName, ".best.safetensors") : null;
+        // Everything that can make the final writes fail is tried now, before the work they would lose.
+        if (s.Save is not null) Checkpoint.CheckWritable(net, s.Save.FullName, optimizer);
+        if (best is not null) Checkpoint.CheckWritable(net, best, optimizer);
+        Report.CheckWritable(s.Output);
         Log($"LeNet-BN: {net.Layers.Count} layers, {net.Tensors.Where(t => t.Kind == TensorKind.Parameter).Sum(t => t.Length):N0} parameters; " +
             $"{net.Simd} path, {net.Threads} thread(s); {train.Count:N0} training and {test.Count:N0} test images; " +
             $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle") +
@@ -72,11 +87,22 @@ internal static class Commands
         });
         var results = new List<EpochResult>();
         string? lastGood = null;
-        string? best = validation is not null && s.Save is not null ? Path.ChangeExtension(s.Save.FullName, ".best.safetensors") : null;
         Log($"{"epoch",5} {"loss",8} {"train acc",9} {"test acc",8} {"train s",8} {"images/s",9}" + (validation is null ? "" : $" {"val acc",8}"));
+        // A failed save stops the run (TrySave has rescued the network and said where), as does a divergence.
+        void Save(string path, EpochResult r, Dictionary<string, string> metadata)
+        {
+            if (!TrySave(net, path, r.Epoch, metadata, s.Output, optimizer)) throw new SaveFailedException(r);
+        }
         var fit = new FitOptions
         {
-            FirstEpoch = first, Patience = o.EarlyStop, BestCheckpoint = best, CheckpointMetadata = Metadata(s, 0),
+            FirstEpoch = first, Patience = o.EarlyStop,
+            Improved = best is null ? null : r =>
+            {
+                var metadata = Metadata(s, r.Epoch, net, data, optimizer);
+                metadata["graphgen.monitor"] = Metric.ValidationAccuracy.ToString();
+                metadata["graphgen.monitor_value"] = r.ValidationAccuracy.ToString("R", Inv);
+                Save(best, r, metadata);
+            },
             EpochEnd = r =>
             {
                 results.Add(r);
@@ -85,7 +111,7 @@ internal static class Commands
                 bool periodic = s.CheckpointEvery > 0 && r.Epoch % s.CheckpointEvery == 0;
                 if (s.Save is not null && (periodic || r.Epoch == s.Epochs))
                 {
-                    Checkpoint.Save(net, s.Save.FullName, Metadata(s, r.Epoch), optimizer);
+                    Save(s.Save.FullName, r, Metadata(s, r.Epoch, net, data, optimizer));
                     lastGood = $"{s.Save.FullName} (after epoch {r.Epoch})";
                 }
             },
@@ -96,9 +122,16 @@ internal static class Commands
             if (fitted.StoppedEarly)
             {
                 Log($"stopped early: no better validation accuracy in the {o.EarlyStop} epochs after epoch {fitted.BestEpoch} ({fitted.BestValue.ToString("F4", Inv)})");
-                if (s.Save is not null) Checkpoint.Save(net, s.Save.FullName, Metadata(s, results[^1].Epoch), optimizer);
+                EpochResult last = results[^1];
+                if (s.Save is not null) Save(s.Save.FullName, last, Metadata(s, last.Epoch, net, data, optimizer));
             }
             if (best is not null && fitted.BestEpoch > 0) Log($"best validation accuracy {fitted.BestValue.ToString("F4", Inv)} after epoch {fitted.BestEpoch}: {best}");
+        }
+        catch (SaveFailedException e)
+        {
+            if (results.Count == 0 || results[^1].Epoch != e.Result.Epoch) results.Add(e.Result);
+            Report.Write(s.Output, results, null, Log);
+            return 1;
         }
         catch (DivergenceException e)
         {
@@ -118,7 +151,68 @@ internal static class Commands
         return 0;
     }
 
-    private static Dictionary<string, string> Metadata(TrainSettings s, int epoch) => new()
+    /// <summary>The checkpoint after <see cref="Result"/>'s epoch could not be written; the reason has been printed.</summary>
+    private sealed class SaveFailedException(EpochResult epoch) : Exception($"the checkpoint of epoch {epoch.Epoch} was not written")
+    {
+        public EpochResult Result { get; } = epoch;
+    }
+
+    private static void RequireThreads(int threads) =>
+        Require(threads is >= 1 and <= MaxThreads, $"--threads must be between 1 and {MaxThreads} (got {threads})");
+
+    private static void RequireDirectory(DirectoryInfo output)
+    {
+        if (File.Exists(output.FullName)) // anything there that is not a directory
+            throw new UsageException($"--out {output.FullName} is a file, not a directory");
+    }
+
+    private static void LoadInit(LeNet net, FileInfo init, bool allowOtherNetwork)
+    {
+        try
+        {
+            Checkpoint.Load(net, init.FullName, allowOtherNetwork);
+        }
+        catch (CheckpointException e) when (e.IsOtherNetwork)
+        {
+            throw new CheckpointException(e.Path, e.Problem.Replace("(allowOtherNetwork)", "(--allow-other-network)", StringComparison.Ordinal), e);
+        }
+    }
+
+    /// <summary>Saves the checkpoint (with the optimizer's state) to <paramref name="path"/>; when that fails, saves it
+    /// somewhere else, says where, and returns false.</summary>
+    private static bool TrySave(LeNet net, string path, int epoch, Dictionary<string, string> metadata, DirectoryInfo output, Optimizer? optimizer)
+    {
+        try
+        {
+            Checkpoint.Save(net, path, metadata, optimizer);
+            return true;
+        }
+        catch (InvalidOperationException e)
+        {
+            // Non-finite weights or statistics that the step did not report (Checkpoint.Save refuses them).
+            Console.Error.WriteLine($"lenet: {e.Message}; the network went non-finite in epoch {epoch}, so {path} was not overwritten");
+            return false;
+        }
+        catch (IOException e)
+        {
+            string name = $"lenet-rescue-epoch{epoch}-{Guid.NewGuid().ToString("N")[..8]}.safetensors";
+            foreach (string dir in new[] { output.FullName, Path.GetTempPath(), Environment.CurrentDirectory }.Distinct())
+            {
+                string rescue = Path.Combine(dir, name);
+                try
+                {
+                    Checkpoint.Save(net, rescue, metadata, optimizer);
+                    Console.Error.WriteLine($"lenet: {e.Message}; the network after epoch {epoch} was saved to {rescue} instead (resume from it with --resume)");
+                    return false;
+                }
+                catch (IOException) { }
+            }
+            Console.Error.WriteLine($"lenet: {e.Message}; saving it to {output.FullName}, {Path.GetTempPath()} or the working directory failed too: the network after epoch {epoch} is lost");
+            return false;
+        }
+    }
+
+    private static Dictionary<string, string> Metadata(TrainSettings s, int epoch, INetwork net, string data, Optimizer? optimizer) => new()
     {
         ["graphgen.epoch"] = epoch.ToString(Inv),
         ["graphgen.seed"] = s.Seed.ToString(Inv),
@@ -127,14 +221,27 @@ internal static class Commands
         ["graphgen.shuffle"] = s.Shuffle ? "true" : "false",
         ["graphgen.limit"] = s.Limit.ToString(Inv),
         ["graphgen.optim"] = s.Optimization.Optimizer,
-        ["graphgen.momentum"] = (s.Optimization.Momentum ?? 0).ToString("R", Inv),
-        ["graphgen.weight_decay"] = (s.Optimization.WeightDecay ?? 0).ToString("R", Inv),
+        // The values in effect (nesterov's momentum and adamw's decay have defaults of their own).
+        ["graphgen.momentum"] = (optimizer is Sgd sgd ? sgd.Momentum : 0f).ToString("R", Inv),
+        ["graphgen.weight_decay"] = (optimizer?.WeightDecay ?? 0f).ToString("R", Inv),
         ["graphgen.schedule"] = s.Optimization.Schedule,
         ["graphgen.warmup"] = s.Optimization.Warmup.ToString("R", Inv),
         ["graphgen.val_split"] = s.Optimization.ValSplit.ToString("R", Inv),
         ["graphgen.precise_bn"] = s.Optimization.PreciseBatchNorm.ToString(Inv),
         // Cosine and one-cycle rates depend on the length of the run: resume it with the same --epochs.
         ["graphgen.schedule_epochs"] = s.Optimization.Schedule is "cosine" or "onecycle" ? s.Epochs.ToString(Inv) : "any",
+        ["graphgen.simd"] = net.Simd.ToString(),
+        ["graphgen.data"] = data,
+    };
+
+    // Settings that a checkpoint of an older 'lenet train --save' does not record. Such a run was trained before the
+    // optimization options existed, so with their defaults (plain SGD, constant rate, no split, moving-average
+    // statistics); its SIMD path and data (null here) are taken on trust.
+    private static readonly Dictionary<string, string?> Unrecorded = new()
+    {
+        ["graphgen.optim"] = "sgd", ["graphgen.momentum"] = "0", ["graphgen.weight_decay"] = "0", ["graphgen.schedule"] = "constant",
+        ["graphgen.warmup"] = "0", ["graphgen.val_split"] = "0", ["graphgen.precise_bn"] = "0", ["graphgen.schedule_epochs"] = "any",
+        ["graphgen.simd"] = null, ["graphgen.data"] = null,
     };
 
     /// <summary>The optimizer of the options, or null for plain SGD (no state: checkpoints stay as they were).</summary>
@@ -166,45 +273,64 @@ internal static class Commands
         };
     }
 
-    /// <summary>Holds out round(fraction × count) images, chosen by a shuffle seeded with <paramref name="seed"/>.</summary>
+    /// <summary>Holds out round(fraction × count) images chosen by <paramref name="seed"/> (<see cref="Dataset.Split"/>).</summary>
     private static (Dataset Train, Dataset Validation) Split(Dataset data, double fraction, int seed)
     {
-        int held = (int)Math.Round(data.Count * fraction);
+        int held = (int)Math.Round(data.Count * fraction, MidpointRounding.AwayFromZero);
         Require(held >= 1 && held < data.Count, $"--val-split {fraction.ToString(Inv)} of {data.Count} images leaves {held} for validation and {data.Count - held} for training; both need at least one");
-        var order = new int[data.Count];
-        Trainer.EpochOrder(order, seed, -1, shuffle: true);
-        return (Subset(data, order.AsSpan(held)), Subset(data, order.AsSpan(0, held)));
+        return data.Split(fraction, seed);
     }
 
-    private static Dataset Subset(Dataset data, ReadOnlySpan<int> indices)
+    /// <summary>The training images and labels as a short hash: a resumed run must see the same data.</summary>
+    private static string Fingerprint(Dataset train)
     {
-        var pixels = new byte[indices.Length * data.ImageSize];
-        var labels = new int[indices.Length];
-        data.Gather(indices, pixels, labels);
-        return new Dataset(pixels, labels, data.Rows, data.Columns);
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(train.Pixels);
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(train.Labels));
+        return $"{train.Count}:{Convert.ToHexStringLower(hash.GetHashAndReset())[..16]}";
     }
 
-    /// <summary>A resumed run must use the settings of the run it continues, or it would not be the same run.</summary>
-    private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s)
+    /// <summary>A resumed run must use the settings of the run it continues, or it would not be the same run.
+    /// Returns the checkpoint's epoch.</summary>
+    private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s, INetwork net, string data, Optimizer? optimizer)
     {
-        if (!meta.TryGetValue("graphgen.epoch", out string? epochText) || !int.TryParse(epochText, NumberStyles.Integer, Inv, out int epoch))
-            throw new UsageException($"{s.Resume!.Name} holds no epoch count (graphgen.epoch); it was not written by 'lenet train --save', use --init to start a new run from it");
-        foreach (var (key, value) in Metadata(s, epoch))
+        string file = s.Resume!.Name;
+        if (!meta.TryGetValue("graphgen.epoch", out string? epochText))
+            throw new UsageException($"{file} holds no epoch count (graphgen.epoch); it was not written by 'lenet train --save', use --init to start a new run from it");
+        if (!int.TryParse(epochText, NumberStyles.None, Inv, out int epoch) || epoch < 1 || epoch > MaxEpochs)
+            throw new CheckpointException(s.Resume.FullName, $"graphgen.epoch is '{Clip(epochText)}', not an epoch count between 1 and {MaxEpochs}; the file was damaged or edited (use --init to start a new run from its weights)");
+        foreach (var (key, value) in Metadata(s, epoch, net, data, optimizer))
         {
             if (key == "graphgen.epoch") continue;
-            if (meta.TryGetValue(key, out string? saved) && saved != value)
-                throw new UsageException($"{s.Resume!.Name} was trained with {key["graphgen.".Length..]} = {saved}, this run has {value}; resume with the same settings (or use --init)");
+            string setting = key["graphgen.".Length..];
+            if (!meta.TryGetValue(key, out string? saved))
+            {
+                if (!Unrecorded.TryGetValue(key, out saved))
+                    throw new UsageException($"{file} does not record its {setting} (graphgen.{setting}), so an exact resume cannot be promised; use --init to start a new run from it");
+                if (saved is null) continue;
+            }
+            if (saved == value) continue;
+            throw new UsageException(key switch
+            {
+                "graphgen.simd" => $"{file} was trained on the {Clip(saved)} SIMD path, this run would use {value} (--simd {s.Simd}); " +
+                    $"vector widths round differently, so the result would differ from an uninterrupted run: resume with --simd {Clip(saved)} (or use --init)",
+                "graphgen.data" => $"{file} was trained on other data ({Clip(saved)} images:hash), this run has {value}; resume with the same --data-dir and --limit (or use --init)",
+                _ => $"{file} was trained with {setting} = {Clip(saved)}, this run has {value}; resume with the same settings (or use --init)",
+            });
         }
         return epoch;
     }
 
+    private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "…";
+
     public static int Evaluate(FileInfo checkpoint, string? dataDir, int threads, SimdPath simd, bool install)
     {
-        Require(threads >= 1, $"--threads must be at least 1 (got {threads})");
+        RequireThreads(threads);
         using var net = new LeNet(new NetworkOptions { Threads = threads, Simd = simd });
         Checkpoint.Load(net, checkpoint.FullName);
         DataSetup.Ensure(dataDir, install, Log);
         Dataset test = FashionMnist.LoadTest(dataDir);
+        if (test.Count == 0) throw new InvalidDataException("the test set holds no images: there is nothing to evaluate");
         var confusion = new long[net.Classes, net.Classes];
         var clock = System.Diagnostics.Stopwatch.StartNew();
         double accuracy = Trainer.Evaluate(net, test, confusion);
@@ -224,6 +350,7 @@ internal static class Commands
         {
             DataSetup.Ensure(dataDir, install, Log);
             Dataset test = FashionMnist.LoadTest(dataDir);
+            if (test.Count == 0) throw new InvalidDataException($"the test set holds no images, so there is no image {i}");
             if (i < 0 || i >= test.Count) throw new UsageException($"--index {i} is outside the test set (0..{test.Count - 1})");
             pixels = test.Image(i).ToArray();
             label = test.Labels[i];

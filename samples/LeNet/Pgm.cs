@@ -10,6 +10,7 @@ internal static class Pgm
 {
     public static byte[] Read(string path, int height, int width)
     {
+        GraphGen.Checkpoints.AtomicFile.RequireRegularFile(path); // a FIFO would block forever
         byte[] data = File.ReadAllBytes(path);
         int at = 0;
         string Token()

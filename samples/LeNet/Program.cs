@@ -35,7 +35,7 @@ public static class Program
         }
         catch (Exception e) when (e is DataFormatException or CheckpointException or UsageException or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"lenet: {e.Message}");
+            Console.Error.WriteLine($"lenet: {OneLine(e.Message)}");
             return e is UsageException ? 2 : 1;
         }
     }

@@ -7,6 +7,8 @@ namespace GraphGen.Benchmarks;
 /// <summary>
 ///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- profile [steps] [threads] [simd]
 ///       a quick per-phase breakdown of the training step (Stopwatch, no BenchmarkDotNet)
+///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- loader [epochs] [threads]
+///       the share of a training epoch spent outside the step, with and without prefetch and augmentation
 ///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- peak
 ///       the machine's FMA ceiling (independent Vector256/Vector512 FMA chains)
 ///   dotnet run -c Release --project tests/GraphGen.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter *]
@@ -17,6 +19,7 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "profile") return Profile.Run(args.Skip(1).ToArray());
         if (args.Length > 0 && args[0] == "peak") return Peak.Run();
+        if (args.Length > 0 && args[0] == "loader") return LoaderBenchmark.Run(args.Skip(1).ToArray());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

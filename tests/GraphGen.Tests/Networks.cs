@@ -74,3 +74,55 @@ public partial class HugeKernel { }
 [Dense(4)] [Sigmoid]
 public partial class SquashedOutput { }
 #pragma warning restore GG0022
+
+/// <summary>Residual blocks: an identity block whose Add fuses into the second conv's epilogue
+/// (BN → add → ReLU), a projection block with a strided main path, and global average pooling.
+/// The block inputs are read twice, so their gradients are summed.</summary>
+[Network(Channels = 2, Height = 8, Width = 8)]
+[Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU]
+[Residual] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [EndResidual] [ReLU]
+[Residual] [Conv2D(6, 3, Stride = 2, Padding = 1)] [BatchNorm] [ReLU] [Conv2D(6, 3, Padding = 1)] [BatchNorm]
+           [Shortcut] [Conv2D(6, 1, Stride = 2)] [BatchNorm] [EndResidual] [ReLU]
+[GlobalAvgPool2D] [Dense(5)]
+public partial class ResidualNet { }
+
+/// <summary>Blocks whose Add cannot fuse (the main path ends in an activation or a pool), a nested
+/// block, unpadded convolutions on a shared input (scratch input gradients), dense residuals on a
+/// flat input, and a residual Add directly on the network input.</summary>
+[Network(Channels = 3, Height = 6, Width = 6)]
+[Residual] [Conv2D(3, 1)] [Tanh] [EndResidual]
+[Conv2D(4, 3)] [ReLU]
+[Residual] [Residual] [Conv2D(4, 1)] [Sigmoid] [EndResidual] [AvgPool2D(1)] [Shortcut] [BatchNorm] [EndResidual]
+[Dense(6)]
+[Residual] [Dense(6)] [BatchNorm] [EndResidual] [Tanh]
+[Dense(3)]
+public partial class ResidualEdges { }
+
+/// <summary>Inception-style branches concatenated along channels: a 1×1 branch, a padded 3×3
+/// branch with batch norm, and a pass-through branch; the concat feeds batch norm and ReLU in its
+/// own epilogue, then a residual block whose shortcut is the concat output.</summary>
+[Network(Channels = 2, Height = 6, Width = 6)]
+[Conv2D(3, 3, Padding = 1)] [ReLU]
+[Concat] [Conv2D(2, 1)] [ReLU] [Branch] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [Tanh] [Branch] [EndConcat] [BatchNorm] [ReLU]
+[Residual] [Conv2D(9, 3, Padding = 1)] [BatchNorm] [EndResidual]
+[MaxPool2D(2)] [Dense(4)]
+public partial class ConcatNet { }
+
+/// <summary>A concat straight on the network input (its input gradient is not needed) next to a
+/// trained branch, and a concat of flat values after dense layers.</summary>
+[Network(Channels = 1, Height = 5, Width = 5)]
+[Concat] [Branch] [Conv2D(2, 3, Padding = 1)] [Sigmoid] [EndConcat]
+[Dense(6)] [ReLU]
+[Concat] [Dense(3)] [Branch] [Dense(2)] [Tanh] [Branch] [EndConcat]
+[Dense(3)]
+public partial class ConcatEdges { }
+
+/// <summary>LeakyReLU (its derivative from the output) before a max pool, SiLU (from its input, not
+/// monotonic, so a max pool after it is a group of its own) with and without batch norm, and SiLU
+/// before an average pool (the derivative recomputed over z).</summary>
+[Network(Channels = 2, Height = 8, Width = 8)]
+[Conv2D(3, 3, Padding = 1)] [BatchNorm] [LeakyReLU(0.1)] [MaxPool2D(2)]
+[Conv2D(4, 3, Padding = 1)] [BatchNorm] [SiLU] [MaxPool2D(2)]
+[Conv2D(4, 1)] [SiLU] [AvgPool2D(2)]
+[Dense(6)] [BatchNorm] [SiLU] [Dense(5)] [LeakyReLU] [Dense(3)]
+public partial class Activations { }

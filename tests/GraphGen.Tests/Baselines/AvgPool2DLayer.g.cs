@@ -14,8 +14,8 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 2, 5, 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("avgpool1", global::GraphGen.LayerKind.AvgPool2D, new int[] { 2, 5, 5 }, new int[] { 2, 4, 4 }, Kernel: 2, Stride: 1) { Tensors = new string[] {  } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 4, 4 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("avgpool1", global::GraphGen.LayerKind.AvgPool2D, new int[] { 2, 5, 5 }, new int[] { 2, 4, 4 }, Kernel: 2, Stride: 1) { Tensors = new string[] {  }, Inputs = new string[] { "input" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 4, 4 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "avgpool1" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
@@ -50,7 +50,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public AvgPool2DLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("AvgPool2DLayer", s_inputShape, 3, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("AvgPool2DLayer", s_inputShape, 3, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "avgpool1 epilogue; dense1 forward; softmax cross-entropy", "dense1 weight gradient", "SGD update" });
             _dense1_weight = _core.Values(0); _dense1_weight_grad = _core.Grad(0);

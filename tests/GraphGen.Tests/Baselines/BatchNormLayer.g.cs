@@ -14,8 +14,8 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 5 }, new int[] { 5 }, Epsilon: 0.001, Momentum: 0.8) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 5 }, new int[] { 5 }, Epsilon: 0.001, Momentum: 0.8) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" }, Inputs = new string[] { "input" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "batchnorm1" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
@@ -63,7 +63,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public BatchNormLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("BatchNormLayer", s_inputShape, 3, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("BatchNormLayer", s_inputShape, 3, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1 epilogue; dense1 forward; softmax cross-entropy; dense1 input gradient; batchnorm1 backward", "dense1 weight gradient", "merge batchnorm1 gradient sums", "batchnorm1 dx", "SGD update" });
             _batchnorm1_gamma = _core.Values(0); _batchnorm1_gamma_grad = _core.Grad(0);

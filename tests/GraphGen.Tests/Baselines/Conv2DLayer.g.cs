@@ -14,8 +14,8 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 2, 6, 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("conv1", global::GraphGen.LayerKind.Conv2D, new int[] { 2, 6, 5 }, new int[] { 3, 3, 3 }, Outputs: 3, Kernel: 3, Stride: 2, Padding: 1) { Tensors = new string[] { "conv1.weight", "conv1.bias" } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 3, 3, 3 }, new int[] { 4 }, Outputs: 4) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("conv1", global::GraphGen.LayerKind.Conv2D, new int[] { 2, 6, 5 }, new int[] { 3, 3, 3 }, Outputs: 3, Kernel: 3, Stride: 2, Padding: 1) { Tensors = new string[] { "conv1.weight", "conv1.bias" }, Inputs = new string[] { "input" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 3, 3, 3 }, new int[] { 4 }, Outputs: 4) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "conv1" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
@@ -56,7 +56,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public Conv2DLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("Conv2DLayer", s_inputShape, 4, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("Conv2DLayer", s_inputShape, 4, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "pad conv1 input; conv1 forward; dense1 forward; softmax cross-entropy; dense1 input gradient; conv1 weight gradient", "dense1 weight gradient", "SGD update" });
             _conv1_weight = _core.Values(0); _conv1_weight_grad = _core.Grad(0);

@@ -13,7 +13,7 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 5 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "input" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
@@ -48,7 +48,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public DenseLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("DenseLayer", s_inputShape, 3, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("DenseLayer", s_inputShape, 3, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "dense1 forward; softmax cross-entropy", "dense1 weight gradient", "SGD update" });
             _dense1_weight = _core.Values(0); _dense1_weight_grad = _core.Grad(0);

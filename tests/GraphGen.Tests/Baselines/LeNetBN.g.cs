@@ -17,21 +17,21 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 1, 28, 28 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("conv1", global::GraphGen.LayerKind.Conv2D, new int[] { 1, 28, 28 }, new int[] { 6, 24, 24 }, Outputs: 6, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv1.weight", "conv1.bias" } },
-            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" } },
-            new("sigmoid1", global::GraphGen.LayerKind.Sigmoid, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }) { Tensors = new string[] {  } },
-            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 6, 24, 24 }, new int[] { 6, 12, 12 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  } },
-            new("conv2", global::GraphGen.LayerKind.Conv2D, new int[] { 6, 12, 12 }, new int[] { 16, 8, 8 }, Outputs: 16, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv2.weight", "conv2.bias" } },
-            new("batchnorm2", global::GraphGen.LayerKind.BatchNorm, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm2.gamma", "batchnorm2.beta", "batchnorm2.moving_mean", "batchnorm2.moving_var" } },
-            new("sigmoid2", global::GraphGen.LayerKind.Sigmoid, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }) { Tensors = new string[] {  } },
-            new("maxpool2", global::GraphGen.LayerKind.MaxPool2D, new int[] { 16, 8, 8 }, new int[] { 16, 4, 4 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 16, 4, 4 }, new int[] { 120 }, Outputs: 120) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
-            new("batchnorm3", global::GraphGen.LayerKind.BatchNorm, new int[] { 120 }, new int[] { 120 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm3.gamma", "batchnorm3.beta", "batchnorm3.moving_mean", "batchnorm3.moving_var" } },
-            new("sigmoid3", global::GraphGen.LayerKind.Sigmoid, new int[] { 120 }, new int[] { 120 }) { Tensors = new string[] {  } },
-            new("dense2", global::GraphGen.LayerKind.Dense, new int[] { 120 }, new int[] { 84 }, Outputs: 84) { Tensors = new string[] { "dense2.weight", "dense2.bias" } },
-            new("batchnorm4", global::GraphGen.LayerKind.BatchNorm, new int[] { 84 }, new int[] { 84 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm4.gamma", "batchnorm4.beta", "batchnorm4.moving_mean", "batchnorm4.moving_var" } },
-            new("sigmoid4", global::GraphGen.LayerKind.Sigmoid, new int[] { 84 }, new int[] { 84 }) { Tensors = new string[] {  } },
-            new("dense3", global::GraphGen.LayerKind.Dense, new int[] { 84 }, new int[] { 10 }, Outputs: 10) { Tensors = new string[] { "dense3.weight", "dense3.bias" } },
+            new("conv1", global::GraphGen.LayerKind.Conv2D, new int[] { 1, 28, 28 }, new int[] { 6, 24, 24 }, Outputs: 6, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv1.weight", "conv1.bias" }, Inputs = new string[] { "input" } },
+            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" }, Inputs = new string[] { "conv1" } },
+            new("sigmoid1", global::GraphGen.LayerKind.Sigmoid, new int[] { 6, 24, 24 }, new int[] { 6, 24, 24 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm1" } },
+            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 6, 24, 24 }, new int[] { 6, 12, 12 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  }, Inputs = new string[] { "sigmoid1" } },
+            new("conv2", global::GraphGen.LayerKind.Conv2D, new int[] { 6, 12, 12 }, new int[] { 16, 8, 8 }, Outputs: 16, Kernel: 5, Stride: 1, Padding: 0) { Tensors = new string[] { "conv2.weight", "conv2.bias" }, Inputs = new string[] { "maxpool1" } },
+            new("batchnorm2", global::GraphGen.LayerKind.BatchNorm, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm2.gamma", "batchnorm2.beta", "batchnorm2.moving_mean", "batchnorm2.moving_var" }, Inputs = new string[] { "conv2" } },
+            new("sigmoid2", global::GraphGen.LayerKind.Sigmoid, new int[] { 16, 8, 8 }, new int[] { 16, 8, 8 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm2" } },
+            new("maxpool2", global::GraphGen.LayerKind.MaxPool2D, new int[] { 16, 8, 8 }, new int[] { 16, 4, 4 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  }, Inputs = new string[] { "sigmoid2" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 16, 4, 4 }, new int[] { 120 }, Outputs: 120) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "maxpool2" } },
+            new("batchnorm3", global::GraphGen.LayerKind.BatchNorm, new int[] { 120 }, new int[] { 120 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm3.gamma", "batchnorm3.beta", "batchnorm3.moving_mean", "batchnorm3.moving_var" }, Inputs = new string[] { "dense1" } },
+            new("sigmoid3", global::GraphGen.LayerKind.Sigmoid, new int[] { 120 }, new int[] { 120 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm3" } },
+            new("dense2", global::GraphGen.LayerKind.Dense, new int[] { 120 }, new int[] { 84 }, Outputs: 84) { Tensors = new string[] { "dense2.weight", "dense2.bias" }, Inputs = new string[] { "sigmoid3" } },
+            new("batchnorm4", global::GraphGen.LayerKind.BatchNorm, new int[] { 84 }, new int[] { 84 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm4.gamma", "batchnorm4.beta", "batchnorm4.moving_mean", "batchnorm4.moving_var" }, Inputs = new string[] { "dense2" } },
+            new("sigmoid4", global::GraphGen.LayerKind.Sigmoid, new int[] { 84 }, new int[] { 84 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm4" } },
+            new("dense3", global::GraphGen.LayerKind.Dense, new int[] { 84 }, new int[] { 10 }, Outputs: 10) { Tensors = new string[] { "dense3.weight", "dense3.bias" }, Inputs = new string[] { "sigmoid4" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
@@ -148,7 +148,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public LeNetBN(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("LeNetBN", s_inputShape, 10, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("LeNetBN", s_inputShape, 10, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "conv1 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+sigmoid1+maxpool1 epilogue; conv2 forward + batchnorm2 statistics", "merge batchnorm2 statistics", "batchnorm2+sigmoid2+maxpool2 epilogue; dense1 forward + batchnorm3 statistics", "merge batchnorm3 statistics", "batchnorm3+sigmoid3 epilogue; dense2 forward + batchnorm4 statistics", "merge batchnorm4 statistics", "batchnorm4+sigmoid4 epilogue; dense3 forward; softmax cross-entropy; dense3 input gradient; sigmoid4+batchnorm4 backward", "dense3 weight gradient", "merge batchnorm4 gradient sums", "batchnorm4 dx; dense2 input gradient; sigmoid3+batchnorm3 backward", "dense2 weight gradient", "merge batchnorm3 gradient sums", "batchnorm3 dx; dense1 input gradient; maxpool2+sigmoid2+batchnorm2 backward", "dense1 weight gradient", "merge batchnorm2 gradient sums", "batchnorm2 dx; conv2 weight gradient; conv2 input gradient; maxpool1+sigmoid1+batchnorm1 backward", "merge batchnorm1 gradient sums", "batchnorm1 dx; conv1 weight gradient", "SGD update" });
             _conv1_weight = _core.Values(0); _conv1_weight_grad = _core.Grad(0);
@@ -1285,9 +1285,14 @@ namespace GraphGen.Baselines
                         S.Store(S.And(S.Equal(arg, S.Create(3f)), gv), ref dz, zw + 25 * L);
                     }
                 }
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 576; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 576; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 
@@ -1910,9 +1915,14 @@ namespace GraphGen.Baselines
                         S.Store(S.And(S.Equal(arg, S.Create(3f)), gv), ref dz, zw + 9 * L);
                     }
                 }
-                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero;
-                for (nuint p = 0; p < 64; p++) { TV dy = S.Load(ref dz, zc + p * L); r1 = S.Add(r1, dy); r2 = S.MulAdd(dy, S.Sub(S.Load(ref z, zc + p * L), mu), r2); }
-                S.Store(r1, ref partial, c * 2 * L); S.Store(r2, ref partial, (c * 2 + 1) * L);
+                TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
+                for (nuint p = 0; p < 64; p++)
+                {
+                    TV dy = S.Load(ref dz, zc + p * L), d = S.Sub(S.Load(ref z, zc + p * L), mu), t = S.Mul(dy, d);
+                    TV s1 = S.Add(r1, dy), v1 = S.Sub(s1, r1); e1 = S.Add(e1, S.Add(S.Sub(r1, S.Sub(s1, v1)), S.Sub(dy, v1))); r1 = s1;
+                    TV s2 = S.Add(r2, t), v2 = S.Sub(s2, r2); e2 = S.Add(e2, S.Add(S.Add(S.Sub(r2, S.Sub(s2, v2)), S.Sub(t, v2)), S.MulAdd(dy, d, S.Sub(S.Zero, t)))); r2 = s2;
+                }
+                S.Store(S.Add(r1, e1), ref partial, c * 2 * L); S.Store(S.Add(r2, e2), ref partial, (c * 2 + 1) * L);
             }
         }
 

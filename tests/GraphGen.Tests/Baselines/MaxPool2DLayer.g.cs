@@ -14,8 +14,8 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 2, 6, 6 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 2, 6, 6 }, new int[] { 2, 3, 3 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  } },
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 3, 3 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
+            new("maxpool1", global::GraphGen.LayerKind.MaxPool2D, new int[] { 2, 6, 6 }, new int[] { 2, 3, 3 }, Kernel: 2, Stride: 2) { Tensors = new string[] {  }, Inputs = new string[] { "input" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 2, 3, 3 }, new int[] { 3 }, Outputs: 3) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "maxpool1" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
@@ -50,7 +50,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public MaxPool2DLayer(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("MaxPool2DLayer", s_inputShape, 3, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("MaxPool2DLayer", s_inputShape, 3, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "maxpool1 epilogue; dense1 forward; softmax cross-entropy", "dense1 weight gradient", "SGD update" });
             _dense1_weight = _core.Values(0); _dense1_weight_grad = _core.Grad(0);

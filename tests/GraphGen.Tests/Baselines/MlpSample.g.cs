@@ -15,13 +15,13 @@ namespace GraphGen.Baselines
         private static readonly int[] s_inputShape = new int[] { 784 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
-            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 784 }, new int[] { 256 }, Outputs: 256) { Tensors = new string[] { "dense1.weight", "dense1.bias" } },
-            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 256 }, new int[] { 256 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" } },
-            new("relu1", global::GraphGen.LayerKind.ReLU, new int[] { 256 }, new int[] { 256 }) { Tensors = new string[] {  } },
-            new("dense2", global::GraphGen.LayerKind.Dense, new int[] { 256 }, new int[] { 128 }, Outputs: 128) { Tensors = new string[] { "dense2.weight", "dense2.bias" } },
-            new("batchnorm2", global::GraphGen.LayerKind.BatchNorm, new int[] { 128 }, new int[] { 128 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm2.gamma", "batchnorm2.beta", "batchnorm2.moving_mean", "batchnorm2.moving_var" } },
-            new("relu2", global::GraphGen.LayerKind.ReLU, new int[] { 128 }, new int[] { 128 }) { Tensors = new string[] {  } },
-            new("dense3", global::GraphGen.LayerKind.Dense, new int[] { 128 }, new int[] { 10 }, Outputs: 10) { Tensors = new string[] { "dense3.weight", "dense3.bias" } },
+            new("dense1", global::GraphGen.LayerKind.Dense, new int[] { 784 }, new int[] { 256 }, Outputs: 256) { Tensors = new string[] { "dense1.weight", "dense1.bias" }, Inputs = new string[] { "input" } },
+            new("batchnorm1", global::GraphGen.LayerKind.BatchNorm, new int[] { 256 }, new int[] { 256 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm1.gamma", "batchnorm1.beta", "batchnorm1.moving_mean", "batchnorm1.moving_var" }, Inputs = new string[] { "dense1" } },
+            new("relu1", global::GraphGen.LayerKind.ReLU, new int[] { 256 }, new int[] { 256 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm1" } },
+            new("dense2", global::GraphGen.LayerKind.Dense, new int[] { 256 }, new int[] { 128 }, Outputs: 128) { Tensors = new string[] { "dense2.weight", "dense2.bias" }, Inputs = new string[] { "relu1" } },
+            new("batchnorm2", global::GraphGen.LayerKind.BatchNorm, new int[] { 128 }, new int[] { 128 }, Epsilon: 1E-05, Momentum: 0.9) { Tensors = new string[] { "batchnorm2.gamma", "batchnorm2.beta", "batchnorm2.moving_mean", "batchnorm2.moving_var" }, Inputs = new string[] { "dense2" } },
+            new("relu2", global::GraphGen.LayerKind.ReLU, new int[] { 128 }, new int[] { 128 }) { Tensors = new string[] {  }, Inputs = new string[] { "batchnorm2" } },
+            new("dense3", global::GraphGen.LayerKind.Dense, new int[] { 128 }, new int[] { 10 }, Outputs: 10) { Tensors = new string[] { "dense3.weight", "dense3.bias" }, Inputs = new string[] { "relu2" } },
         };
         private static readonly global::GraphGen.TensorInfo[] s_tensors =
         {
@@ -98,7 +98,7 @@ namespace GraphGen.Baselines
         /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
         public MlpSample(global::GraphGen.NetworkOptions options)
         {
-            _core = new global::GraphGen.Execution.NetworkCore("MlpSample", s_inputShape, 10, s_layers, s_tensors, options);
+            _core = new global::GraphGen.Execution.NetworkCore("MlpSample", s_inputShape, 10, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "dense1 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+relu1 epilogue; dense2 forward + batchnorm2 statistics", "merge batchnorm2 statistics", "batchnorm2+relu2 epilogue; dense3 forward; softmax cross-entropy; dense3 input gradient; relu2+batchnorm2 backward", "dense3 weight gradient", "merge batchnorm2 gradient sums", "batchnorm2 dx; dense2 input gradient; relu1+batchnorm1 backward", "dense2 weight gradient", "merge batchnorm1 gradient sums", "batchnorm1 dx", "dense1 weight gradient", "SGD update" });
             _dense1_weight = _core.Values(0); _dense1_weight_grad = _core.Grad(0);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using GraphGen.Checkpoints;
 
 namespace GraphGen.Tests.Checkpoints;
 
@@ -33,15 +34,21 @@ internal sealed class FakeNetwork : INetwork
     /// <summary>How often <see cref="Tensor"/> has been called: each call counts as a write for a real network.</summary>
     public int TensorCalls => _calls;
 
-    /// <summary>Fills every tensor with arbitrary bit patterns, special values included.</summary>
+    /// <summary>Fills every tensor with arbitrary finite bit patterns, special values (signed zeros, subnormals,
+    /// extremes) included; moving variances get no sign bit, as a loadable checkpoint needs.</summary>
     public FakeNetwork Fill(int seed)
     {
         var random = new Random(seed);
-        float[] special = [-0f, float.Epsilon, -1e-40f, float.PositiveInfinity, float.NegativeInfinity, float.MaxValue];
-        foreach (float[] v in _values.Values)
+        float[] special = [-0f, float.Epsilon, -1e-40f, float.MinValue, float.MaxValue];
+        foreach (var (name, v) in _values)
         {
             for (int i = 0; i < v.Length; i++)
-                v[i] = random.Next(8) == 0 ? special[random.Next(special.Length)] : BitConverter.Int32BitsToSingle(random.Next() ^ (random.Next(2) << 31));
+            {
+                float x;
+                do x = random.Next(8) == 0 ? special[random.Next(special.Length)] : BitConverter.Int32BitsToSingle(random.Next() ^ (random.Next(2) << 31));
+                while (!float.IsFinite(x));
+                v[i] = name.EndsWith("moving_var", StringComparison.Ordinal) ? Math.Abs(x) : x;
+            }
         }
         return this;
     }
@@ -65,7 +72,8 @@ internal sealed class FakeNetwork : INetwork
     public int MaxBatch => throw new NotSupportedException();
     public int Threads => throw new NotSupportedException();
     public SimdPath Simd => throw new NotSupportedException();
-    public IReadOnlyList<LayerInfo> Layers => throw new NotSupportedException();
+    /// <summary>The layers <see cref="Checkpoint.Architecture"/> describes; none unless set.</summary>
+    public IReadOnlyList<LayerInfo> Layers { get; init; } = [];
     public ReadOnlySpan<float> Gradient(string name) => throw new NotSupportedException();
     public StepResult TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, float learningRate) => throw new NotSupportedException();
     public StepResult TrainStep(ReadOnlySpan<byte> pixels, ReadOnlySpan<int> labels, float learningRate) => throw new NotSupportedException();

@@ -178,7 +178,7 @@ public sealed class SafetensorsTests : IDisposable
         // 3 reads build the header; the 5th is the second tensor's data, after the first tensor's bytes went out.
         var crashing = new CrashingList(tensors, failAt: 4);
         var e = Assert.Throws<IOException>(() => Safetensors.Write(path, crashing));
-        Assert.Equal("simulated crash", e.Message);
+        Assert.Equal($"cannot write {path}: simulated crash", e.Message);
 
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Equal(["model.safetensors"], _dir.Files());

@@ -21,7 +21,7 @@ public class LenetCliTests
 {
     private const string DataDir = "/usr/share/datasets/fashion-mnist";
 
-    private sealed record Run(int Code, string Out, string Err)
+    internal sealed record Run(int Code, string Out, string Err)
     {
         public string[] ErrLines => Err.Replace("\r", "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
         public override string ToString() => $"exit {Code}\n--- stdout ---\n{Out}\n--- stderr ---\n{Err}";
@@ -29,7 +29,7 @@ public class LenetCliTests
 
     private static readonly object ConsoleLock = new();
 
-    private static Run Lenet(params string[] args)
+    internal static Run Lenet(params string[] args)
     {
         lock (ConsoleLock)
         {
@@ -56,7 +56,7 @@ public class LenetCliTests
         }
     }
 
-    private static void AssertUsageError(Run r, params string[] mentions)
+    internal static void AssertUsageError(Run r, params string[] mentions)
     {
         Assert.True(r.Code == 2, $"expected exit 2\n{r}");
         string[] lines = r.ErrLines;
@@ -102,6 +102,13 @@ public class LenetCliTests
     [InlineData(new[] { "train", "--threads", "0" }, "--threads")]
     [InlineData(new[] { "train", "--limit", "-5" }, "--limit")]
     [InlineData(new[] { "train", "--simd", "Vector1024" }, "Vector1024")]
+    [InlineData(new[] { "train", "--simd", "7" }, "--simd must be one of Auto, Scalar, Vector128, Vector256, Vector512 (got '7')")]
+    [InlineData(new[] { "train", "--simd", "-1" }, "(got '-1')")]
+    [InlineData(new[] { "eval", "--checkpoint", "x", "--simd", "128" }, "(got '128')")]
+    [InlineData(new[] { "train", "--threads", "1025" }, "--threads must be between 1 and 1024 (got 1025)")]
+    [InlineData(new[] { "eval", "--checkpoint", "/nonexistent.safetensors", "--threads", "100000" }, "--threads must be between 1 and 1024 (got 100000)")]
+    [InlineData(new[] { "train", "--epochs", "2147483647" }, "--epochs must be between 1 and 1000000")]
+    [InlineData(new[] { "train", "--allow-other-network" }, "--allow-other-network applies to --init only")]
     [InlineData(new[] { "frobnicate" }, null)]
     [InlineData(new[] { "eval" }, "--checkpoint")]
     [InlineData(new[] { "predict", "--checkpoint", "/nonexistent.safetensors" }, "--index")]
@@ -179,7 +186,7 @@ public class LenetCliTests
         Assert.Contains("/nonexistent.safetensors", r.Err);
     }
 
-    private static readonly Regex EpochLine = new(@"^\s*(\d+)\s+(\d+\.\d{4})\s+(\d\.\d{4})\s+(\d\.\d{4})\s", RegexOptions.Multiline);
+    internal static readonly Regex EpochLine = new(@"^\s*(\d+)\s+(\d+\.\d{4})\s+(\d\.\d{4})\s+(\d\.\d{4})\s", RegexOptions.Multiline);
 
     /// <summary>train → checkpoint, epochs.csv, curves.png and one epoch line; eval of its checkpoint →
     /// the same test accuracy; resume → only the next epoch, and the same weights as an uninterrupted

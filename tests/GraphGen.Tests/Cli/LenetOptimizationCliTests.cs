@@ -109,4 +109,32 @@ public class LenetOptimizationCliTests
         Assert.Equal(bestEpoch.ToString(CultureInfo.InvariantCulture), Safetensors.Read(best).Metadata["graphgen.epoch"]);
         Assert.Contains($"after epoch {bestEpoch}: ", r.Out);
     }
+
+    [Fact]
+    public void Resume_compares_the_settings_in_effect_and_reads_a_file_without_optimization_keys_as_plain_sgd()
+    {
+        using var dir = new TempDir();
+        // AdamW's default decay is 0.01: a resume with --weight-decay 0 is another run, though neither says it twice.
+        Run adamw = Train(dir, "--epochs", "1", "--optimizer", "adamw", "--lr", "0.01", "--save", dir.File("adamw.safetensors"));
+        Assert.True(adamw.Code == 0, adamw.ToString());
+        Assert.Equal("0.01", Safetensors.Read(dir.File("adamw.safetensors")).Metadata["graphgen.weight_decay"]);
+        Run noDecay = Train(dir, "--epochs", "2", "--optimizer", "adamw", "--lr", "0.01", "--weight-decay", "0", "--resume", dir.File("adamw.safetensors"));
+        Assert.True(noDecay.Code == 2 && noDecay.Err.Contains("weight_decay = 0.01, this run has 0", StringComparison.Ordinal), noDecay.ToString());
+
+        // A checkpoint written before the optimization options (no graphgen.optim, .schedule, ...) was plain SGD
+        // at a constant rate: it resumes as such, and not with another schedule.
+        string old = dir.File("old.safetensors");
+        Run plain = Train(dir, "--epochs", "1", "--save", old);
+        Assert.True(plain.Code == 0, plain.ToString());
+        SafetensorsFile file = Safetensors.Read(old);
+        string[] newer = { "optim", "momentum", "weight_decay", "schedule", "warmup", "val_split", "precise_bn", "schedule_epochs" };
+        var metadata = file.Metadata.Where(m => !newer.Contains(m.Key["graphgen.".Length..])).ToDictionary();
+        Assert.Equal(file.Metadata.Count - newer.Length, metadata.Count);
+        Safetensors.Write(old, file.Tensors.ToList(), metadata);
+        Run cosine = Train(dir, "--epochs", "2", "--schedule", "cosine", "--resume", old);
+        Assert.True(cosine.Code == 2 && cosine.Err.Contains("schedule = constant, this run has cosine", StringComparison.Ordinal), cosine.ToString());
+        Run same = Train(dir, "--epochs", "2", "--resume", old, "--save", old);
+        Assert.True(same.Code == 0, same.ToString());
+        Assert.Equal("2", Safetensors.Read(old).Metadata["graphgen.epoch"]);
+    }
 }

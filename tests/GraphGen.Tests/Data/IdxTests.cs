@@ -298,4 +298,154 @@ public sealed class IdxTests : IDisposable
         string path = _dir.WriteBytes("labels", Raw(0x801, [5], [1, 2, 3]));
         Fails(path, () => ReadLabels(path), "file holds 3 bytes of labels but the header promises 5");
     }
+
+    // ---- issue 12, item 9: multi-member gzip, a bad CRC, a FIFO ----
+
+    [Fact]
+    public void Multi_member_gzip_is_read_whole()
+    {
+        // gzip -c a > f; gzip -c b >> f: a valid file that zcat reads as a then b. Split inside the header and inside the pixels.
+        byte[] raw = Raw(0x803, [3, 2, 4], Pixels);
+        byte[] file = [.. Gzip(raw[..6]), .. Gzip(raw[6..17]), .. Gzip(raw[17..])];
+        string path = _dir.WriteBytes("images.gz", file);
+        var (pixels, count, rows, columns) = Idx.ReadImages(path);
+        Assert.Equal(Pixels, pixels);
+        Assert.Equal((3, 2, 4), (count, rows, columns));
+    }
+
+    [Fact]
+    public void Multi_member_gzip_followed_by_garbage_is_still_refused()
+    {
+        byte[] raw = Raw(0x803, [3, 2, 4], Pixels);
+        string path = _dir.WriteBytes("images.gz", [.. Gzip(raw[..10]), .. Gzip(raw[10..]), 7, 7, 7, 7, 7, 7, 7, 7, 7]);
+        Fails(path, () => ReadImages(path), "trailing garbage");
+    }
+
+    [Fact]
+    public void Gzip_with_a_bad_CRC_says_bad_CRC()
+    {
+        byte[] gz = Gzip(Raw(0x803, [3, 2, 4], Pixels));
+        uint crc = BinaryPrimitives.ReadUInt32LittleEndian(gz.AsSpan(gz.Length - 8));
+        gz[gz.Length - 8] ^= 0x01;
+        string path = _dir.WriteBytes("images.gz", gz);
+        var e = Fails(path, () => ReadImages(path), "bad CRC-32", $"CRC-32 0x{crc:X8}", $"records 0x{crc ^ 1:X8}");
+        Assert.DoesNotContain("unsupported compression method", e.Message);
+    }
+
+    [Fact]
+    public void Bad_CRC_in_the_first_of_two_members_names_the_member()
+    {
+        byte[] raw = Raw(0x803, [3, 2, 4], Pixels);
+        byte[] first = Gzip(raw[..10]);
+        first[^6] ^= 0x40;
+        string path = _dir.WriteBytes("images.gz", [.. first, .. Gzip(raw[10..])]);
+        Fails(path, () => ReadImages(path), "bad CRC-32", "gzip member 1 (at byte 0)");
+    }
+
+    [Fact]
+    public void Gzip_with_a_bad_length_in_the_trailer_says_so()
+    {
+        byte[] gz = Gzip(Raw(0x803, [3, 2, 4], Pixels));
+        gz[^4] ^= 0x02;
+        string path = _dir.WriteBytes("images.gz", gz);
+        Fails(path, () => ReadImages(path), "bad length", "decompresses to 40 bytes, the trailer records 42");
+    }
+
+    [Fact]
+    public void Gzip_with_corrupt_deflate_data_says_so()
+    {
+        // A stored (uncompressed) block whose length and its complement disagree.
+        byte[] gz = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, 0x01, 0x05, 0x00, 0x00, 0x00, 1, 2, 3, 4, 5, 0, 0, 0, 0, 5, 0, 0, 0];
+        string path = _dir.WriteBytes("images.gz", gz);
+        Fails(path, () => ReadImages(path), "corrupt gzip stream", "corrupt deflate data");
+    }
+
+    [Fact]
+    public void A_FIFO_is_refused_at_once()
+    {
+        string path = _dir.File("pipe");
+        MakeFifo(path);
+        // Opening a FIFO waits for a writer: on a regression the read would hang, so it runs aside and is unblocked.
+        var read = System.Threading.Tasks.Task.Run(() => Assert.Throws<DataFormatException>(() => Idx.ReadImages(path)));
+        if (!read.Wait(TimeSpan.FromSeconds(30)))
+        {
+            using (new FileStream(path, FileMode.Open, FileAccess.Write)) { }
+            Assert.Fail("reading a FIFO blocked instead of refusing it");
+        }
+        var e = read.Result;
+        Assert.Equal(path, e.Path);
+        Assert.Contains("is a FIFO (named pipe), not a regular file; expected an IDX file", e.Message);
+    }
+
+    internal static void MakeFifo(string path)
+    {
+        Assert.True(OperatingSystem.IsLinux(), "the FIFO tests need Linux (statx tells the file type)");
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
+    [Fact]
+    public void A_character_device_is_refused()
+    {
+        Fails("/dev/null", () => ReadImages("/dev/null"), "is a character device, not a regular file");
+    }
+
+    // ---- any shape ----
+
+    [Fact]
+    public void Read_takes_any_number_of_dimensions()
+    {
+        byte[] data = Enumerable.Range(0, 24).Select(i => (byte)i).ToArray();
+        string path = _dir.WriteBytes("x.idx", Gzip(Raw(0x804, [2, 3, 2, 2], data)));
+        var (read, dims) = Idx.Read(path);
+        Assert.Equal(data, read);
+        Assert.Equal(new[] { 2, 3, 2, 2 }, dims);
+    }
+
+    [Fact]
+    public void Read_refuses_other_data_types_and_ranks()
+    {
+        string path = WriteImagesRaw(0x00000D02, [3, 8], Pixels);
+        Fails(path, () => Idx.Read(path), "data type 0x0D (float32), expected 0x08");
+        path = _dir.WriteBytes("zero", Raw(0x800, [], []));
+        Fails(path, () => Idx.Read(path), "0 dimensions, expected 1 to 16");
+    }
+
+    [Fact]
+    public void LoadDataset_of_32x32_images_has_one_channel()
+    {
+        var pixels = new byte[2 * 32 * 32];
+        pixels[32 * 32 + 5] = 200;
+        string images = _dir.File("i.gz"), labels = _dir.File("l.gz");
+        Idx.WriteImages(images, pixels, 2, 32, 32);
+        Idx.WriteLabels(labels, [4, 1]);
+        Dataset set = Idx.LoadDataset(images, labels);
+        Assert.Equal(new[] { 1, 32, 32 }, set.Shape);
+        Assert.Equal(new[] { 4, 1 }, set.Labels.ToArray());
+        Assert.Equal(200, set.Image(1)[5]);
+        Assert.True(set.IsBytes);
+    }
+
+    [Fact]
+    public void LoadDataset_keeps_other_shapes()
+    {
+        string samples = _dir.WriteBytes("s", Raw(0x804, [2, 3, 2, 2], new byte[24]));
+        string labels = _dir.WriteBytes("l", Raw(0x801, [2], [0, 1]));
+        Assert.Equal(new[] { 3, 2, 2 }, Idx.LoadDataset(samples, labels).Shape);
+        samples = _dir.WriteBytes("f", Raw(0x802, [2, 12], new byte[24]));
+        Assert.Equal(new[] { 12 }, Idx.LoadDataset(samples, labels).Shape);
+    }
+
+    [Fact]
+    public void LoadDataset_bad_input()
+    {
+        string samples = _dir.WriteBytes("s", Raw(0x803, [3, 2, 4], Pixels));
+        string two = _dir.WriteBytes("two", Raw(0x801, [2], [0, 1]));
+        Fails(two, () => Idx.LoadDataset(samples, two), "sample count and label count disagree", "holds 3 samples", "holds 2 labels");
+        string big = _dir.WriteBytes("big", Raw(0x801, [3], [0, 10, 1]));
+        Fails(big, () => Idx.LoadDataset(samples, big, classes: 10), "label 10 at index 1 is outside 0..9");
+        Fails(two, () => Idx.LoadDataset(two, two), "a sample file needs a count and at least one sample dimension");
+        Fails(samples, () => Idx.LoadDataset(samples, samples), "wrong IDX magic 0x00000803, expected 0x00000801");
+    }
 }

@@ -37,6 +37,20 @@ public sealed class BaselineTests
         ["TanhLayer"] = "[Network(Features = 5)] [Dense(4)] [Tanh] [Dense(3)]",
         ["MaxPool2DLayer"] = "[Network(Channels = 2, Height = 6, Width = 6)] [MaxPool2D(2)] [Dense(3)]",
         ["AvgPool2DLayer"] = "[Network(Channels = 2, Height = 5, Width = 5)] [AvgPool2D(2, Stride = 1)] [Dense(3)]",
+        ["GlobalAvgPool2DLayer"] = "[Network(Channels = 3, Height = 4, Width = 5)] [ReLU] [GlobalAvgPool2D] [Dense(3)]",
+        // Graphs: an identity block fused into the last conv's epilogue and a projection block.
+        ["ResidualBlocks"] =
+            "[Network(Channels = 1, Height = 8, Width = 8)]\n" +
+            "[Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU]\n" +
+            "[Residual] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [EndResidual] [ReLU]\n" +
+            "[Residual] [Conv2D(8, 3, Stride = 2, Padding = 1)] [BatchNorm] [Shortcut] [Conv2D(8, 1, Stride = 2)] [BatchNorm] [EndResidual] [ReLU]\n" +
+            "[GlobalAvgPool2D] [Dense(10)]",
+        // Branches concatenated along channels: a 1x1 branch, a 3x3 branch and a pass-through.
+        ["ConcatBlock"] =
+            "[Network(Channels = 1, Height = 6, Width = 6)]\n" +
+            "[Conv2D(3, 3, Padding = 1)] [ReLU]\n" +
+            "[Concat] [Conv2D(2, 1)] [ReLU] [Branch] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU] [Branch] [EndConcat]\n" +
+            "[MaxPool2D(2)] [Dense(5)]",
     };
 
     public static TheoryData<string> Names()

@@ -90,7 +90,39 @@ public sealed class FuzzTests
         Gen.Select(Gen.OneOfConst("MaxPool2D", "AvgPool2D"), Mostly(1, 3), Optional("Stride", Mostly(1, 3), 35))
             .Select((kind, size, stride) => $"[{kind}({size}{stride})]");
 
-    private static readonly Gen<string> Layer = Gen.Frequency((3, Conv), (3, Dense), (2, BatchNorm), (3, Activation), (2, Pool));
+    /// <summary>Layers that often keep the shape, so random residual blocks are sometimes valid.</summary>
+    private static readonly Gen<string> ShapeKeeping = Gen.Frequency(
+        (3, Activation), (2, Gen.Const("[BatchNorm]")), (2, Mostly(1, 4).Select(c => $"[Conv2D({c}, 3, Padding = 1)]")),
+        (1, Mostly(1, 4).Select(c => $"[Conv2D({c}, 1)]")), (1, Dense));
+
+    /// <summary>A residual block: identity or projection shortcut, now and then nested or unbalanced.</summary>
+    private static readonly Gen<string> Block =
+        Gen.Select(ShapeKeeping.Array[1, 3], ShapeKeeping.Array[0, 2], Gen.Int[0, 19], ShapeKeeping)
+            .Select((main, shortcut, form, inner) => form switch
+            {
+                < 9 => $"[Residual] {string.Join(" ", main)} [EndResidual]",
+                < 15 => $"[Residual] {string.Join(" ", main)} [Shortcut] {string.Join(" ", shortcut)} [EndResidual]",
+                < 17 => $"[Residual] [Residual] {string.Join(" ", main)} [EndResidual] {inner} [EndResidual]",
+                17 => $"[Residual] {string.Join(" ", main)}",                        // never closed
+                18 => $"{string.Join(" ", main)} [EndResidual]",                     // never opened
+                _ => $"[Residual] [Shortcut] {string.Join(" ", shortcut)} [EndResidual]", // no main path
+            });
+
+    /// <summary>A concatenation block of two or three branches (one may be empty), now and then wrong.</summary>
+    private static readonly Gen<string> Branches =
+        Gen.Select(ShapeKeeping.Array[1, 3], ShapeKeeping.Array[0, 2], Gen.Int[0, 19], ShapeKeeping)
+            .Select((first, second, form, third) => form switch
+            {
+                < 10 => $"[Concat] {string.Join(" ", first)} [Branch] {string.Join(" ", second)} [EndConcat]",
+                < 16 => $"[Concat] {string.Join(" ", first)} [Branch] {string.Join(" ", second)} [Branch] {third} [EndConcat]",
+                < 18 => $"[Concat] [Residual] {string.Join(" ", first)} [EndResidual] [Branch] {third} [EndConcat]",
+                18 => $"[Concat] {string.Join(" ", first)} [EndConcat]",              // one branch
+                _ => $"[Concat] {string.Join(" ", first)} [Branch] [EndResidual]",   // closed by the wrong marker
+            });
+
+    private static readonly Gen<string> Layer = Gen.Frequency(
+        (3, Conv), (3, Dense), (2, BatchNorm), (3, Activation), (2, Pool), (3, Block), (2, Branches),
+        (1, Gen.OneOfConst("[GlobalAvgPool2D]", "[Residual]", "[Shortcut]", "[EndResidual]", "[Concat]", "[Branch]", "[EndConcat]")));
 
     public static readonly Gen<NetDescription> Description =
         Gen.Select(Input, Layer.Array[1, 8], Gen.Int[0, 9], Gen.Int[2, 10])
@@ -285,6 +317,10 @@ public sealed class FuzzTests
 
         // Stage 2: compile, load and run a varied selection, ten networks per compilation.
         var chosen = Select(valid, toCompile);
+        int residual = chosen.Count(d => d.Layers.Any(l => l.Contains("[EndResidual]", StringComparison.Ordinal)));
+        int concat = chosen.Count(d => d.Layers.Any(l => l.Contains("[EndConcat]", StringComparison.Ordinal)));
+        _output.WriteLine($"  of the {chosen.Count} networks to compile, {residual} have residual blocks and {concat} concatenations");
+        Assert.True(chosen.Count < 8 || (residual > 0 && concat > 0), "no accepted network with a residual or concat block was selected to compile");
         var failures = new List<string>();
         for (int i = 0; i < chosen.Count; i += 10)
             failures.AddRange(CompileAndRun(chosen.Skip(i).Take(10).ToList()));

@@ -4,8 +4,10 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using GraphGen.Generator.Helpers;
 using GraphGen.Generator;
 using GraphGen.Generator.Model;
+using GraphGen.Generator.Parsing;
 using Microsoft.CodeAnalysis;
 using Xunit;
 

@@ -6,18 +6,133 @@ using Xunit;
 namespace GraphGen.Tests.Numerics;
 
 /// <summary>Checks the oracle itself: its analytic gradients against central finite differences of its
-/// own loss, in double precision, for every test network (so for every layer kind) and for LeNet.</summary>
+/// own loss, in double precision, for every test network (so for every layer kind), for LeNet, and for
+/// hand-built graphs (Add, GlobalAvgPool2D, identity, projection and nested residual blocks, Inception-style,
+/// pass-through and flat Concat blocks, a Concat feeding a residual block).</summary>
 public class ReferenceGradientTests
 {
     public static IEnumerable<object[]> Networks => TestNets.All.Keys.Select(k => new object[] { k });
+
+    public static IEnumerable<object[]> Graphs => GraphNets.All.Keys.Select(k => new object[] { k });
 
     [Theory]
     [MemberData(nameof(Networks))]
     public void AnalyticGradientsMatchFiniteDifferences(string name)
     {
         using var net = TestNets.Create(name, randomize: true);
+        CheckGradients(net, name == "LeNet" ? 3 : 5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Graphs))]
+    public void GraphGradientsMatchFiniteDifferences(string name)
+    {
+        using var net = GraphNets.All[name](7);
+        CheckGradients(net, 5);
+    }
+
+    [Fact]
+    public void GlobalAvgPoolIsTheMeanOfEachChannel()
+    {
+        var b = new GraphBuilder(2, 2, 3);
+        b.GlobalAvgPool();
+        var reference = new ReferenceNetwork(b.Build("Gap", 1));
+        // Two samples, channel-major: sample 0 channel 0 = 1..6, channel 1 = −6..−1; sample 1 = 10·sample 0.
+        double[] x = [1, 2, 3, 4, 5, 6, -6, -5, -4, -3, -2, -1, 10, 20, 30, 40, 50, 60, -60, -50, -40, -30, -20, -10];
+        Assert.Equal([3.5, -3.5, 35, -35], reference.Forward(x, 2, training: false));
+    }
+
+    [Fact]
+    public void AddSumsMainPathAndShortcut()
+    {
+        var b = new GraphBuilder(3);
+        b.Add(b.ReLU(), LayerInfo.NetworkInput); // relu(x) + x
+        var reference = new ReferenceNetwork(b.Build("Add", 1));
+        Assert.Equal([-1, 4, -3, 0.5, 0, 6], reference.Forward([-1, 2, -3, 0.25, 0, 3], 2, training: false));
+    }
+
+    [Fact]
+    public void ConcatJoinsChannelsSampleBySample()
+    {
+        var b = new GraphBuilder(2, 1, 2);
+        b.Concat(b.ReLU(), LayerInfo.NetworkInput); // [relu(x), x]: 4×1×2
+        var reference = new ReferenceNetwork(b.Build("Concat", 1));
+        // Per sample: channel 0 = (x0, x1), channel 1 = (x2, x3).
+        Assert.Equal([0, 2, 3, 0, -1, 2, 3, -4, 5, 0, 0, 8, 5, -6, -7, 8],
+            reference.Forward([-1, 2, 3, -4, 5, -6, -7, 8], 2, training: false));
+    }
+
+    [Fact]
+    public void ConcatOfFlatValuesJoinsFeatures()
+    {
+        var b = new GraphBuilder(2);
+        b.Concat(LayerInfo.NetworkInput, b.Tanh(LayerInfo.NetworkInput), LayerInfo.NetworkInput);
+        var reference = new ReferenceNetwork(b.Build("FlatConcat", 1));
+        double t = Math.Tanh(1);
+        Assert.Equal([1, 0, t, 0, 1, 0, 0, -2, 0, -Math.Tanh(2), 0, -2],
+            reference.Forward([1, 0, 0, -2], 2, training: false));
+    }
+
+    [Fact]
+    public void MalformedConcatsAreRejectedNamingTheLayerAndShapes()
+    {
+        void Rejects(string because, GraphBuilder b, params string[] expected)
+        {
+            using var net = b.Build("Bad", 1);
+            var e = Assert.Throws<ArgumentException>(() => new ReferenceNetwork(net).Forward(new double[net.InputSize], 1, false));
+            foreach (string part in expected.Append("concat1")) Assert.True(e.Message.Contains(part), $"{because}: '{e.Message}' lacks '{part}'");
+        }
+        var b = new GraphBuilder(3);
+        b.Concat(b.ReLU());
+        Rejects("concat of one", b, "reads 1", "at least 2");
+
+        b = new GraphBuilder(1, 4, 4);
+        b.Concat(b.Conv(2, 3), LayerInfo.NetworkInput);
+        Rejects("heights and widths differ", b, "conv1 [2, 2, 2]", "input [1, 4, 4]");
+
+        b = new GraphBuilder(1, 2, 2);
+        b.Concat(LayerInfo.NetworkInput, b.Dense(3));
+        Rejects("image and flat", b, "input [1, 2, 2]", "dense1 [3]");
+
+        b = new GraphBuilder(3);
+        b.Concat(b.ReLU(), LayerInfo.NetworkInput);
+        using var net = b.Build("Bad", 1);
+        var concat = net.Layers[1];
+        void RejectsLayer(string because, LayerInfo bad, params string[] expected)
+        {
+            var e = Assert.Throws<ArgumentException>(() => new ReferenceNetwork(new HandNetwork("Bad", [3], [net.Layers[0], bad], [])).Forward(new double[3], 1, false));
+            foreach (string part in expected.Append("concat1")) Assert.True(e.Message.Contains(part), $"{because}: '{e.Message}' lacks '{part}'");
+        }
+        RejectsLayer("output C is not the sum", concat with { OutputShape = [5] }, "declares output [5]", "[6]");
+        RejectsLayer("first input is not the InputShape", concat with { InputShape = [6] }, "takes [6]", "reads [3]");
+    }
+
+    [Fact]
+    public void MalformedGraphsAreRejectedNamingTheLayer()
+    {
+        var b = new GraphBuilder(3);
+        b.ReLU(); b.Tanh();
+        using var net = b.Build("Bad", 1);
+        var layers = net.Layers.ToArray();
+
+        void Rejects(string because, string[] expected, params LayerInfo[] bad)
+        {
+            var e = Assert.Throws<ArgumentException>(() => new ReferenceNetwork(new HandNetwork("Bad", [3], bad, [])).Forward(new double[3], 1, false));
+            foreach (string part in expected) Assert.True(e.Message.Contains(part), $"{because}: '{e.Message}' lacks '{part}'");
+        }
+        Rejects("unknown input", ["tanh1", "nothing"], layers[0], layers[1] with { Inputs = ["nothing"] });
+        Rejects("later layer", ["relu1", "tanh1"], layers[0] with { Inputs = ["tanh1"] }, layers[1]);
+        Rejects("add of one", ["add1", "1", "2"], layers[0], new LayerInfo("add1", LayerKind.Add, [3], [3]) { Inputs = ["relu1"] });
+        Rejects("relu of two", ["tanh1", "2", "1"], layers[0], layers[1] with { Inputs = ["relu1", "input"] });
+        Rejects("duplicate name", ["relu1"], layers[0], layers[0]);
+        Rejects("shape mismatch", ["add1", "[4]", "[3]"], layers[0], new LayerInfo("add1", LayerKind.Add, [4], [4]) { Inputs = ["relu1", "input"] });
+    }
+
+    /// <summary>Every parameter's analytic gradient (every element of small tensors, 40 random ones of
+    /// large tensors) against (L(p + h) − L(p − h)) / 2h of the mean training-mode loss.</summary>
+    private static void CheckGradients(INetwork net, int n)
+    {
         var reference = new ReferenceNetwork(net);
-        int n = name == "LeNet" ? 3 : 5;
         var (xf, labels) = TestNets.Batch(net, n, seed: 11);
         double[] x = TestNets.ToDouble(xf);
         var (_, _, grads) = reference.LossAndGradients(x, labels);
@@ -31,7 +146,6 @@ public class ReferenceGradientTests
             double[] p = reference.Tensors[t.Name];
             double[] g = grads[t.Name];
             Assert.Equal(p.Length, g.Length);
-            // Every element of small tensors, a random sample of large ones.
             var indices = p.Length <= 60 ? Enumerable.Range(0, p.Length) : Enumerable.Range(0, 40).Select(_ => rng.Next(p.Length));
             foreach (int i in indices)
             {
@@ -41,7 +155,7 @@ public class ReferenceGradientTests
                 p[i] = saved;
                 double fd = (up - down) / (2 * h);
                 Assert.True(Math.Abs(fd - g[i]) <= 1e-7 + 1e-5 * Math.Abs(fd),
-                    $"{name} {t.Name}[{i}]: finite difference {fd:G10}, analytic {g[i]:G10}");
+                    $"{net.Name} {t.Name}[{i}]: finite difference {fd:G10}, analytic {g[i]:G10}");
                 checkedCount++;
             }
         }

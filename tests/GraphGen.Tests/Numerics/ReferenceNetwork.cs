@@ -20,28 +20,64 @@ internal sealed class ReferenceNetwork
         _layers = net.Layers;
         foreach (var t in net.Tensors) Tensors[t.Name] = net.Tensor(t.Name).ToArray().Select(v => (double)v).ToArray();
         InputShape = net.InputShape.ToArray();
+        _sources = ResolveInputs(_layers);
     }
 
     public int[] InputShape { get; }
 
-    /// <summary>Activations of the last forward pass: input of each layer, and its output.</summary>
-    private readonly List<double[]> _inputs = new();
-    private readonly List<int[]> _shapes = new(); // per-sample shape of each layer's input
+    /// <summary>For each layer, the indices of the layers it reads (−1: the network input).</summary>
+    private readonly int[][] _sources;
+
+    /// <summary>Values of the last forward pass: each layer's output and per-sample shape (index −1 is the input).</summary>
+    private double[] _input = [];
+    private readonly List<double[]> _outputs = new();
+    private readonly List<int[]> _shapes = new();
     private readonly Dictionary<int, (double[] Mean, double[] Var)> _batchStats = new();
 
     public static int Size(int[] s) => s.Aggregate(1, (a, b) => a * b);
 
-    /// <summary>Logits [n, classes]. Training mode uses batch statistics and updates the moving ones.</summary>
+    private double[] Value(int i) => i < 0 ? _input : _outputs[i];
+    private int[] Shape(int i) => i < 0 ? InputShape : _shapes[i];
+
+    /// <summary>Empty Inputs means the layer before (the network input for the first layer); a name is an
+    /// earlier layer or <see cref="LayerInfo.NetworkInput"/>. An Add reads two values, a Concat two or more
+    /// (the same value possibly more than once), every other kind one.</summary>
+    private static int[][] ResolveInputs(IReadOnlyList<LayerInfo> layers)
+    {
+        var index = new Dictionary<string, int> { [LayerInfo.NetworkInput] = -1 };
+        var sources = new int[layers.Count][];
+        for (int li = 0; li < layers.Count; li++)
+        {
+            var l = layers[li];
+            sources[li] = l.Inputs.Length == 0
+                ? [li - 1]
+                : l.Inputs.Select(name => index.TryGetValue(name, out int i) ? i
+                    : throw new ArgumentException($"layer {l.Name} reads {name}, which is not the network input or an earlier layer")).ToArray();
+            int read = sources[li].Length;
+            if (l.Kind == LayerKind.Concat ? read < 2 : read != (l.Kind == LayerKind.Add ? 2 : 1))
+                throw new ArgumentException($"layer {l.Name} ({l.Kind}) reads {read} values, expected "
+                    + (l.Kind == LayerKind.Concat ? "at least 2" : l.Kind == LayerKind.Add ? "2" : "1"));
+            if (!index.TryAdd(l.Name, li)) throw new ArgumentException($"two layers are named {l.Name}");
+        }
+        return sources;
+    }
+
+    /// <summary>Logits [n, classes] (the last layer's output). Training mode uses batch statistics and
+    /// updates the moving ones.</summary>
     public double[] Forward(double[] x, int n, bool training)
     {
-        _inputs.Clear(); _shapes.Clear(); _batchStats.Clear();
-        int[] shape = InputShape;
-        double[] a = x;
+        _input = x; _outputs.Clear(); _shapes.Clear(); _batchStats.Clear();
         for (int li = 0; li < _layers.Count; li++)
         {
             var l = _layers[li];
-            _inputs.Add(a); _shapes.Add(shape);
-            (a, shape) = l.Kind switch
+            int[] src = _sources[li];
+            double[] a = Value(src[0]);
+            int[] shape = Shape(src[0]);
+            // A Concat's InputShape is its first input's; the others may differ in channels (ConcatShape).
+            foreach (int i in l.Kind == LayerKind.Concat ? src[..1] : src)
+                if (!Shape(i).SequenceEqual(l.InputShape))
+                    throw new ArgumentException($"layer {l.Name} takes [{string.Join(", ", l.InputShape)}] but reads [{string.Join(", ", Shape(i))}]");
+            var (y, outShape) = l.Kind switch
             {
                 LayerKind.Conv2D => Conv(l, a, n, shape),
                 LayerKind.Dense => Dense(l, a, n, shape),
@@ -51,11 +87,14 @@ internal sealed class ReferenceNetwork
                 LayerKind.Tanh => (a.Select(Math.Tanh).ToArray(), shape),
                 LayerKind.MaxPool2D => Pool(l, a, n, shape, max: true),
                 LayerKind.AvgPool2D => Pool(l, a, n, shape, max: false),
+                LayerKind.GlobalAvgPool2D => GlobalAvgPool(a, n, shape),
+                LayerKind.Add => (a.Zip(Value(src[1]), (u, v) => u + v).ToArray(), shape),
+                LayerKind.Concat => Concat(src, n, ConcatShape(l, src)),
                 _ => throw new NotSupportedException(l.Kind.ToString()),
             };
+            _outputs.Add(y); _shapes.Add(outShape);
         }
-        _inputs.Add(a); _shapes.Add(shape);
-        return a;
+        return _outputs[^1];
     }
 
     /// <summary>Mean softmax cross-entropy of the last forward pass (summed over samples here).</summary>
@@ -78,19 +117,33 @@ internal sealed class ReferenceNetwork
         return (loss, correct, grad);
     }
 
-    /// <summary>Mean loss and the gradient of every parameter (training mode).</summary>
+    /// <summary>Input of layer <paramref name="layer"/> (its first input) in the last forward pass.</summary>
+    public double[] LayerInput(int layer) => Value(_sources[layer][0]);
+
+    /// <summary>Gradient of the loss w.r.t. each layer's output, from the last <see cref="LossAndGradients"/>.</summary>
+    public Dictionary<int, double[]> OutputGradients { get; } = new();
+
+    /// <summary>Mean loss and the gradient of every parameter (training mode). Layers are visited in
+    /// reverse order; the gradient of a value read by several layers is the sum of what each returns.</summary>
     public (double LossSum, int Correct, Dictionary<string, double[]> Grads) LossAndGradients(double[] x, int[] labels)
     {
         int n = labels.Length;
         var logits = Forward(x, n, training: true);
-        var (loss, correct, g) = SoftmaxCrossEntropy(logits, labels, _shapes[^1][0]);
+        var (loss, correct, dLogits) = SoftmaxCrossEntropy(logits, labels, _shapes[^1][0]);
         var grads = new Dictionary<string, double[]>();
+        var dOut = new double[_layers.Count][]; // gradient of each layer's output, summed over its readers
+        dOut[^1] = dLogits;
         for (int li = _layers.Count - 1; li >= 0; li--)
         {
             var l = _layers[li];
-            double[] input = _inputs[li], output = _inputs[li + 1];
-            int[] s = _shapes[li];
-            g = l.Kind switch
+            int[] src = _sources[li];
+            double[] input = Value(src[0]), output = _outputs[li];
+            int[] s = Shape(src[0]);
+            double[] g = dOut[li] ?? new double[output.Length]; // a value nobody reads has no gradient
+            OutputGradients[li] = g;
+            // What each input receives: a slice each for a Concat; otherwise the same dx for every input
+            // (∂(a + b)/∂a = ∂(a + b)/∂b = 1: both inputs of an Add receive g).
+            double[][] dxs = l.Kind == LayerKind.Concat ? ConcatBack(src, n, g) : Enumerable.Repeat(l.Kind switch
             {
                 LayerKind.Conv2D => ConvBack(l, input, n, s, g, grads),
                 LayerKind.Dense => DenseBack(l, input, n, s, g, grads),
@@ -100,8 +153,18 @@ internal sealed class ReferenceNetwork
                 LayerKind.Tanh => g.Select((d, i) => d * (1 - output[i] * output[i])).ToArray(),
                 LayerKind.MaxPool2D => PoolBack(l, input, n, s, g, max: true),
                 LayerKind.AvgPool2D => PoolBack(l, input, n, s, g, max: false),
+                LayerKind.GlobalAvgPool2D => GlobalAvgPoolBack(n, s, g),
+                LayerKind.Add => g,
                 _ => throw new NotSupportedException(),
-            };
+            }, src.Length).ToArray();
+            for (int j = 0; j < src.Length; j++)
+            {
+                int i = src[j];
+                if (i < 0) continue; // the gradient of the network input is not needed
+                double[] dx = dxs[j];
+                dOut[i] ??= new double[dx.Length];
+                for (int k = 0; k < dx.Length; k++) dOut[i][k] += dx[k]; // a value read twice sums both
+            }
         }
         return (loss, correct, grads);
     }
@@ -296,6 +359,84 @@ internal sealed class ReferenceNetwork
                             }
                         if (max) dx[best] += g;
                     }
+        return dx;
+    }
+
+    /// <summary>Mean over H×W of each channel: C×H×W → C×1×1.</summary>
+    private static (double[], int[]) GlobalAvgPool(double[] x, int n, int[] s)
+    {
+        int C = s[0], P = s[1] * s[2];
+        var y = new double[n * C];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < C; c++)
+            {
+                double sum = 0;
+                for (int p = 0; p < P; p++) sum += x[(i * C + c) * P + p];
+                y[i * C + c] = sum / P;
+            }
+        return (y, new[] { C, 1, 1 });
+    }
+
+    private string NameOf(int i) => i < 0 ? LayerInfo.NetworkInput : _layers[i].Name;
+
+    /// <summary>The shape a Concat's inputs concatenate to: they are all flat or all C×H×W with the same
+    /// H×W, and the output's C is the sum of theirs; the layer must declare that shape.</summary>
+    private int[] ConcatShape(LayerInfo l, int[] src)
+    {
+        int[] first = Shape(src[0]);
+        int channels = 0;
+        foreach (int i in src)
+        {
+            int[] s = Shape(i);
+            if (s.Length != first.Length || !s[1..].SequenceEqual(first[1..]))
+                throw new ArgumentException($"layer {l.Name} concatenates {NameOf(src[0])} [{string.Join(", ", first)}] and "
+                    + $"{NameOf(i)} [{string.Join(", ", s)}]: all must be flat, or C×H×W with the same H×W");
+            channels += s[0];
+        }
+        int[] output = [channels, .. first[1..]];
+        if (!output.SequenceEqual(l.OutputShape))
+            throw new ArgumentException($"layer {l.Name} declares output [{string.Join(", ", l.OutputShape)}], its inputs concatenate to [{string.Join(", ", output)}]");
+        return output;
+    }
+
+    /// <summary>Per sample, the inputs' C×H×W (or feature) blocks one after another: in NCHW that is
+    /// concatenation along channels.</summary>
+    private (double[], int[]) Concat(int[] src, int n, int[] outShape)
+    {
+        int total = Size(outShape), offset = 0;
+        var y = new double[n * total];
+        foreach (int j in src)
+        {
+            int size = Size(Shape(j));
+            for (int i = 0; i < n; i++) Array.Copy(Value(j), i * size, y, i * total + offset, size);
+            offset += size;
+        }
+        return (y, outShape);
+    }
+
+    /// <summary>Each input receives the slice of the output gradient that its values were copied to.</summary>
+    private double[][] ConcatBack(int[] src, int n, double[] dy)
+    {
+        int total = dy.Length / n, offset = 0;
+        var dxs = new double[src.Length][];
+        for (int k = 0; k < src.Length; k++)
+        {
+            int size = Size(Shape(src[k]));
+            dxs[k] = new double[n * size];
+            for (int i = 0; i < n; i++) Array.Copy(dy, i * total + offset, dxs[k], i * size, size);
+            offset += size;
+        }
+        return dxs;
+    }
+
+    /// <summary>Each of the H×W inputs of a mean receives 1/(H·W) of its gradient.</summary>
+    private static double[] GlobalAvgPoolBack(int n, int[] s, double[] dy)
+    {
+        int C = s[0], P = s[1] * s[2];
+        var dx = new double[n * C * P];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < C; c++)
+                for (int p = 0; p < P; p++) dx[(i * C + c) * P + p] = dy[i * C + c] / P;
         return dx;
     }
 }

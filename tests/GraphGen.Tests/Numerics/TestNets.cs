@@ -20,6 +20,10 @@ internal static class TestNets
         ["Mlp"] = o => new Mlp(o),
         ["WideKernel"] = o => new WideKernel(o),
         ["HugeKernel"] = o => new HugeKernel(o),
+        ["ResidualNet"] = o => new ResidualNet(o),
+        ["ResidualEdges"] = o => new ResidualEdges(o),
+        ["ConcatNet"] = o => new ConcatNet(o),
+        ["ConcatEdges"] = o => new ConcatEdges(o),
     };
 
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };

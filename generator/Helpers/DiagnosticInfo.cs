@@ -1,8 +1,7 @@
-using GraphGen.Generator.Helpers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
-namespace GraphGen.Generator.Model;
+namespace GraphGen.Generator.Helpers;
 
 /// <summary>Where a diagnostic points, kept as plain values: a <see cref="Location"/> would hold the
 /// syntax tree alive and defeat caching.</summary>
@@ -39,15 +38,4 @@ internal sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, LocationI
         for (int i = 0; i < args.Length; i++) args[i] = Arguments[i];
         return Diagnostic.Create(Descriptor, Location?.ToLocation(compilation), args);
     }
-}
-
-/// <summary>What the parser returns for one [Network] class: a model (null when an error was
-/// found), the diagnostics to report, and, when the declaration itself is fine but the network is
-/// not, a stub to emit so that code using the class compiles and the GG error stands alone.</summary>
-internal sealed record ParseResult(NetworkModel? Model, EquatableArray<DiagnosticInfo> Diagnostics, StubModel? Stub = null);
-
-/// <summary>A network class with errors: where it lives and the first error, for the stub.</summary>
-internal sealed record StubModel(string? Namespace, string ClassName, EquatableArray<ContainingTypeModel> ContainingTypes, string Error)
-{
-    public string HintName => (Namespace is null ? "" : Namespace + ".") + string.Concat(System.Linq.Enumerable.Select(ContainingTypes, t => t.Name + ".")) + ClassName + ".g.cs";
 }
