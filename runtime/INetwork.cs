@@ -73,13 +73,16 @@ public sealed record LayerInfo(
     public const string NetworkInput = "input";
 }
 
-/// <summary>Whether a tensor is trained by SGD or is state (moving statistics).</summary>
+/// <summary>Whether a tensor is trained, is state of the network (moving statistics) or is state of its optimizer.</summary>
 public enum TensorKind
 {
     /// <summary>Trained: has a gradient.</summary>
     Parameter,
     /// <summary>Updated by the forward pass in training (batch-norm moving statistics).</summary>
     State,
+    /// <summary>Held by a <see cref="Training.Optimizer"/>, not by the network: moments and the step count
+    /// (see <see cref="Training.Optimizer.State"/>); saved in checkpoints next to the network's tensors.</summary>
+    OptimizerState,
 }
 
 /// <summary>A named tensor of a network: PyTorch layout (conv O×I×kH×kW, dense out×in).</summary>
@@ -127,8 +130,9 @@ public interface INetwork : IDisposable
     /// <summary>The gradient of a parameter from the last training step (of the mean loss).</summary>
     ReadOnlySpan<float> Gradient(string name);
 
-    /// <summary>One SGD step on a batch: forward in training mode, softmax cross-entropy averaged over the
-    /// batch, backward, parameter update, moving-statistics update.</summary>
+    /// <summary>One training step on a batch: forward in training mode, softmax cross-entropy averaged over the
+    /// batch, backward, moving-statistics update, and the parameter update by the network's
+    /// <see cref="Training.Optimizer"/> (plain SGD, w −= lr·g, when none is attached) with this learning rate.</summary>
     StepResult TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, float learningRate);
     /// <summary>As <see cref="TrainStep(ReadOnlySpan{float}, ReadOnlySpan{int}, float)"/> with byte pixels, each divided by 255.</summary>
     StepResult TrainStep(ReadOnlySpan<byte> pixels, ReadOnlySpan<int> labels, float learningRate);

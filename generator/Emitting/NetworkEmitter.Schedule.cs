@@ -57,7 +57,7 @@ internal sealed partial class NetworkEmitter
         _w.Close();
         _w.Line();
 
-        _w.Line("/// <summary>Sums the per-chunk convolution gradients in chunk order, then w −= lr·g for every parameter.</summary>");
+        _w.Line("/// <summary>Sums the per-chunk convolution gradients in chunk order, then the network's optimizer (plain SGD, w −= lr·g, unless one is attached) updates every parameter.</summary>");
         _w.Open("private bool Update()");
         _w.Line("int chunks = _chunks;");
         foreach (var g in _plan.Groups.Where(g => g.IsConv))
@@ -67,10 +67,7 @@ internal sealed partial class NetworkEmitter
             _w.Line($"{Ex}.Kernels.SumChunks({span}, {Grad(c.Name, "weight")});");
             _w.Line($"{Ex}.Kernels.SumChunks({span}, {Grad(c.Name, "bias")}, {c.WeightCount});");
         }
-        _w.Line("bool finite = true;");
-        foreach (var t in Tensors().Where(t => t.Parameter))
-            _w.Line($"finite &= {Ex}.Kernels.SgdStep({t.Field}, {t.Field}_grad, _learningRate);");
-        _w.Line("return finite;");
+        _w.Line("return _core.Update(this, _learningRate);");
         _w.Close();
         _w.Line();
     }

@@ -7,12 +7,14 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using GraphGen.Training;
 
 namespace GraphGen.Checkpoints;
 
 /// <summary>
 /// Saves a network's parameter and state tensors to a safetensors file under their checkpoint names
-/// (e.g. "conv1.weight", "batchnorm1.moving_var") and PyTorch shapes, and loads them back.
+/// (e.g. "conv1.weight", "batchnorm1.moving_var") and PyTorch shapes, and loads them back; with an
+/// <see cref="Optimizer"/>, its state tensors ("optimizer.step", "optimizer.conv1.weight.exp_avg", ...) too.
 /// </summary>
 public static class Checkpoint
 {
@@ -25,12 +27,15 @@ public static class Checkpoint
     /// <summary>The checkpoint layout version this code writes and reads.</summary>
     public const string FormatVersion = "1";
 
+    /// <summary>Metadata key holding the <see cref="Optimizer.Kind"/> whose state the file holds, if any.</summary>
+    public const string OptimizerKey = "graphgen.optimizer";
+
     /// <summary>Metadata key holding a description of the network's layers (<see cref="Architecture"/>): two networks
     /// with the same tensor shapes but another activation, say, differ here.</summary>
     public const string ArchitectureKey = "graphgen.architecture";
 
     /// <summary>Metadata key holding "sha256:" and the hex SHA-256 of the tensors' names, shapes and data in file order
-    /// (<see cref="Checksum"/>). Loading verifies it when present; files without one (older ones) still load.</summary>
+    /// (<see cref="Checksum"/>), optimizer state included. Loading verifies it when present; files without one (older ones) still load.</summary>
     public const string ChecksumKey = "graphgen.checksum";
 
     private const string ChecksumPrefix = "sha256:";
@@ -44,13 +49,14 @@ public static class Checkpoint
     /// <param name="net">The network to save.</param>
     /// <param name="path">The file to create or replace (through a symbolic link, its target); a previous file survives any failure.</param>
     /// <param name="metadata">Extra metadata entries.</param>
-    /// <exception cref="InvalidOperationException">A tensor holds NaN or ±∞, or a moving variance is negative: such a
-    /// checkpoint would be refused by <see cref="Load(INetwork, string)"/>, so it is not written.</exception>
+    /// <param name="optimizer">The optimizer attached to <paramref name="net"/>, whose state tensors are saved too (and its kind under <see cref="OptimizerKey"/>).</param>
+    /// <exception cref="InvalidOperationException">A tensor (optimizer state included) holds NaN or ±∞, or a moving variance
+    /// is negative: such a checkpoint would be refused by <see cref="Load(INetwork, string)"/>, so it is not written.</exception>
     /// <exception cref="IOException">The file could not be written; the message names <paramref name="path"/> and why.</exception>
-    public static void Save(INetwork net, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(INetwork net, string path, IReadOnlyDictionary<string, string>? metadata = null, Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var (tensors, entries) = Snapshot(net, metadata);
+        var (tensors, entries) = Snapshot(net, metadata, optimizer);
         if (BadValues(net, tensors) is { } problem)
             throw new InvalidOperationException($"{net.Name} is not saved to {path}: {problem}");
         Safetensors.Write(path, tensors, entries);
@@ -63,17 +69,19 @@ public static class Checkpoint
     /// </summary>
     /// <param name="net">The network that will be saved.</param>
     /// <param name="path">The file a later <see cref="Save"/> will write.</param>
+    /// <param name="optimizer">The optimizer whose state the later <see cref="Save"/> will write too, if any.</param>
     /// <exception cref="IOException">The save would fail; the message names <paramref name="path"/> and why.</exception>
-    public static void CheckWritable(INetwork net, string path)
+    public static void CheckWritable(INetwork net, string path, Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var (tensors, entries) = Snapshot(net, null);
+        var (tensors, entries) = Snapshot(net, null, optimizer);
         Safetensors.Probe(path, tensors, entries);
     }
 
-    private static (List<SafetensorsTensor> Tensors, Dictionary<string, string> Metadata) Snapshot(INetwork net, IReadOnlyDictionary<string, string>? metadata)
+    private static (List<SafetensorsTensor> Tensors, Dictionary<string, string> Metadata) Snapshot(INetwork net, IReadOnlyDictionary<string, string>? metadata, Optimizer? optimizer)
     {
         ArgumentNullException.ThrowIfNull(net);
+        CheckOptimizer(net, optimizer);
         var entries = new Dictionary<string, string>(StringComparer.Ordinal);
         if (metadata is not null)
         {
@@ -82,8 +90,12 @@ public static class Checkpoint
         var tensors = new List<SafetensorsTensor>(net.Tensors.Count);
         foreach (TensorInfo info in net.Tensors)
             tensors.Add(new SafetensorsTensor(info.Name, (int[])info.Shape.Clone(), net.Tensor(info.Name).ToArray()));
+        if (optimizer is not null)
+            foreach (TensorInfo info in optimizer.State)
+                tensors.Add(new SafetensorsTensor(info.Name, (int[])info.Shape.Clone(), optimizer.StateTensor(info.Name).ToArray()));
         entries[NetworkKey] = net.Name;
         entries[FormatKey] = FormatVersion;
+        if (optimizer is not null) entries[OptimizerKey] = optimizer.Kind;
         entries[ArchitectureKey] = Architecture(net);
         entries[ChecksumKey] = Checksum(tensors);
         return (tensors, entries);
@@ -93,13 +105,15 @@ public static class Checkpoint
     /// Reads <paramref name="path"/> and copies its values into <paramref name="net"/>. Everything is checked first:
     /// the file must be valid, hold exactly the network's tensors with the network's shapes, match its checksum if it
     /// has one, hold only finite values and non-negative moving variances, and come from the same network (see
-    /// <see cref="Load(INetwork, string, bool)"/>). If any check fails, nothing is written into the network.
+    /// <see cref="Load(INetwork, string, bool)"/>). Optimizer state in the file is skipped (see
+    /// <see cref="Load(INetwork, string, Optimizer?, bool)"/> to resume a run with it). If any check fails, nothing
+    /// is written into the network.
     /// </summary>
     /// <param name="net">The network to load into.</param>
     /// <param name="path">The checkpoint file.</param>
     /// <returns>The file's metadata.</returns>
     /// <exception cref="CheckpointException">The file is unreadable or malformed, or does not fit the network; the message names the first problem.</exception>
-    public static IReadOnlyDictionary<string, string> Load(INetwork net, string path) => Load(net, path, allowOtherNetwork: false);
+    public static IReadOnlyDictionary<string, string> Load(INetwork net, string path) => Load(net, path, null, allowOtherNetwork: false);
 
     /// <summary>
     /// As <see cref="Load(INetwork, string)"/>. A file saved from another network, one whose
@@ -114,12 +128,27 @@ public static class Checkpoint
     /// start training from them). No other check can be waived.</param>
     /// <returns>The file's metadata.</returns>
     /// <exception cref="CheckpointException">The file is unreadable or malformed, or does not fit the network; the message names the first problem.</exception>
-    public static IReadOnlyDictionary<string, string> Load(INetwork net, string path, bool allowOtherNetwork)
+    public static IReadOnlyDictionary<string, string> Load(INetwork net, string path, bool allowOtherNetwork) => Load(net, path, null, allowOtherNetwork);
+
+    /// <summary>
+    /// As <see cref="Load(INetwork, string, bool)"/>, and with <paramref name="optimizer"/> its state too: the file must
+    /// then hold state of the same <see cref="Optimizer.Kind"/> (under <see cref="OptimizerKey"/>) with the optimizer's
+    /// tensors and shapes. Without one, optimizer state in the file is skipped. If any check fails, nothing is written
+    /// into the network or the optimizer.
+    /// </summary>
+    /// <param name="net">The network to load into.</param>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="optimizer">The optimizer attached to <paramref name="net"/>, to load its state too (resuming a run).</param>
+    /// <param name="allowOtherNetwork">Load the weights of another network with the same tensors on purpose.</param>
+    /// <returns>The file's metadata.</returns>
+    /// <exception cref="CheckpointException">The file is unreadable or malformed, or does not fit the network or the optimizer; the message names the first problem.</exception>
+    public static IReadOnlyDictionary<string, string> Load(INetwork net, string path, Optimizer? optimizer, bool allowOtherNetwork = false)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(path);
+        CheckOptimizer(net, optimizer);
         SafetensorsFile file = Safetensors.Read(path);
-        if (Mismatch(net, file) is { } problem)
+        if (Mismatch(net, file, optimizer) is { } problem)
         {
             // The saved name only explains a mismatch: a renamed class with the same tensors still loads.
             if (file.Metadata.TryGetValue(NetworkKey, out string? saved) && saved != net.Name)
@@ -146,7 +175,27 @@ public static class Checkpoint
                 throw new InvalidOperationException($"{net.Name}.Tensor(\"{info.Name}\") has {target.Length} values but its shape {Safetensors.Format(info.Shape)} has {values.Length}.");
             values.CopyTo(target);
         }
+        if (optimizer is not null)
+            foreach (TensorInfo info in optimizer.State)
+                file.Find(info.Name)!.Data.CopyTo(optimizer.StateTensor(info.Name));
         return file.Metadata;
+    }
+
+    private static void CheckOptimizer(INetwork net, Optimizer? optimizer)
+    {
+        if (optimizer is not null && !ReferenceEquals(optimizer.Network, net))
+            throw new ArgumentException($"the {optimizer.Kind} optimizer is not attached to {net.Name}; attach it first (Optimizer.Attach)", nameof(optimizer));
+    }
+
+    private static string? OptimizerMismatch(SafetensorsFile file, Optimizer? optimizer)
+    {
+        if (optimizer is null) return null;
+        file.Metadata.TryGetValue(OptimizerKey, out string? saved);
+        if (saved is null)
+            return $"the file holds no optimizer state, and this run's {optimizer.Kind} optimizer needs it (load it without the optimizer to start a new run from its weights)";
+        if (saved != optimizer.Kind)
+            return $"the file holds {saved} optimizer state, this run uses {optimizer.Kind}";
+        return null;
     }
 
     /// <summary>
@@ -253,11 +302,13 @@ public static class Checkpoint
 
     private static string Clip(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
-    private static string? Mismatch(INetwork net, SafetensorsFile file)
+    private static string? Mismatch(INetwork net, SafetensorsFile file, Optimizer? optimizer)
     {
         if (file.Metadata.TryGetValue(FormatKey, out string? format) && format != FormatVersion)
             return $"{FormatKey} is '{format}', but this version reads '{FormatVersion}'";
-        foreach (TensorInfo info in net.Tensors)
+        if (optimizer is not null && OptimizerMismatch(file, optimizer) is { } wrong) return wrong;
+        IEnumerable<TensorInfo> expectedTensors = optimizer is null ? net.Tensors : net.Tensors.Concat(optimizer.State);
+        foreach (TensorInfo info in expectedTensors)
         {
             if (file.Find(info.Name) is not { } t)
             {
@@ -269,9 +320,10 @@ public static class Checkpoint
             if (!t.Shape.AsSpan().SequenceEqual(info.Shape))
                 return $"{info.Name}: file has {Safetensors.Format(t.Shape)}, {net.Name} has {Safetensors.Format(info.Shape)}";
         }
-        var expected = new HashSet<string>(net.Tensors.Select(x => x.Name), StringComparer.Ordinal);
+        var expected = new HashSet<string>(expectedTensors.Select(x => x.Name), StringComparer.Ordinal);
         foreach (SafetensorsTensor t in file.Tensors)
         {
+            if (optimizer is null && t.Name.StartsWith(Optimizer.Prefix, StringComparison.Ordinal)) continue;
             if (!expected.Contains(t.Name))
                 return $"the file has tensor '{t.Name}', which {net.Name} does not have";
         }

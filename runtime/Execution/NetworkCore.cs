@@ -140,6 +140,21 @@ public sealed class NetworkCore : IDisposable
     /// <summary>Gradient of parameter <paramref name="index"/>.</summary>
     public float[] Grad(int index) => _gradients[index] ?? throw new InvalidOperationException($"{Tensors[index].Name} is not a parameter");
 
+    /// <summary>
+    /// The parameter update of a training step, called by the generated code once every gradient is
+    /// complete: the <see cref="Training.Optimizer"/> attached to <paramref name="network"/> (the generated
+    /// class that owns this core) runs, or, when none is, plain SGD w −= lr·g on each parameter in
+    /// checkpoint order. Allocates nothing. Returns false if any parameter is NaN or ±∞ afterwards.
+    /// </summary>
+    public bool Update(INetwork network, float learningRate)
+    {
+        if (Training.Optimizer.Of(network) is { } optimizer) return optimizer.Apply(this, learningRate);
+        bool finite = true;
+        for (int i = 0; i < _values.Length; i++)
+            if (_gradients[i] is { } gradient) finite &= Kernels.SgdStep(_values[i], gradient, learningRate);
+        return finite;
+    }
+
     /// <summary>Public access by name: marks the parameters as possibly changed.</summary>
     public Span<float> Tensor(string name)
     {

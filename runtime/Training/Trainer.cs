@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using GraphGen.Data;
 using GraphGen.Execution;
@@ -12,8 +13,16 @@ public sealed class TrainOptions
     public int Epochs { get; init; } = 10;
     /// <summary>Samples per step (default 256); the last batch of an epoch is smaller.</summary>
     public int BatchSize { get; init; } = 256;
-    /// <summary>SGD learning rate (default 1.0, as in the d2l notebook).</summary>
+    /// <summary>Base learning rate (default 1.0, as in the d2l notebook); <see cref="Schedule"/> varies it per step.</summary>
     public float LearningRate { get; init; } = 1.0f;
+    /// <summary>The update: attached to the network by the trainer. Null (the default) keeps the optimizer
+    /// already attached to the network, plain SGD if none is.</summary>
+    public Optimizer? Optimizer { get; init; }
+    /// <summary>The learning rate per step (default: constant, no warmup).</summary>
+    public LearningRateSchedule Schedule { get; init; } = new ConstantSchedule();
+    /// <summary>After each epoch, recompute the batch-norm statistics over this many training batches
+    /// (<see cref="BatchNormCalibration"/>: precise BN); 0 (the default) keeps the moving averages.</summary>
+    public int PreciseBatchNormBatches { get; init; }
     /// <summary>Seed of the per-epoch shuffles.</summary>
     public int Seed { get; init; }
     /// <summary>Shuffle the training set each epoch (default true).</summary>
@@ -24,6 +33,14 @@ public sealed class TrainOptions
 /// per-batch sums divided by the sample count (the notebook overwrote them per batch instead).</summary>
 public sealed record EpochResult(int Epoch, double Loss, double TrainAccuracy, double TestAccuracy, TimeSpan TrainTime, TimeSpan EvalTime, int Samples)
 {
+    /// <summary>Mean loss on the validation set in inference mode (NaN without one; set by <see cref="Trainer.Fit(ILabelledSamples?, FitOptions?)"/>).</summary>
+    public double ValidationLoss { get; init; } = double.NaN;
+    /// <summary>Accuracy on the validation set in inference mode (NaN without one).</summary>
+    public double ValidationAccuracy { get; init; } = double.NaN;
+    /// <summary>The learning rate of the epoch's last step.</summary>
+    public float LearningRate { get; init; }
+    /// <summary>Time spent recalibrating the batch-norm statistics (zero unless <see cref="TrainOptions.PreciseBatchNormBatches"/> is set).</summary>
+    public TimeSpan CalibrationTime { get; init; }
     /// <summary>Training throughput.</summary>
     public double ImagesPerSecond => Samples / TrainTime.TotalSeconds;
 }
@@ -52,41 +69,58 @@ public sealed class DivergenceException : Exception
 }
 
 /// <summary>
-/// The training loop: seeded shuffle per epoch, batches, one <see cref="INetwork.TrainStep(ReadOnlySpan{byte}, ReadOnlySpan{int}, float)"/>
-/// each, honest epoch totals, test accuracy in inference mode, and a stop at the first non-finite step.
-/// Each epoch's shuffle depends only on (seed, epoch), so training resumed from a checkpoint taken at
-/// the end of an epoch continues exactly as an uninterrupted run.
+/// The training loop: seeded shuffle per epoch, batches, one training step each with the optimizer and
+/// the learning-rate schedule of the <see cref="TrainOptions"/>, honest epoch totals, optional precise
+/// batch-norm statistics, test accuracy in inference mode, and a stop at the first non-finite step.
+/// Each epoch's shuffle and each step's learning rate depend only on (seed, epoch, step), and the
+/// optimizer's state is saved with the network (<see cref="Checkpoints.Checkpoint.Save"/>), so training
+/// resumed from a checkpoint taken at the end of an epoch continues exactly as an uninterrupted run.
+/// <see cref="Fit(ILabelledSamples?, FitOptions?)"/> runs the epochs with validation and early stopping.
 /// </summary>
-public sealed class Trainer
+public sealed partial class Trainer
 {
     private readonly INetwork _net;
-    private readonly Dataset _train;
-    private readonly Dataset? _test;
+    private readonly ILabelledSamples _train;
+    private readonly ILabelledSamples? _test;
     private readonly TrainOptions _options;
     private readonly int[] _order;
-    private readonly byte[] _pixels;
-    private readonly float[] _values;
-    private readonly int[] _labels;
 
     /// <summary>A trainer for <paramref name="net"/> on <paramref name="train"/>, evaluating on <paramref name="test"/> if given.</summary>
     public Trainer(INetwork net, Dataset train, Dataset? test, TrainOptions options)
+        : this(net, new DatasetSamples(train ?? throw new ArgumentNullException(nameof(train))), test is null ? null : new DatasetSamples(test), options)
+    {
+    }
+
+    /// <summary>A trainer for <paramref name="net"/> on any labelled samples, evaluating on <paramref name="test"/> if given.
+    /// Attaches <see cref="TrainOptions.Optimizer"/> to the network if one is set.</summary>
+    public Trainer(INetwork net, ILabelledSamples train, ILabelledSamples? test, TrainOptions options)
     {
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
-        if (train.ImageSize != net.InputSize)
-            throw new ArgumentException($"{net.Name} takes {net.InputSize} values per sample, the data set has {train.Rows}x{train.Columns} = {train.ImageSize}", nameof(train));
-        if (test is not null && test.ImageSize != net.InputSize)
-            throw new ArgumentException($"{net.Name} takes {net.InputSize} values per sample, the test set has {test.ImageSize}", nameof(test));
+        if (train.SampleSize != net.InputSize)
+            throw new ArgumentException($"{net.Name} takes {net.InputSize} values per sample, the data set has {train.SampleSize}", nameof(train));
+        if (test is not null && test.SampleSize != net.InputSize)
+            throw new ArgumentException($"{net.Name} takes {net.InputSize} values per sample, the test set has {test.SampleSize}", nameof(test));
         if (options.BatchSize < 1 || options.BatchSize > net.MaxBatch)
             throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"the batch size must be between 1 and the network's MaxBatch ({net.MaxBatch})");
+        if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Epochs, "the number of epochs must be at least 1");
+        if (options.PreciseBatchNormBatches < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.PreciseBatchNormBatches, "the number of precise batch-norm batches must not be negative");
+        ArgumentNullException.ThrowIfNull(options.Schedule, "options.Schedule");
         if (train.Count == 0) throw new ArgumentException("the training set is empty", nameof(train));
         _net = net; _train = train; _test = test; _options = options;
         _order = new int[train.Count];
-        _pixels = train.IsBytes ? new byte[options.BatchSize * train.ImageSize] : [];
-        _values = train.IsBytes ? [] : new float[options.BatchSize * train.ImageSize];
-        _labels = new int[options.BatchSize];
+        // Checks the schedule's settings now rather than in the middle of a run.
+        options.Schedule.Rate(options.LearningRate, 0, BatchesPerEpoch, options.Epochs);
+        options.Optimizer?.Attach(net);
     }
+
+    /// <summary>The network being trained.</summary>
+    public INetwork Network => _net;
+
+    /// <summary>Steps per epoch (the last batch may be smaller).</summary>
+    public int BatchesPerEpoch => (_train.Count + _options.BatchSize - 1) / _options.BatchSize;
 
     /// <summary>Called after every batch.</summary>
     public Action<BatchProgress>? Progress { get; set; }
@@ -105,21 +139,13 @@ public sealed class Trainer
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         long correct = 0;
-        int batches = (_train.Count + _options.BatchSize - 1) / _options.BatchSize;
+        int batches = BatchesPerEpoch;
+        float rate = 0;
         for (int b = 0, start = 0; start < _train.Count; b++, start += _options.BatchSize)
         {
             int n = Math.Min(_options.BatchSize, _train.Count - start);
-            StepResult r;
-            if (_train.IsBytes)
-            {
-                _train.Gather(_order.AsSpan(start, n), _pixels.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n));
-                r = _net.TrainStep(_pixels.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n), _options.LearningRate);
-            }
-            else
-            {
-                _train.Gather(_order.AsSpan(start, n), _values.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n));
-                r = _net.TrainStep(_values.AsSpan(0, n * _train.ImageSize), _labels.AsSpan(0, n), _options.LearningRate);
-            }
+            rate = _options.Schedule.Rate(_options.LearningRate, (long)(epoch - 1) * batches + b, batches, _options.Epochs);
+            StepResult r = _train.TrainStep(_net, _order.AsSpan(start, n), rate);
             if (!r.IsFinite) throw new DivergenceException(epoch, b + 1, r.LossSum, _net.FindNonFinite());
             lossSum += r.LossSum;
             correct += r.Correct;
@@ -127,12 +153,107 @@ public sealed class Trainer
         }
         TimeSpan trainTime = clock.Elapsed;
         clock.Restart();
-        double testAccuracy = _test is null ? double.NaN : Evaluate(_net, _test);
-        return new EpochResult(epoch, lossSum / _train.Count, (double)correct / _train.Count, testAccuracy, trainTime, clock.Elapsed, _train.Count);
+        if (_options.PreciseBatchNormBatches > 0)
+            BatchNormCalibration.Recalibrate(_net, _train, _order, _options.PreciseBatchNormBatches, _options.BatchSize);
+        TimeSpan calibrationTime = clock.Elapsed;
+        clock.Restart();
+        double testAccuracy = _test is null ? double.NaN : Measure(_net, _test).Accuracy;
+        return new EpochResult(epoch, lossSum / _train.Count, (double)correct / _train.Count, testAccuracy, trainTime, clock.Elapsed, _train.Count)
+        {
+            LearningRate = rate,
+            CalibrationTime = calibrationTime,
+        };
     }
 
     /// <summary>Accuracy of <paramref name="net"/> (inference mode) on <paramref name="data"/>.</summary>
     public static double Evaluate(INetwork net, Dataset data) => Evaluate(net, data, null);
+
+    /// <summary>Mean softmax cross-entropy (in double) and accuracy of <paramref name="net"/> in inference
+    /// mode on <paramref name="data"/>; NaN for both when it is empty.</summary>
+    public static (double Loss, double Accuracy) Measure(INetwork net, ILabelledSamples data)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Count == 0) return (double.NaN, double.NaN);
+        const int block = 4096;
+        int classes = net.Classes;
+        var logits = new float[Math.Min(block, data.Count) * classes];
+        double loss = 0;
+        long correct = 0;
+        for (int start = 0; start < data.Count; start += block)
+        {
+            int n = Math.Min(block, data.Count - start);
+            data.Infer(net, start, n, logits.AsSpan(0, n * classes));
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<float> z = logits.AsSpan(i * classes, classes);
+                int label = data.Labels[start + i];
+                if ((uint)label >= (uint)classes)
+                    throw new ArgumentException($"label {label} of sample {start + i} is not a class of {net.Name} (0..{classes - 1})", nameof(data));
+                int arg = ArgMax(z);
+                if (arg == label) correct++;
+                double sum = 0;
+                foreach (float v in z) sum += Math.Exp(v - (double)z[arg]);
+                loss += Math.Log(sum) + z[arg] - z[label];
+            }
+        }
+        return (loss / data.Count, (double)correct / data.Count);
+    }
+
+    /// <summary>Class probabilities (softmax of the logits, inference mode), <see cref="INetwork.Classes"/> per
+    /// sample of <paramref name="data"/>, sample after sample.</summary>
+    public static float[] Predict(INetwork net, ILabelledSamples data)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(data);
+        var probabilities = new float[(long)data.Count * net.Classes];
+        const int block = 4096;
+        for (int start = 0; start < data.Count; start += block)
+        {
+            int n = Math.Min(block, data.Count - start);
+            Span<float> out_ = probabilities.AsSpan(start * net.Classes, n * net.Classes);
+            data.Infer(net, start, n, out_);
+            Softmax(out_, net.Classes);
+        }
+        return probabilities;
+    }
+
+    /// <summary>As <see cref="Predict(INetwork, ILabelledSamples)"/> on a <see cref="Dataset"/> (bytes or floats).</summary>
+    public static float[] Predict(INetwork net, Dataset data) => Predict(net, new DatasetSamples(data ?? throw new ArgumentNullException(nameof(data))));
+
+    /// <summary>Class probabilities of the samples in <paramref name="inputs"/> (any number, <see cref="INetwork.InputSize"/> floats each).</summary>
+    public static float[] Predict(INetwork net, ReadOnlySpan<float> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        var probabilities = new float[inputs.Length / Math.Max(1, net.InputSize) * net.Classes];
+        net.Infer(inputs, probabilities);
+        Softmax(probabilities, net.Classes);
+        return probabilities;
+    }
+
+    /// <summary>Class probabilities of the byte images in <paramref name="pixels"/> (each value divided by 255).</summary>
+    public static float[] Predict(INetwork net, ReadOnlySpan<byte> pixels)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        var probabilities = new float[pixels.Length / Math.Max(1, net.InputSize) * net.Classes];
+        net.Infer(pixels, probabilities);
+        Softmax(probabilities, net.Classes);
+        return probabilities;
+    }
+
+    /// <summary>Replaces each group of <paramref name="classes"/> logits by its softmax (computed in double).</summary>
+    public static void Softmax(Span<float> values, int classes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        if (values.Length % classes != 0) throw new ArgumentException($"{values.Length} values are not a whole number of groups of {classes}", nameof(values));
+        for (int s = 0; s < values.Length; s += classes)
+        {
+            Span<float> z = values.Slice(s, classes);
+            double max = z[ArgMax(z)], sum = 0;
+            foreach (float v in z) sum += Math.Exp(v - max);
+            for (int c = 0; c < classes; c++) z[c] = (float)(Math.Exp(z[c] - max) / sum);
+        }
+    }
 
     /// <summary>Accuracy, and the confusion matrix [label, prediction] if one is passed (classes × classes).
     /// Throws <see cref="ArgumentException"/>, before anything is counted, if the matrix is not

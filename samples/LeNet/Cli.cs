@@ -32,14 +32,31 @@ internal static class Cli
         var noInstall = new Option<bool>("--no-install") { Description = "Do not install the data set when it is missing" };
         var allowOther = new Option<bool>("--allow-other-network") { Description = "With --init: start from the weights of another network with the same tensors (e.g. a ReLU LeNet's)" };
 
+        // Optimization (issue 10): optimizer, schedule, validation, early stopping, precise batch-norm statistics.
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, nesterov, adam or adamw", DefaultValueFactory = _ => "sgd" };
+        optimizer.AcceptOnlyFromAmong("sgd", "nesterov", "adam", "adamw");
+        var momentum = new Option<float?>("--momentum") { Description = "Momentum of sgd (default 0) and nesterov (default 0.9)" };
+        var decay = new Option<float?>("--weight-decay") { Description = "Weight decay, not on biases and batch-norm parameters (default 0; adamw: 0.01, decoupled)" };
+        var schedule = new Option<string>("--schedule") { Description = "Learning rate per step: constant, step (x0.1 every 3 epochs), cosine or onecycle (--lr is the peak)", DefaultValueFactory = _ => "constant" };
+        schedule.AcceptOnlyFromAmong("constant", "step", "cosine", "onecycle");
+        var warmup = new Option<double>("--warmup") { Description = "Epochs of linear learning-rate warmup (fractions allowed)", DefaultValueFactory = _ => 0 };
+        var valSplit = new Option<double>("--val-split") { Description = "Fraction of the training images held out (by --seed) for validation", DefaultValueFactory = _ => 0 };
+        var earlyStop = new Option<int>("--early-stop") { Description = "Stop after N epochs without a better validation accuracy (needs --val-split)", DefaultValueFactory = _ => 0 };
+        var preciseBn = new Option<int>("--precise-bn") { Description = "After each epoch, recompute the batch-norm statistics over N training batches (0: moving averages)", DefaultValueFactory = _ => 0 };
+
         var train = new Command("train", "Train LeNet-BN on FashionMNIST and report loss, train and test accuracy per epoch")
         {
             epochs, batch, lr, seed, dataDir, threads, simd, save, init, resume, every, noShuffle, limit, output, noInstall, allowOther,
+            optimizer, momentum, decay, schedule, warmup, valSplit, earlyStop, preciseBn,
         };
         train.SetAction(r => Commands.Train(new TrainSettings(
             r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd),
             r.GetValue(save), r.GetValue(init), r.GetValue(resume), r.GetValue(every), !r.GetValue(noShuffle), r.GetValue(limit),
-            r.GetValue(output)!, !r.GetValue(noInstall), r.GetValue(allowOther))));
+            r.GetValue(output)!, !r.GetValue(noInstall), r.GetValue(allowOther))
+        {
+            Optimization = new OptimizationSettings(r.GetValue(optimizer)!, r.GetValue(momentum), r.GetValue(decay), r.GetValue(schedule)!,
+                r.GetValue(warmup), r.GetValue(valSplit), r.GetValue(earlyStop), r.GetValue(preciseBn)),
+        }));
 
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A checkpoint written by 'lenet train --save'", Required = true };
         var eval = new Command("eval", "Test accuracy and confusion matrix of a saved network (inference mode)") { checkpoint, dataDir, threads, simd, noInstall };
@@ -82,4 +99,11 @@ internal static class Cli
 internal sealed record TrainSettings(
     int Epochs, int BatchSize, float LearningRate, int Seed, string? DataDir, int Threads, SimdPath Simd,
     FileInfo? Save, FileInfo? Init, FileInfo? Resume, int CheckpointEvery, bool Shuffle, int Limit,
-    DirectoryInfo Output, bool Install, bool AllowOtherNetwork = false);
+    DirectoryInfo Output, bool Install, bool AllowOtherNetwork = false)
+{
+    /// <summary>Optimizer, schedule, validation and batch-norm options; the defaults are the plain SGD run.</summary>
+    public OptimizationSettings Optimization { get; init; } = new("sgd", null, null, "constant", 0, 0, 0, 0);
+}
+
+internal sealed record OptimizationSettings(
+    string Optimizer, float? Momentum, float? WeightDecay, string Schedule, double Warmup, double ValSplit, int EarlyStop, int PreciseBatchNorm);

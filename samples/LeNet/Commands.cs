@@ -40,54 +40,98 @@ internal static class Commands
         if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
         if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
         if (s.AllowOtherNetwork && s.Init is null) throw new UsageException("--allow-other-network applies to --init only (a resumed run must be the same network)");
+        OptimizationSettings o = s.Optimization;
+        Optimizer? optimizer = MakeOptimizer(o);
+        LearningRateSchedule schedule = MakeSchedule(o, s.Epochs);
+        Require(double.IsFinite(o.ValSplit) && o.ValSplit is >= 0 and < 1, $"--val-split must be a fraction in [0, 1) (got {o.ValSplit.ToString(Inv)})");
+        Require(o.EarlyStop >= 0, $"--early-stop must not be negative (got {o.EarlyStop})");
+        Require(o.EarlyStop == 0 || o.ValSplit > 0, "--early-stop follows the validation accuracy: it needs --val-split");
+        Require(o.PreciseBatchNorm >= 0, $"--precise-bn must not be negative (got {o.PreciseBatchNorm})");
         RequireDirectory(s.Output);
         DataSetup.Ensure(s.DataDir, s.Install, Log);
         Dataset train = FashionMnist.LoadTrain(s.DataDir);
         Dataset test = FashionMnist.LoadTest(s.DataDir);
         if (s.Limit > 0) train = train.Take(s.Limit);
+        // The images before the split: with --seed and --val-split (both recorded) they determine the split.
         string data = Fingerprint(train);
+        Dataset? validation = null;
+        if (o.ValSplit > 0) (train, validation) = Split(train, o.ValSplit, s.Seed);
 
         using var net = new LeNet(new NetworkOptions { Seed = s.Seed, MaxBatch = s.BatchSize, Threads = s.Threads, Simd = s.Simd });
+        optimizer?.Attach(net);
         int first = 1;
         if (s.Init is not null) LoadInit(net, s.Init, s.AllowOtherNetwork);
         if (s.Resume is not null)
         {
-            var meta = Checkpoint.Load(net, s.Resume.FullName);
-            first = CheckResume(meta, s, net, data) + 1;
+            var meta = Checkpoint.Load(net, s.Resume.FullName, optimizer);
+            first = CheckResume(meta, s, net, data, optimizer) + 1;
         }
+        string? best = validation is not null && s.Save is not null ? Path.ChangeExtension(s.Save.FullName, ".best.safetensors") : null;
         // Everything that can make the final writes fail is tried now, before the work they would lose.
-        if (s.Save is not null) Checkpoint.CheckWritable(net, s.Save.FullName);
+        if (s.Save is not null) Checkpoint.CheckWritable(net, s.Save.FullName, optimizer);
+        if (best is not null) Checkpoint.CheckWritable(net, best, optimizer);
         Report.CheckWritable(s.Output);
         Log($"LeNet-BN: {net.Layers.Count} layers, {net.Tensors.Where(t => t.Kind == TensorKind.Parameter).Sum(t => t.Length):N0} parameters; " +
             $"{net.Simd} path, {net.Threads} thread(s); {train.Count:N0} training and {test.Count:N0} test images; " +
-            $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle"));
+            $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle") +
+            (optimizer is null ? "" : $", {optimizer.Kind}") + (o.Schedule == "constant" ? "" : $", {o.Schedule} schedule") +
+            (o.Warmup > 0 ? $", warmup {o.Warmup.ToString(Inv)} epochs" : "") +
+            (validation is null ? "" : $", {validation.Count:N0} validation images") +
+            (o.PreciseBatchNorm > 0 ? $", precise BN over {o.PreciseBatchNorm} batches" : ""));
         if (first > s.Epochs) { Log($"the checkpoint already holds {first - 1} epochs; nothing to do for --epochs {s.Epochs}"); return 0; }
 
         var trainer = new Trainer(net, train, test, new TrainOptions
         {
             Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, Seed = s.Seed, Shuffle = s.Shuffle,
+            Schedule = schedule, PreciseBatchNormBatches = o.PreciseBatchNorm,
         });
         var results = new List<EpochResult>();
         string? lastGood = null;
-        Log($"{"epoch",5} {"loss",8} {"train acc",9} {"test acc",8} {"train s",8} {"images/s",9}");
+        Log($"{"epoch",5} {"loss",8} {"train acc",9} {"test acc",8} {"train s",8} {"images/s",9}" + (validation is null ? "" : $" {"val acc",8}"));
+        // A failed save stops the run (TrySave has rescued the network and said where), as does a divergence.
+        void Save(string path, EpochResult r, Dictionary<string, string> metadata)
+        {
+            if (!TrySave(net, path, r.Epoch, metadata, s.Output, optimizer)) throw new SaveFailedException(r);
+        }
+        var fit = new FitOptions
+        {
+            FirstEpoch = first, Patience = o.EarlyStop,
+            Improved = best is null ? null : r =>
+            {
+                var metadata = Metadata(s, r.Epoch, net, data, optimizer);
+                metadata["graphgen.monitor"] = Metric.ValidationAccuracy.ToString();
+                metadata["graphgen.monitor_value"] = r.ValidationAccuracy.ToString("R", Inv);
+                Save(best, r, metadata);
+            },
+            EpochEnd = r =>
+            {
+                results.Add(r);
+                Progress.Log(string.Create(Inv, $"{r.Epoch,5} {r.Loss,8:F4} {r.TrainAccuracy,9:F4} {r.TestAccuracy,8:F4} {r.TrainTime.TotalSeconds,8:F2} {r.ImagesPerSecond,9:N0}") +
+                    (validation is null ? "" : string.Create(Inv, $" {r.ValidationAccuracy,8:F4}")));
+                bool periodic = s.CheckpointEvery > 0 && r.Epoch % s.CheckpointEvery == 0;
+                if (s.Save is not null && (periodic || r.Epoch == s.Epochs))
+                {
+                    Save(s.Save.FullName, r, Metadata(s, r.Epoch, net, data, optimizer));
+                    lastGood = $"{s.Save.FullName} (after epoch {r.Epoch})";
+                }
+            },
+        };
         try
         {
-            for (int epoch = first; epoch <= s.Epochs; epoch++)
+            FitResult fitted = Progress.Fit(trainer, validation is null ? null : new DatasetSamples(validation), fit, s.Epochs);
+            if (fitted.StoppedEarly)
             {
-                EpochResult r = Progress.RunEpoch(trainer, epoch, s.Epochs);
-                results.Add(r);
-                Log(string.Create(Inv, $"{r.Epoch,5} {r.Loss,8:F4} {r.TrainAccuracy,9:F4} {r.TestAccuracy,8:F4} {r.TrainTime.TotalSeconds,8:F2} {r.ImagesPerSecond,9:N0}"));
-                bool periodic = s.CheckpointEvery > 0 && epoch % s.CheckpointEvery == 0;
-                if (s.Save is not null && (periodic || epoch == s.Epochs))
-                {
-                    if (!TrySave(net, s, epoch, data))
-                    {
-                        Report.Write(s.Output, results, null, Log);
-                        return 1;
-                    }
-                    lastGood = $"{s.Save.FullName} (after epoch {epoch})";
-                }
+                Log($"stopped early: no better validation accuracy in the {o.EarlyStop} epochs after epoch {fitted.BestEpoch} ({fitted.BestValue.ToString("F4", Inv)})");
+                EpochResult last = results[^1];
+                if (s.Save is not null) Save(s.Save.FullName, last, Metadata(s, last.Epoch, net, data, optimizer));
             }
+            if (best is not null && fitted.BestEpoch > 0) Log($"best validation accuracy {fitted.BestValue.ToString("F4", Inv)} after epoch {fitted.BestEpoch}: {best}");
+        }
+        catch (SaveFailedException e)
+        {
+            if (results.Count == 0 || results[^1].Epoch != e.Result.Epoch) results.Add(e.Result);
+            Report.Write(s.Output, results, null, Log);
+            return 1;
         }
         catch (DivergenceException e)
         {
@@ -105,6 +149,12 @@ internal static class Commands
         Report.PrintConfusion(confusion, accuracy);
         if (s.Save is not null) Log($"checkpoint: {s.Save.FullName}");
         return 0;
+    }
+
+    /// <summary>The checkpoint after <see cref="Result"/>'s epoch could not be written; the reason has been printed.</summary>
+    private sealed class SaveFailedException(EpochResult epoch) : Exception($"the checkpoint of epoch {epoch.Epoch} was not written")
+    {
+        public EpochResult Result { get; } = epoch;
     }
 
     private static void RequireThreads(int threads) =>
@@ -128,40 +178,41 @@ internal static class Commands
         }
     }
 
-    /// <summary>Saves the checkpoint; when that fails, saves it somewhere else, says where, and returns false.</summary>
-    private static bool TrySave(LeNet net, TrainSettings s, int epoch, string data)
+    /// <summary>Saves the checkpoint (with the optimizer's state) to <paramref name="path"/>; when that fails, saves it
+    /// somewhere else, says where, and returns false.</summary>
+    private static bool TrySave(LeNet net, string path, int epoch, Dictionary<string, string> metadata, DirectoryInfo output, Optimizer? optimizer)
     {
         try
         {
-            Checkpoint.Save(net, s.Save!.FullName, Metadata(s, epoch, net, data));
+            Checkpoint.Save(net, path, metadata, optimizer);
             return true;
         }
         catch (InvalidOperationException e)
         {
             // Non-finite weights or statistics that the step did not report (Checkpoint.Save refuses them).
-            Console.Error.WriteLine($"lenet: {e.Message}; the network went non-finite in epoch {epoch}, so {s.Save!.FullName} was not overwritten");
+            Console.Error.WriteLine($"lenet: {e.Message}; the network went non-finite in epoch {epoch}, so {path} was not overwritten");
             return false;
         }
         catch (IOException e)
         {
             string name = $"lenet-rescue-epoch{epoch}-{Guid.NewGuid().ToString("N")[..8]}.safetensors";
-            foreach (string dir in new[] { s.Output.FullName, Path.GetTempPath(), Environment.CurrentDirectory }.Distinct())
+            foreach (string dir in new[] { output.FullName, Path.GetTempPath(), Environment.CurrentDirectory }.Distinct())
             {
                 string rescue = Path.Combine(dir, name);
                 try
                 {
-                    Checkpoint.Save(net, rescue, Metadata(s, epoch, net, data));
+                    Checkpoint.Save(net, rescue, metadata, optimizer);
                     Console.Error.WriteLine($"lenet: {e.Message}; the network after epoch {epoch} was saved to {rescue} instead (resume from it with --resume)");
                     return false;
                 }
                 catch (IOException) { }
             }
-            Console.Error.WriteLine($"lenet: {e.Message}; saving it to {s.Output.FullName}, {Path.GetTempPath()} or the working directory failed too: the network after epoch {epoch} is lost");
+            Console.Error.WriteLine($"lenet: {e.Message}; saving it to {output.FullName}, {Path.GetTempPath()} or the working directory failed too: the network after epoch {epoch} is lost");
             return false;
         }
     }
 
-    private static Dictionary<string, string> Metadata(TrainSettings s, int epoch, INetwork net, string data) => new()
+    private static Dictionary<string, string> Metadata(TrainSettings s, int epoch, INetwork net, string data, Optimizer? optimizer) => new()
     {
         ["graphgen.epoch"] = epoch.ToString(Inv),
         ["graphgen.seed"] = s.Seed.ToString(Inv),
@@ -169,13 +220,66 @@ internal static class Commands
         ["graphgen.lr"] = s.LearningRate.ToString("R", Inv),
         ["graphgen.shuffle"] = s.Shuffle ? "true" : "false",
         ["graphgen.limit"] = s.Limit.ToString(Inv),
+        ["graphgen.optim"] = s.Optimization.Optimizer,
+        // The values in effect (nesterov's momentum and adamw's decay have defaults of their own).
+        ["graphgen.momentum"] = (optimizer is Sgd sgd ? sgd.Momentum : 0f).ToString("R", Inv),
+        ["graphgen.weight_decay"] = (optimizer?.WeightDecay ?? 0f).ToString("R", Inv),
+        ["graphgen.schedule"] = s.Optimization.Schedule,
+        ["graphgen.warmup"] = s.Optimization.Warmup.ToString("R", Inv),
+        ["graphgen.val_split"] = s.Optimization.ValSplit.ToString("R", Inv),
+        ["graphgen.precise_bn"] = s.Optimization.PreciseBatchNorm.ToString(Inv),
+        // Cosine and one-cycle rates depend on the length of the run: resume it with the same --epochs.
+        ["graphgen.schedule_epochs"] = s.Optimization.Schedule is "cosine" or "onecycle" ? s.Epochs.ToString(Inv) : "any",
         ["graphgen.simd"] = net.Simd.ToString(),
         ["graphgen.data"] = data,
     };
 
-    // Settings that every checkpoint of 'lenet train --save' records; the later two are newer, and an older file's
-    // resume is taken on trust for them.
-    private static readonly string[] NewerKeys = ["graphgen.simd", "graphgen.data"];
+    // Settings that a checkpoint of an older 'lenet train --save' does not record. Such a run was trained before the
+    // optimization options existed, so with their defaults (plain SGD, constant rate, no split, moving-average
+    // statistics); its SIMD path and data (null here) are taken on trust.
+    private static readonly Dictionary<string, string?> Unrecorded = new()
+    {
+        ["graphgen.optim"] = "sgd", ["graphgen.momentum"] = "0", ["graphgen.weight_decay"] = "0", ["graphgen.schedule"] = "constant",
+        ["graphgen.warmup"] = "0", ["graphgen.val_split"] = "0", ["graphgen.precise_bn"] = "0", ["graphgen.schedule_epochs"] = "any",
+        ["graphgen.simd"] = null, ["graphgen.data"] = null,
+    };
+
+    /// <summary>The optimizer of the options, or null for plain SGD (no state: checkpoints stay as they were).</summary>
+    private static Optimizer? MakeOptimizer(OptimizationSettings o)
+    {
+        Require(o.Momentum is null || o.Optimizer is "sgd" or "nesterov", $"--momentum applies to sgd and nesterov, not {o.Optimizer}");
+        Require(o.Momentum is null or (>= 0 and < 1), $"--momentum must be in [0, 1) (got {o.Momentum?.ToString(Inv)})");
+        Require(o.WeightDecay is null || (float.IsFinite(o.WeightDecay.Value) && o.WeightDecay >= 0), $"--weight-decay must be a number >= 0 (got {o.WeightDecay?.ToString(Inv)})");
+        float decay = o.WeightDecay ?? 0;
+        return o.Optimizer switch
+        {
+            "sgd" when (o.Momentum ?? 0) == 0 && decay == 0 => null,
+            "sgd" => new Sgd { Momentum = o.Momentum ?? 0, WeightDecay = decay },
+            "nesterov" => new Sgd { Momentum = o.Momentum ?? 0.9f, Nesterov = true, WeightDecay = decay },
+            "adam" => new Adam { WeightDecay = decay },
+            _ => o.WeightDecay is null ? new AdamW() : new AdamW { WeightDecay = decay },
+        };
+    }
+
+    private static LearningRateSchedule MakeSchedule(OptimizationSettings o, int epochs)
+    {
+        Require(double.IsFinite(o.Warmup) && o.Warmup >= 0 && o.Warmup <= epochs, $"--warmup must be between 0 and --epochs ({epochs}) (got {o.Warmup.ToString(Inv)})");
+        return o.Schedule switch
+        {
+            "step" => new StepSchedule { WarmupEpochs = o.Warmup },
+            "cosine" => new CosineSchedule { WarmupEpochs = o.Warmup },
+            "onecycle" => new OneCycleSchedule { WarmupEpochs = o.Warmup },
+            _ => new ConstantSchedule { WarmupEpochs = o.Warmup },
+        };
+    }
+
+    /// <summary>Holds out round(fraction × count) images chosen by <paramref name="seed"/> (<see cref="Dataset.Split"/>).</summary>
+    private static (Dataset Train, Dataset Validation) Split(Dataset data, double fraction, int seed)
+    {
+        int held = (int)Math.Round(data.Count * fraction, MidpointRounding.AwayFromZero);
+        Require(held >= 1 && held < data.Count, $"--val-split {fraction.ToString(Inv)} of {data.Count} images leaves {held} for validation and {data.Count - held} for training; both need at least one");
+        return data.Split(fraction, seed);
+    }
 
     /// <summary>The training images and labels as a short hash: a resumed run must see the same data.</summary>
     private static string Fingerprint(Dataset train)
@@ -188,21 +292,22 @@ internal static class Commands
 
     /// <summary>A resumed run must use the settings of the run it continues, or it would not be the same run.
     /// Returns the checkpoint's epoch.</summary>
-    private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s, INetwork net, string data)
+    private static int CheckResume(IReadOnlyDictionary<string, string> meta, TrainSettings s, INetwork net, string data, Optimizer? optimizer)
     {
         string file = s.Resume!.Name;
         if (!meta.TryGetValue("graphgen.epoch", out string? epochText))
             throw new UsageException($"{file} holds no epoch count (graphgen.epoch); it was not written by 'lenet train --save', use --init to start a new run from it");
         if (!int.TryParse(epochText, NumberStyles.None, Inv, out int epoch) || epoch < 1 || epoch > MaxEpochs)
             throw new CheckpointException(s.Resume.FullName, $"graphgen.epoch is '{Clip(epochText)}', not an epoch count between 1 and {MaxEpochs}; the file was damaged or edited (use --init to start a new run from its weights)");
-        foreach (var (key, value) in Metadata(s, epoch, net, data))
+        foreach (var (key, value) in Metadata(s, epoch, net, data, optimizer))
         {
             if (key == "graphgen.epoch") continue;
             string setting = key["graphgen.".Length..];
             if (!meta.TryGetValue(key, out string? saved))
             {
-                if (Array.IndexOf(NewerKeys, key) >= 0) continue;
-                throw new UsageException($"{file} does not record its {setting} (graphgen.{setting}), so an exact resume cannot be promised; use --init to start a new run from it");
+                if (!Unrecorded.TryGetValue(key, out saved))
+                    throw new UsageException($"{file} does not record its {setting} (graphgen.{setting}), so an exact resume cannot be promised; use --init to start a new run from it");
+                if (saved is null) continue;
             }
             if (saved == value) continue;
             throw new UsageException(key switch

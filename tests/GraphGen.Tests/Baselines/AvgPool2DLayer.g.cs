@@ -124,14 +124,11 @@ namespace GraphGen.Baselines
             finally { _core.ExitTraining(); }
         }
 
-        /// <summary>Sums the per-chunk convolution gradients in chunk order, then w −= lr·g for every parameter.</summary>
+        /// <summary>Sums the per-chunk convolution gradients in chunk order, then the network's optimizer (plain SGD, w −= lr·g, unless one is attached) updates every parameter.</summary>
         private bool Update()
         {
             int chunks = _chunks;
-            bool finite = true;
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_dense1_weight, _dense1_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_dense1_bias, _dense1_bias_grad, _learningRate);
-            return finite;
+            return _core.Update(this, _learningRate);
         }
 
         private void Infer(global::GraphGen.Execution.BatchInput input, global::System.Span<float> logits)

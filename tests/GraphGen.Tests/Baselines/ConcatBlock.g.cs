@@ -194,7 +194,7 @@ namespace GraphGen.Baselines
             finally { _core.ExitTraining(); }
         }
 
-        /// <summary>Sums the per-chunk convolution gradients in chunk order, then w −= lr·g for every parameter.</summary>
+        /// <summary>Sums the per-chunk convolution gradients in chunk order, then the network's optimizer (plain SGD, w −= lr·g, unless one is attached) updates every parameter.</summary>
         private bool Update()
         {
             int chunks = _chunks;
@@ -204,18 +204,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G1W, _buf.G1WStride * chunks), _buf.G1WStride, chunks, _conv2_bias_grad, 6);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G2W, _buf.G2WStride * chunks), _buf.G2WStride, chunks, _conv3_weight_grad);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G2W, _buf.G2WStride * chunks), _buf.G2WStride, chunks, _conv3_bias_grad, 108);
-            bool finite = true;
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv1_weight, _conv1_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv1_bias, _conv1_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv2_weight, _conv2_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv2_bias, _conv2_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv3_weight, _conv3_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv3_bias, _conv3_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm1_gamma, _batchnorm1_gamma_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm1_beta, _batchnorm1_beta_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_dense1_weight, _dense1_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_dense1_bias, _dense1_bias_grad, _learningRate);
-            return finite;
+            return _core.Update(this, _learningRate);
         }
 
         private void Infer(global::GraphGen.Execution.BatchInput input, global::System.Span<float> logits)

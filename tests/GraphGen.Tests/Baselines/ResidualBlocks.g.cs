@@ -349,7 +349,7 @@ namespace GraphGen.Baselines
             finally { _core.ExitTraining(); }
         }
 
-        /// <summary>Sums the per-chunk convolution gradients in chunk order, then w −= lr·g for every parameter.</summary>
+        /// <summary>Sums the per-chunk convolution gradients in chunk order, then the network's optimizer (plain SGD, w −= lr·g, unless one is attached) updates every parameter.</summary>
         private bool Update()
         {
             int chunks = _chunks;
@@ -363,30 +363,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G3W, _buf.G3WStride * chunks), _buf.G3WStride, chunks, _conv5_bias_grad, 32);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G4W, _buf.G4WStride * chunks), _buf.G4WStride, chunks, _conv4_weight_grad);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G4W, _buf.G4WStride * chunks), _buf.G4WStride, chunks, _conv4_bias_grad, 288);
-            bool finite = true;
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv1_weight, _conv1_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv1_bias, _conv1_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm1_gamma, _batchnorm1_gamma_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm1_beta, _batchnorm1_beta_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv2_weight, _conv2_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv2_bias, _conv2_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm2_gamma, _batchnorm2_gamma_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm2_beta, _batchnorm2_beta_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv3_weight, _conv3_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv3_bias, _conv3_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm3_gamma, _batchnorm3_gamma_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm3_beta, _batchnorm3_beta_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv4_weight, _conv4_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv4_bias, _conv4_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm4_gamma, _batchnorm4_gamma_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm4_beta, _batchnorm4_beta_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv5_weight, _conv5_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_conv5_bias, _conv5_bias_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm5_gamma, _batchnorm5_gamma_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_batchnorm5_beta, _batchnorm5_beta_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_dense1_weight, _dense1_weight_grad, _learningRate);
-            finite &= global::GraphGen.Execution.Kernels.SgdStep(_dense1_bias, _dense1_bias_grad, _learningRate);
-            return finite;
+            return _core.Update(this, _learningRate);
         }
 
         private void Infer(global::GraphGen.Execution.BatchInput input, global::System.Span<float> logits)
