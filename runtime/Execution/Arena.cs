@@ -10,6 +10,7 @@ namespace GraphGen.Execution;
 /// so every vector load of a lane group is aligned. Allocated once; a training step or an inference
 /// call allocates nothing.
 /// </summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public sealed class Arena
 {
     private readonly float[] _data;

@@ -4,6 +4,7 @@ namespace GraphGen.Execution;
 
 /// <summary>A batch as the user passed it: floats, or byte pixels that are divided by 255. Lets the
 /// generated code serve both overloads of TrainStep and Infer with one body.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public readonly ref struct BatchInput
 {
     private readonly ReadOnlySpan<float> _floats;

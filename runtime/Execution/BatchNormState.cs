@@ -26,6 +26,7 @@ namespace GraphGen.Execution;
 /// <see cref="StepResult.ParametersFinite"/> is false. The step is lost either way: its moving
 /// statistics are already unusable.</para>
 /// </summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public sealed class BatchNormState
 {
     private readonly float[] _gamma, _beta, _movingMean, _movingVar, _gradGamma, _gradBeta;

@@ -4,6 +4,7 @@ namespace GraphGen.Execution;
 
 /// <summary>Deterministic random numbers (SplitMix64): the same seed gives the same stream on every
 /// platform and .NET version, which <see cref="System.Random"/> does not promise.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public sealed class SplitMix64
 {
     private ulong _state;
@@ -45,6 +46,7 @@ public sealed class SplitMix64
 }
 
 /// <summary>Parameter initialization.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public static class Init
 {
     /// <summary>Xavier (Glorot) uniform, as Gluon's <c>init.Xavier()</c> (uniform, factor "avg",

@@ -8,6 +8,7 @@ namespace GraphGen.Execution;
 /// <summary>The non-generated pieces of a training step: the loss and the SGD update. Both are
 /// small next to the convolutions, so they are written once here, tested directly, and called by
 /// the generated code.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public static class Kernels
 {
     /// <summary>

@@ -8,6 +8,7 @@ namespace GraphGen.Execution;
 /// "batch in lanes" layout: chunks of <c>lanes</c> images, each chunk stored feature-major with the
 /// lanes innermost ([chunk][feature][lane]). Lanes past the end of the batch are zero.
 /// </summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public static class LaneLayout
 {
     /// <summary>True when no value is NaN or ±∞ (x·0 is 0 exactly for finite x).</summary>

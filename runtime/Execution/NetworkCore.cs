@@ -14,6 +14,7 @@ namespace GraphGen.Execution;
 /// registry (values and gradients), the worker pool, argument checks and the summary. Generated
 /// classes hold one and delegate to it, so a network needs no base class.
 /// </summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public sealed class NetworkCore : IDisposable
 {
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);

@@ -7,6 +7,7 @@ namespace GraphGen.Execution;
 
 /// <summary>One unit of a parallel phase: <paramref name="item"/> is the chunk or feature block,
 /// <paramref name="worker"/> the index (0 = calling thread) of the thread running it.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public delegate void WorkItem(int item, int worker);
 
 /// <summary>
@@ -26,6 +27,7 @@ public delegate void WorkItem(int item, int worker);
 /// while, then tries the workers again: over each window of phases it weighs the items the workers
 /// ran, at its own time per item, against the time it waited for them.</para>
 /// </summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public sealed class WorkerPool : IDisposable
 {
     // SpinWait.SpinOnce calls before blocking: the first ten or so are short busy spins, the rest

@@ -11,6 +11,7 @@ namespace GraphGen.Simd;
 /// <see cref="Lanes"/> consecutive images of a batch (the "batch in lanes" layout), so every layer is
 /// lane-wise and needs no shuffles.
 /// </summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public interface IVectorOps<TV> where TV : struct
 {
     /// <summary>Images per vector.</summary>

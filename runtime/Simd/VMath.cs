@@ -8,6 +8,7 @@ namespace GraphGen.Simd;
 /// <see cref="System.Math"/>): Exp within 2 ulp, Sigmoid and Tanh within 3e-7 absolute. A NaN input
 /// gives a NaN output (divergence must stay visible).
 /// </summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public static class VMath
 {
     /// <summary>e^x (Cephes expf): x = n·ln2 + r, a degree-6 polynomial for e^r, and 2^n through the exponent.

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 namespace GraphGen.Simd;
 
 /// <summary>SSE / NEON path: 4 images per vector; the portable vector fallback.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public readonly struct Vec128 : IVectorOps<Vector128<float>>
 {
     /// <inheritdoc/>

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 namespace GraphGen.Simd;
 
 /// <summary>AVX2 path: 8 images per vector.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public readonly struct Vec256 : IVectorOps<Vector256<float>>
 {
     /// <inheritdoc/>

@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 namespace GraphGen.Simd;
 
 /// <summary>AVX-512 path: 16 images per vector. Runs (slowly, in software) where Vector512 is not accelerated, which is how tests cover it on AVX2 machines.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public readonly struct Vec512 : IVectorOps<Vector512<float>>
 {
     /// <inheritdoc/>

@@ -5,6 +5,7 @@ namespace GraphGen.Simd;
 
 /// <summary>Portable scalar path: one image per "vector". Used where no SIMD is accelerated
 /// (e.g. <c>DOTNET_EnableHWIntrinsic=0</c>) and as the simplest statement of what every kernel does.</summary>
+[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public readonly struct VecScalar : IVectorOps<float>
 {
     /// <inheritdoc/>
