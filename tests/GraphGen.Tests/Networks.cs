@@ -6,13 +6,13 @@ using GraphGen;
 // unroll). The numeric tests run each of them on every SIMD path against ReferenceNetwork.
 namespace GraphGen.Tests.Nets;
 
-[Network(Channels = 1, Height = 28, Width = 28)]
-[Conv2D(6, Kernel = 5)]  [BatchNorm] [Sigmoid] [MaxPool2D(2, Stride = 2)]
-[Conv2D(16, Kernel = 5)] [BatchNorm] [Sigmoid] [MaxPool2D(2, Stride = 2)]
-[Dense(120)] [BatchNorm] [Sigmoid]
-[Dense(84)]  [BatchNorm] [Sigmoid]
-[Dense(10)]
-public partial class LeNet { }
+/// <summary>The LeNet sample's network (samples/LeNet/LeNet.cs, declared once there), under the
+/// test networks' namespace.</summary>
+public sealed class LeNet : GraphGen.Samples.LeNet
+{
+    public LeNet(int seed = 0) : base(seed) { }
+    public LeNet(NetworkOptions options) : base(options) { }
+}
 
 /// <summary>Conv + BN + sigmoid + max pool, odd sizes: channel and position remainder blocks.</summary>
 [Network(Channels = 2, Height = 9, Width = 9)]
