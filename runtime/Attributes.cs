@@ -161,3 +161,16 @@ public sealed class LeakyReLUAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SiLUAttribute : Attribute { }
 
+/// <summary>Dropout: in training each value is zeroed with probability <see cref="Rate"/> and the others are
+/// scaled by 1/(1 − Rate); in inference (and in the ONNX export) it is the identity. The masks are drawn from
+/// the network's seed, the layer, a step counter saved with the checkpoint, and each value's sample and
+/// position, so they are the same for any thread count and a resumed run continues exactly.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DropoutAttribute : Attribute
+{
+    /// <summary>Dropout that zeroes each value with probability <paramref name="rate"/>, in [0, 1).</summary>
+    public DropoutAttribute(double rate) => Rate = rate;
+    /// <summary>The probability that a value is zeroed, in [0, 1).</summary>
+    public double Rate { get; }
+}
+

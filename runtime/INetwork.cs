@@ -60,6 +60,9 @@ public sealed record LayerInfo(
     /// <summary>The negative-input slope of a <see cref="LayerKind.LeakyReLU"/>.</summary>
     public double Slope { get; init; }
 
+    /// <summary>The probability that a <see cref="LayerKind.Dropout"/> zeroes a value in training.</summary>
+    public double Rate { get; init; }
+
     /// <summary>Names of the layer's tensors in the checkpoint (weights first).</summary>
     public string[] Tensors { get; init; } = [];
 

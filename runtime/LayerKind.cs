@@ -35,4 +35,7 @@ public enum LayerKind
     LeakyReLU,
     /// <summary>[SiLU] (swish): x·σ(x).</summary>
     SiLU,
+    /// <summary>[Dropout]: in training, each value is kept with probability 1 − Rate and scaled by
+    /// 1/(1 − Rate), else zeroed; the identity in inference.</summary>
+    Dropout,
 }

@@ -153,4 +153,52 @@ public static class Kernels
         }
         for (; i < source.Length; i++) destination[i] += source[i];
     }
+
+    /// <summary>Dropout forward for one chunk of <paramref name="lanes"/> samples laid out [features][lanes]:
+    /// writes the mask (1/(1 − rate) where kept, 0 where dropped) and z = x·mask. Value (f, lane) belongs to
+    /// sample chunk·lanes + lane of the batch; whether it is kept is <see cref="DropoutKeeps"/>, so the
+    /// masks do not depend on the vector width or the thread count.</summary>
+    public static void Dropout(ReadOnlySpan<float> x, Span<float> z, Span<float> mask, long features, int lanes, int chunk,
+        int seed, long step, int layer, float rate)
+    {
+        float scale = 1f / (1f - rate);
+        for (long f = 0; f < features; f++)
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                int i = (int)(f * lanes) + lane;
+                float m = DropoutKeeps(seed, step, layer, chunk * lanes + lane, f, rate) ? scale : 0f;
+                mask[i] = m;
+                z[i] = x[i] * m;
+            }
+    }
+
+    /// <summary>Whether dropout layer <paramref name="layer"/> keeps value <paramref name="feature"/> of sample
+    /// <paramref name="sample"/> at training step <paramref name="step"/>: a SplitMix64 hash of the five numbers,
+    /// whose top 24 bits as a fraction of 2^24 are compared with <paramref name="rate"/> (kept when not below it).</summary>
+    public static bool DropoutKeeps(int seed, long step, int layer, int sample, long feature, float rate)
+    {
+        ulong h = (ulong)(uint)seed;
+        h = Mix(h ^ (ulong)step);
+        h = Mix(h ^ (ulong)(uint)layer);
+        h = Mix(h ^ (ulong)(uint)sample);
+        h = Mix(h ^ (ulong)feature);
+        return (h >> 40) * (1.0 / (1 << 24)) >= rate;
+
+        static ulong Mix(ulong v)
+        {
+            v += 0x9E3779B97F4A7C15UL;
+            v = (v ^ (v >> 30)) * 0xBF58476D1CE4E5B9UL;
+            v = (v ^ (v >> 27)) * 0x94D049BB133111EBUL;
+            return v ^ (v >> 31);
+        }
+    }
+
+    /// <summary>destination = source·mask (or destination += source·mask): dropout's backward pass.</summary>
+    public static void MultiplyInto(ReadOnlySpan<float> source, ReadOnlySpan<float> mask, Span<float> destination, bool accumulate)
+    {
+        if (accumulate)
+            for (int i = 0; i < source.Length; i++) destination[i] += source[i] * mask[i];
+        else
+            for (int i = 0; i < source.Length; i++) destination[i] = source[i] * mask[i];
+    }
 }

@@ -46,6 +46,7 @@ public sealed class NetworkCore : IDisposable
         Layers = layers;
         Tensors = tensors;
         MaxBatch = options.MaxBatch;
+        Seed = options.Seed;
         Simd = Resolve(options.Simd);
         Lanes = Simd switch { SimdPath.Vector512 => 16, SimdPath.Vector256 => 8, SimdPath.Vector128 => 4, _ => 1 };
         MaxChunks = (MaxBatch + Lanes - 1) / Lanes;
@@ -137,6 +138,9 @@ public sealed class NetworkCore : IDisposable
 
     /// <summary>Values of tensor <paramref name="index"/> (no version bump: for generated code).</summary>
     public float[] Values(int index) => _values[index];
+
+    /// <summary>The seed the network was created with (its initialization, and its dropout masks).</summary>
+    public int Seed { get; }
 
     /// <summary>Gradient of parameter <paramref name="index"/>.</summary>
     public float[] Grad(int index) => _gradients[index] ?? throw new InvalidOperationException($"{Tensors[index].Name} is not a parameter");
