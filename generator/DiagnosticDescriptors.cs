@@ -75,6 +75,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidSlope = Error("GG0026", "Invalid LeakyReLU slope",
         "{0}: Slope = {1} must be at least 0 and less than 1 (the usual value is 0.01); a negative slope is not monotonic and 1 is the identity", Usage);
 
+    public static readonly DiagnosticDescriptor InvalidDropoutRate = Error("GG0027", "Invalid Dropout rate",
+        "{0}: Rate = {1} must be at least 0 and less than 1 (the probability that a value is zeroed in training; 0.1 to 0.5 is usual)", Usage);
+
     public static readonly DiagnosticDescriptor InvalidBatchNormSetting = Error("GG0024", "Invalid BatchNorm setting",
         "{0}: {1}", Usage);
 

@@ -46,6 +46,8 @@ internal sealed partial class NetworkEmitter
             }
             _w.Line($"_core.Lap({lap++});");
         }
+        foreach (var l in _model.Layers.Where(l => l.Kind == LayerKind.Dropout))
+            _w.Line($"{Field(l.Name, "step")}[0] += 1f; // the next step draws new {l.Name} masks");
         _w.Line("bool finite = Update();");
         _w.Line($"_core.Lap({lap});");
         _w.Line("_core.ParametersChanged();");
@@ -238,6 +240,17 @@ internal sealed partial class NetworkEmitter
                 _w.Line($"{Ex}.Kernels.Pad({Chunk(input)}, {Chunk($"G{g.Index}P")}, {c.Input.C}, {c.Input.H}, {c.Input.W}, {c.Padding}, S.Lanes);");
                 break;
             }
+            case StepKind.Produce when g.IsDropout:
+            {
+                var d = g.Producer!;
+                string x = Chunk(input), z = Chunk($"G{g.Index}Z");
+                int layer = _model.Layers.ToList().IndexOf(d);
+                if (inference)
+                    _w.Line($"{x}.Slice(0, {g.Z.Size} * S.Lanes).CopyTo({z}); // {d.Name} is the identity in inference");
+                else
+                    _w.Line($"{Ex}.Kernels.Dropout({x}, {z}, {Chunk($"G{g.Index}M")}, {g.Z.Size}, S.Lanes, c, _core.Seed, (long){Field(d.Name, "step")}[0], {layer}, {Single(d.Rate)});");
+                break;
+            }
             case StepKind.Produce when g.IsConcat:
             {
                 // Each input fills its channel slice of z (a chunk is [C][H][W][lanes], so a slice is contiguous).
@@ -299,6 +312,12 @@ internal sealed partial class NetworkEmitter
                 break;
             case StepKind.InputGrad:
             {
+                if (g.IsDropout)
+                {
+                    string accumulate = g.AccumulatesInputGradient ? "true" : "false";
+                    _w.Line($"{Ex}.Kernels.MultiplyInto({Chunk(BufferLayout.DZ(_plan, g))}, {Chunk($"G{g.Index}M")}, {Chunk(BufferLayout.DOf(_plan, g.InputValue))}, accumulate: {accumulate});");
+                    break;
+                }
                 if (g.IsConcat)
                 {
                     // The slice of dz that belongs to each input, written or added to its gradient.

@@ -81,6 +81,10 @@ internal sealed partial class NetworkEmitter
                     yield return (l, l.Name + ".weight", Field(l.Name, "weight"), new[] { l.Outputs, (int)l.Input.Size }, true);
                     yield return (l, l.Name + ".bias", Field(l.Name, "bias"), new[] { l.Outputs }, true);
                     break;
+                case LayerKind.Dropout:
+                    // The training step counter that draws the masks: state, saved with checkpoints.
+                    yield return (l, l.Name + ".step", Field(l.Name, "step"), new[] { 1 }, false);
+                    break;
                 case LayerKind.BatchNorm:
                     yield return (l, l.Name + ".gamma", Field(l.Name, "gamma"), new[] { l.Input.C }, true);
                     yield return (l, l.Name + ".beta", Field(l.Name, "beta"), new[] { l.Input.C }, true);
@@ -120,7 +124,7 @@ internal sealed partial class NetworkEmitter
             else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
             else if (l.Kind is LayerKind.BatchNorm) args += $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
             string inputs = string.Join(", ", l.Inputs.Select(v => "\"" + v + "\""));
-            string slope = l.Kind == LayerKind.LeakyReLU ? $", Slope = {Num(l.Slope)}" : "";
+            string slope = l.Kind == LayerKind.LeakyReLU ? $", Slope = {Num(l.Slope)}" : l.Kind == LayerKind.Dropout ? $", Rate = {Num(l.Rate)}" : "";
             _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }}{slope} }},");
         }
         _w.Close(";");

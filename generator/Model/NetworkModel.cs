@@ -33,10 +33,12 @@ internal sealed record LayerModel(
     public bool IsMonotonic => Kind != LayerKind.SiLU;
     /// <summary>The negative-input slope of a LeakyReLU.</summary>
     public double Slope { get; init; }
+    /// <summary>The probability that a Dropout zeroes a value in training.</summary>
+    public double Rate { get; init; }
     public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D;
     /// <summary>A layer that heads a fusion group and writes a new tensor: Conv2D and Dense (with
     /// weights) or Concat (without).</summary>
-    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense or LayerKind.Concat;
+    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense or LayerKind.Concat or LayerKind.Dropout;
 
     public long WeightCount => Kind switch
     {

@@ -35,6 +35,7 @@ internal static class Parser
         [Namespace + "." + nameof(GlobalAvgPool2DAttribute)] = LayerKind.GlobalAvgPool2D,
         [Namespace + "." + nameof(LeakyReLUAttribute)] = LayerKind.LeakyReLU,
         [Namespace + "." + nameof(SiLUAttribute)] = LayerKind.SiLU,
+        [Namespace + "." + nameof(DropoutAttribute)] = LayerKind.Dropout,
     };
 
     /// <summary>Metadata names of the block markers. They are ordered with the layers; [EndResidual]
@@ -249,6 +250,11 @@ internal static class Parser
                 // Without an explicit Stride, the stride is the window: a bad Size is then one error, not two.
                 int stride = hasStride ? NamedInt(data, nameof(MaxPool2DAttribute.Stride), 0) : Math.Max(size, 1);
                 return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
+            }
+            case LayerKind.Dropout:
+            {
+                double rate = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is double r ? r : 0;
+                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0, Rate: rate);
             }
             case LayerKind.LeakyReLU:
             {

@@ -11,7 +11,7 @@ namespace GraphGen.Generator.Parsing;
 /// <summary>A layer attribute's arguments as written, before shapes are known.</summary>
 internal sealed record LayerSpec(
     LayerKind Kind, int Outputs, int Kernel, bool HasKernel, int Stride, int Padding,
-    int Features, double Epsilon, double Momentum, Marker Marker = Marker.None, double Slope = 0)
+    int Features, double Epsilon, double Momentum, Marker Marker = Marker.None, double Slope = 0, double Rate = 0)
 {
     /// <summary>A block marker that makes no layer of its own ([Residual], [Shortcut]).</summary>
     public bool IsPureMarker => Marker is Marker.Residual or Marker.Shortcut or Marker.Concat or Marker.Branch;
@@ -222,7 +222,7 @@ internal static class ShapeInference
                     break;
             }
 
-            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray()) { Slope = s.Slope };
+            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray()) { Slope = s.Slope, Rate = s.Rate };
             if (output.Size > MaxFloatsPerSample)
             {
                 diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(output.Size), Inv($"values per sample ({output})"), Count(MaxFloatsPerSample) }));
@@ -423,6 +423,10 @@ internal static class ShapeInference
             case LayerKind.Dense:
                 if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(DenseAttribute.Units), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(DenseAttribute.Units), s.Outputs }));
                 break;
+            case LayerKind.Dropout:
+                if (!(s.Rate >= 0 && s.Rate < 1))
+                    diagnostics.Add(new(i, nameof(DropoutAttribute.Rate), DiagnosticDescriptors.InvalidDropoutRate, new object[] { what, s.Rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
+                break;
             case LayerKind.LeakyReLU:
                 if (!(s.Slope >= 0 && s.Slope < 1))
                     diagnostics.Add(new(i, nameof(LeakyReLUAttribute.Slope), DiagnosticDescriptors.InvalidSlope, new object[] { what, s.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
@@ -452,6 +456,7 @@ internal static class ShapeInference
                 LayerKind.Concat => "concat",
                 LayerKind.LeakyReLU => "leakyrelu",
                 LayerKind.SiLU => "silu",
+                LayerKind.Dropout => "dropout",
                 LayerKind.GlobalAvgPool2D => "globalavgpool",
                 LayerKind.Conv2D => "conv",
                 LayerKind.Dense => "dense",

@@ -57,6 +57,7 @@ internal static class BufferLayout
                 list.Add(new(p + "P", (long)c.Input.C * (c.Input.H + 2 * c.Padding) * (c.Input.W + 2 * c.Padding), true, $"{c.Name} zero-padded input"));
             }
             if (g.Producer is not null) list.Add(new(p + "Z", g.Z.Size, true, $"{g.Producer.Name} output"));
+            if (g.IsDropout) list.Add(new(p + "M", g.Z.Size, true, $"{g.Producer!.Name} mask (0 or 1/(1 - rate))"));
             if (g.HasPost) list.Add(new(p + "S", g.Output.Size, true, $"{g.Title} output"));
             if (g.Pool?.Kind == LayerKind.MaxPool2D) list.Add(new(p + "I", g.Output.Size, true, $"{g.Pool.Name} arg-max window index"));
             if (g.BatchNorm is not null)

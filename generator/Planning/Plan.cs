@@ -48,6 +48,8 @@ internal sealed class Group
     public bool IsDense => Producer?.Kind == LayerKind.Dense;
     /// <summary>The group's producer is a Concat: it copies its inputs into channel slices of z.</summary>
     public bool IsConcat => Producer?.Kind == LayerKind.Concat;
+    /// <summary>The group's producer is a Dropout: z = x·mask in training, z = x in inference.</summary>
+    public bool IsDropout => Producer?.Kind == LayerKind.Dropout;
     /// <summary>The producer has weights (Conv2D or Dense).</summary>
     public bool HasWeights => IsConv || IsDense;
     public bool HasPost => BatchNorm is not null || Residual is not null || Activation is not null || Pool is not null;

@@ -126,3 +126,12 @@ public partial class ConcatEdges { }
 [Conv2D(4, 1)] [SiLU] [AvgPool2D(2)]
 [Dense(6)] [BatchNorm] [SiLU] [Dense(5)] [LeakyReLU] [Dense(3)]
 public partial class Activations { }
+
+/// <summary>Dropout on the network input (no input gradient), after a ReLU whose output a residual
+/// block reads twice (gradients summed through the mask), and between dense layers.</summary>
+[Network(Channels = 2, Height = 6, Width = 6)]
+[Dropout(0.1)]
+[Conv2D(3, 3, Padding = 1)] [ReLU] [Dropout(0.25)]
+[Residual] [Conv2D(3, 3, Padding = 1)] [BatchNorm] [EndResidual] [ReLU]
+[Dense(8)] [ReLU] [Dropout(0.5)] [Dense(3)]
+public partial class DropoutNet { }

@@ -32,6 +32,7 @@ public sealed class BaselineTests
         ["TanhLayer"] = "[Network(Features = 5)] [Dense(4)] [Tanh] [Dense(3)]",
         ["MaxPool2DLayer"] = "[Network(Channels = 2, Height = 6, Width = 6)] [MaxPool2D(2)] [Dense(3)]",
         ["AvgPool2DLayer"] = "[Network(Channels = 2, Height = 5, Width = 5)] [AvgPool2D(2, Stride = 1)] [Dense(3)]",
+        ["DropoutLayer"] = "[Network(Features = 5)] [Dense(4)] [ReLU] [Dropout(0.25)] [Dense(3)]",
         ["GlobalAvgPool2DLayer"] = "[Network(Channels = 3, Height = 4, Width = 5)] [ReLU] [GlobalAvgPool2D] [Dense(3)]",
         // Graphs: an identity block fused into the last conv's epilogue and a projection block.
         ["ResidualBlocks"] =

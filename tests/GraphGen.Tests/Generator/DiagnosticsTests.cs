@@ -283,6 +283,10 @@ public sealed class DiagnosticsTests
             "'Huge' needs an arena (activation memory) of up to 38,654,707,456 floats at the default MaxBatch = 256, more than one .NET array holds (2,147,483,559), so 'new Huge()' would throw; even MaxBatch = 1 does not fit on the Vector512 path, whose chunk of 16 samples needs 2,415,919,216 floats; make the layers smaller or pass a narrower NetworkOptions.Simd",
             "[Network(Channels = 1, Height = 4096, Width = 4096)] [Conv2D(1, Kernel = 1)] [ReLU] [Conv2D(1, Kernel = 1)] [ReLU] [Dense(2)]\npublic partial class [|Huge|] { }\n"),
 
+        Error("DropoutRateOne", "GG0027",
+            "dropout1 [Dropout]: Rate = 1 must be at least 0 and less than 1 (the probability that a value is zeroed in training; 0.1 to 0.5 is usual)",
+            "[Network(Features = 6)] [Dense(5)] [Dropout([|1.0|])] [Dense(3)]\npublic partial class Net { }\n"),
+
         // ---- GG0031: an argument given twice
         Error("DuplicateKernel", "GG0031",
             "Conv2D: Kernel is given both as a constructor argument and as a named argument",

@@ -122,7 +122,8 @@ public sealed class FuzzTests
 
     private static readonly Gen<string> Layer = Gen.Frequency(
         (3, Conv), (3, Dense), (2, BatchNorm), (3, Activation), (2, Pool), (3, Block), (2, Branches),
-        (1, Gen.OneOfConst("[GlobalAvgPool2D]", "[Residual]", "[Shortcut]", "[EndResidual]", "[Concat]", "[Branch]", "[EndConcat]")));
+        (1, Gen.OneOfConst("[GlobalAvgPool2D]", "[Residual]", "[Shortcut]", "[EndResidual]", "[Concat]", "[Branch]", "[EndConcat]")),
+        (2, Gen.OneOfConst("[Dropout(0.2)]", "[Dropout(0.5)]", "[Dropout(1.5)]", "[LeakyReLU]", "[LeakyReLU(0.2)]", "[LeakyReLU(-1)]", "[SiLU]")));
 
     public static readonly Gen<NetDescription> Description =
         Gen.Select(Input, Layer.Array[1, 8], Gen.Int[0, 9], Gen.Int[2, 10])
