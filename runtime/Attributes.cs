@@ -44,8 +44,12 @@ public sealed class Conv2DAttribute : Attribute
     public int Kernel { get; set; }
     /// <summary>Step between windows (default 1).</summary>
     public int Stride { get; set; } = 1;
-    /// <summary>Zero padding on every side (default 0).</summary>
+    /// <summary>Zero padding on every side (default 0), or <see cref="Same"/>.</summary>
     public int Padding { get; set; }
+
+    /// <summary><c>Padding = Conv2DAttribute.Same</c>: (Kernel − 1)/2 zeros on every side, so the output is
+    /// ⌈input / Stride⌉ high and wide, as "same" padding in Keras and PyTorch (odd kernels only).</summary>
+    public const int Same = int.MinValue;
 }
 
 /// <summary>Fully connected layer with <c>units</c> outputs. After a 4-D layer it flattens C,H,W row-major.</summary>

@@ -87,6 +87,8 @@ internal static class ShapeInference
         for (int i = 0; i < specs.Count; i++)
         {
             LayerSpec s = specs[i];
+            // "Same" padding is (Kernel - 1) / 2 on every side (odd kernels only, checked above).
+            if (s.Kind == LayerKind.Conv2D && s.Padding == Conv2DAttribute.Same) s = s with { Padding = (s.Kernel - 1) / 2 };
             string name = names[i];
             switch (s.Marker)
             {
@@ -412,7 +414,12 @@ internal static class ShapeInference
                 if (!s.HasKernel) diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", Inv($"[Conv2D({s.Outputs}, Kernel = 5)]") }));
                 else if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Kernel), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Kernel), s.Kernel }));
                 if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1") }));
-                if (s.Padding < 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative") }));
+                if (s.Padding == Conv2DAttribute.Same)
+                {
+                    if (s.HasKernel && s.Kernel > 0 && s.Kernel % 2 == 0)
+                        diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = Same needs an odd kernel (it pads (Kernel - 1) / 2 on every side), but Kernel = {s.Kernel}; use an odd kernel or an explicit Padding") }));
+                }
+                else if (s.Padding < 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative (Conv2DAttribute.Same asks for \"same\" padding)") }));
                 else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros") }));
                 break;
             case LayerKind.MaxPool2D:

@@ -135,3 +135,10 @@ public partial class Activations { }
 [Residual] [Conv2D(3, 3, Padding = 1)] [BatchNorm] [EndResidual] [ReLU]
 [Dense(8)] [ReLU] [Dropout(0.5)] [Dense(3)]
 public partial class DropoutNet { }
+
+/// <summary>"Same" padding: a strided 3×3 (7×7 → ⌈7/2⌉ = 4×4) and a 5×5 that keeps 4×4.</summary>
+[Network(Channels = 2, Height = 7, Width = 7)]
+[Conv2D(3, 3, Stride = 2, Padding = Conv2DAttribute.Same)] [ReLU]
+[Conv2D(2, 5, Padding = Conv2DAttribute.Same)] [Tanh]
+[Dense(3)]
+public partial class SamePadding { }

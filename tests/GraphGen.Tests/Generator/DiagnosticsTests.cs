@@ -177,7 +177,7 @@ public sealed class DiagnosticsTests
             "conv1 [Conv2D]: Stride = 0 must be at least 1",
             ImageInput + " [Conv2D(2, Kernel = 3, [|Stride = 0|])] [Dense(3)]\npublic partial class Net { }\n"),
         Error("ConvNegativePadding", "GG0011",
-            "conv1 [Conv2D]: Padding = -1 must not be negative",
+            "conv1 [Conv2D]: Padding = -1 must not be negative (Conv2DAttribute.Same asks for \"same\" padding)",
             ImageInput + " [Conv2D(2, Kernel = 3, [|Padding = -1|])] [Dense(3)]\npublic partial class Net { }\n"),
         Error("ConvPaddingNotSmallerThanKernel", "GG0011",
             "conv1 [Conv2D]: Padding = 3 must be smaller than the kernel (3); wider padding only adds outputs that see nothing but zeros",
@@ -283,6 +283,9 @@ public sealed class DiagnosticsTests
             "'Huge' needs an arena (activation memory) of up to 38,654,707,456 floats at the default MaxBatch = 256, more than one .NET array holds (2,147,483,559), so 'new Huge()' would throw; even MaxBatch = 1 does not fit on the Vector512 path, whose chunk of 16 samples needs 2,415,919,216 floats; make the layers smaller or pass a narrower NetworkOptions.Simd",
             "[Network(Channels = 1, Height = 4096, Width = 4096)] [Conv2D(1, Kernel = 1)] [ReLU] [Conv2D(1, Kernel = 1)] [ReLU] [Dense(2)]\npublic partial class [|Huge|] { }\n"),
 
+        Error("SamePaddingEvenKernel", "GG0011",
+            "conv1 [Conv2D]: Padding = Same needs an odd kernel (it pads (Kernel - 1) / 2 on every side), but Kernel = 4; use an odd kernel or an explicit Padding",
+            ImageInput + " [Conv2D(2, 4, [|Padding = Conv2DAttribute.Same|])] [Dense(3)]\npublic partial class Net { }\n"),
         Error("DropoutRateOne", "GG0027",
             "dropout1 [Dropout]: Rate = 1 must be at least 0 and less than 1 (the probability that a value is zeroed in training; 0.1 to 0.5 is usual)",
             "[Network(Features = 6)] [Dense(5)] [Dropout([|1.0|])] [Dense(3)]\npublic partial class Net { }\n"),

@@ -25,6 +25,7 @@ internal static class TestNets
         ["ConcatNet"] = o => new ConcatNet(o),
         ["ConcatEdges"] = o => new ConcatEdges(o),
         ["Activations"] = o => new Activations(o),
+        ["SamePadding"] = o => new SamePadding(o),
     };
 
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };
