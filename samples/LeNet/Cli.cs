@@ -42,12 +42,18 @@ internal static class Cli
         var warmup = new Option<double>("--warmup") { Description = "Epochs of linear learning-rate warmup (fractions allowed)", DefaultValueFactory = _ => 0 };
         var valSplit = new Option<double>("--val-split") { Description = "Fraction of the training images held out (by --seed) for validation", DefaultValueFactory = _ => 0 };
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after N epochs without a better validation accuracy (needs --val-split)", DefaultValueFactory = _ => 0 };
+        var augment = new Option<string?>("--augment")
+        {
+            Description = $"Augment the training images: crop=N (random crop of the image padded with N zeros, N 1..{Commands.MaxCropPadding}) and/or flip (random horizontal flip), " +
+                $"comma-separated; alone: {Commands.DefaultAugmentation}. Drawn from the seed, the epoch and the image's index",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var preciseBn = new Option<int>("--precise-bn") { Description = "After each epoch, recompute the batch-norm statistics over N training batches (0: moving averages)", DefaultValueFactory = _ => 0 };
 
         var train = new Command("train", "Train LeNet-BN on FashionMNIST and report loss, train and test accuracy per epoch")
         {
             epochs, batch, lr, seed, dataDir, threads, simd, save, init, resume, every, noShuffle, limit, output, noInstall, allowOther,
-            optimizer, momentum, decay, schedule, warmup, valSplit, earlyStop, preciseBn,
+            optimizer, momentum, decay, schedule, warmup, valSplit, earlyStop, preciseBn, augment,
         };
         train.SetAction(r => Commands.Train(new TrainSettings(
             r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd),
@@ -56,6 +62,8 @@ internal static class Cli
         {
             Optimization = new OptimizationSettings(r.GetValue(optimizer)!, r.GetValue(momentum), r.GetValue(decay), r.GetValue(schedule)!,
                 r.GetValue(warmup), r.GetValue(valSplit), r.GetValue(earlyStop), r.GetValue(preciseBn)),
+            // Bare --augment means the default crops and flips; absent, none.
+            Augment = r.GetResult(augment) is { Implicit: false } given ? (given.Tokens.Count == 0 ? Commands.DefaultAugmentation : given.Tokens[0].Value) : null,
         }));
 
         var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A checkpoint written by 'lenet train --save'", Required = true };
@@ -103,6 +111,9 @@ internal sealed record TrainSettings(
 {
     /// <summary>Optimizer, schedule, validation and batch-norm options; the defaults are the plain SGD run.</summary>
     public OptimizationSettings Optimization { get; init; } = new("sgd", null, null, "constant", 0, 0, 0, 0);
+
+    /// <summary>The --augment list ("crop=2,flip"), or null for none.</summary>
+    public string? Augment { get; init; }
 }
 
 internal sealed record OptimizationSettings(

@@ -80,7 +80,7 @@ public class LenetCliTests
     {
         Run r = Lenet("train", "--help");
         Assert.True(r.Code == 0, r.ToString());
-        foreach (string option in new[] { "--epochs", "--batch-size", "--lr", "--seed", "--save", "--resume", "--checkpoint-every", "--limit", "--threads", "--simd" })
+        foreach (string option in new[] { "--epochs", "--batch-size", "--lr", "--seed", "--save", "--augment", "--resume", "--checkpoint-every", "--limit", "--threads", "--simd" })
             Assert.Contains(option, r.Out);
     }
 
