@@ -29,6 +29,9 @@ internal static class Commands
     /// <summary>The most threads a network takes (NetworkOptions refuses more).</summary>
     public const int MaxThreads = 1024;
 
+    /// <summary>The checkpoint's name in the --out directory when --save does not name one.</summary>
+    public const string DefaultCheckpoint = "lenet.safetensors";
+
     /// <summary>What a bare --augment means.</summary>
     public const string DefaultAugmentation = "crop=2,flip";
 
@@ -43,7 +46,9 @@ internal static class Commands
         RequireThreads(s.Threads);
         Require(s.Limit >= 0, $"--limit must not be negative (got {s.Limit})");
         Require(s.CheckpointEvery >= 0, $"--checkpoint-every must not be negative (got {s.CheckpointEvery})");
-        if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
+        if (s.NoSave && s.Save is not null) throw new UsageException("--save FILE and --no-save contradict each other; give one of them");
+        if (s.CheckpointEvery > 0 && s.NoSave) throw new UsageException("--checkpoint-every saves a checkpoint, which --no-save turns off");
+        if (!s.NoSave && s.Save is null) s = s with { Save = new FileInfo(Path.Combine(s.Output.FullName, DefaultCheckpoint)) };
         Augmentation? augmentation = ParseAugment(s.Augment);
         if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
         if (s.AllowOtherNetwork && s.Init is null) throw new UsageException("--allow-other-network applies to --init only (a resumed run must be the same network)");
@@ -74,10 +79,11 @@ internal static class Commands
             first = CheckResume(meta, s, net, data, optimizer) + 1;
         }
         string? best = validation is not null && s.Save is not null ? Path.ChangeExtension(s.Save.FullName, ".best.safetensors") : null;
-        // Everything that can make the final writes fail is tried now, before the work they would lose.
+        // Everything that can make the final writes fail is tried now, before the work they would lose
+        // (the --out directory first: it holds the default checkpoint).
+        Report.CheckWritable(s.Output);
         if (s.Save is not null) Checkpoint.CheckWritable(net, s.Save.FullName, optimizer);
         if (best is not null) Checkpoint.CheckWritable(net, best, optimizer);
-        Report.CheckWritable(s.Output);
         Log($"LeNet-BN: {net.Layers.Count} layers, {net.Tensors.Where(t => t.Kind == TensorKind.Parameter).Sum(t => t.Length):N0} parameters; " +
             $"{net.Simd} path, {net.Threads} thread(s); {train.Count:N0} training and {test.Count:N0} test images; " +
             $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle") +
@@ -155,7 +161,7 @@ internal static class Commands
         double accuracy = Trainer.Evaluate(net, test, confusion);
         Report.Write(s.Output, results, confusion, Log);
         Report.PrintConfusion(confusion, accuracy);
-        if (s.Save is not null) Log($"checkpoint: {s.Save.FullName}");
+        if (s.Save is not null) Log($"checkpoint: {Report.Shown(s.Save.FullName)}");
         return 0;
     }
 
