@@ -81,3 +81,48 @@ public sealed class DatasetSamples : ILabelledSamples
         else network.Infer(Data.Values.Slice(start * SampleSize, count * SampleSize), logits);
     }
 }
+
+/// <summary>The samples of a <see cref="Dataset"/> as <paramref name="augmentation"/> makes them in epoch <paramref name="epoch"/>:
+/// training steps on the augmented samples (what the epoch trained on), inference on the normalized ones.</summary>
+internal sealed class AugmentedSamples(Dataset data, Augmentation augmentation, int seed, int epoch) : ILabelledSamples
+{
+    private readonly Augmentation _normalization = new() { Mean = augmentation.Mean, Std = augmentation.Std };
+    private readonly float[] _scratch = new float[data.SampleSize];
+    private float[] _values = [];
+    private int[] _labels = [];
+
+    public int Count => data.Count;
+
+    public int SampleSize => data.SampleSize;
+
+    public ReadOnlySpan<int> Labels => data.Labels;
+
+    public StepResult TrainStep(INetwork network, ReadOnlySpan<int> indices, float learningRate)
+    {
+        Fill(augmentation, indices);
+        return network.TrainStep(_values.AsSpan(0, indices.Length * SampleSize), _labels.AsSpan(0, indices.Length), learningRate);
+    }
+
+    public void Infer(INetwork network, int start, int count, Span<float> logits)
+    {
+        var indices = new int[count];
+        for (int i = 0; i < count; i++) indices[i] = start + i;
+        Fill(_normalization, indices);
+        network.Infer(_values.AsSpan(0, count * SampleSize), logits);
+    }
+
+    private void Fill(Augmentation with, ReadOnlySpan<int> indices)
+    {
+        int size = SampleSize;
+        if (_labels.Length < indices.Length)
+        {
+            _values = new float[(long)indices.Length * size];
+            _labels = new int[indices.Length];
+        }
+        for (int i = 0; i < indices.Length; i++)
+        {
+            with.Apply(data, indices[i], seed, epoch, _values.AsSpan(i * size, size), _scratch);
+            _labels[i] = data.Labels[indices[i]];
+        }
+    }
+}

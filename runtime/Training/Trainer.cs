@@ -27,6 +27,13 @@ public sealed class TrainOptions
     public int Seed { get; init; }
     /// <summary>Shuffle the training set each epoch (default true).</summary>
     public bool Shuffle { get; init; } = true;
+    /// <summary>Augments every training batch (random crop, flip, normalization), drawn from (<see cref="Seed"/>, epoch,
+    /// sample index) only, so a resumed run stays bit-identical; null (the default): the samples as they are. The
+    /// training set must be a <see cref="Dataset"/> (<see cref="DatasetSamples"/>); its batches are prepared by a
+    /// <see cref="BatchLoader"/> one ahead while the step runs, and precise batch-norm statistics are taken on
+    /// the epoch's augmented samples. With <see cref="Augmentation.Mean"/> and <see cref="Augmentation.Std"/> the
+    /// network learns on normalized values: pass the test and validation sets through <see cref="Data.Augmentation.Normalize(Dataset)"/>.</summary>
+    public Augmentation? Augmentation { get; init; }
 }
 
 /// <summary>One epoch's numbers. Loss and accuracy are over all samples of the epoch: the sum of the
@@ -84,6 +91,7 @@ public sealed partial class Trainer
     private readonly ILabelledSamples? _test;
     private readonly TrainOptions _options;
     private readonly int[] _order;
+    private readonly Dataset? _augmented; // the training set when the options augment it
 
     /// <summary>A trainer for <paramref name="net"/> on <paramref name="train"/>, evaluating on <paramref name="test"/> if given.</summary>
     public Trainer(INetwork net, Dataset train, Dataset? test, TrainOptions options)
@@ -109,6 +117,12 @@ public sealed partial class Trainer
             throw new ArgumentOutOfRangeException(nameof(options), options.PreciseBatchNormBatches, "the number of precise batch-norm batches must not be negative");
         ArgumentNullException.ThrowIfNull(options.Schedule, "options.Schedule");
         if (train.Count == 0) throw new ArgumentException("the training set is empty", nameof(train));
+        if (options.Augmentation is not null)
+        {
+            _augmented = (train as DatasetSamples)?.Data
+                ?? throw new ArgumentException($"augmentation needs the training set as a Dataset (DatasetSamples), not a {train.GetType().Name}", nameof(train));
+            options.Augmentation.Validate(_augmented.Shape);
+        }
         _net = net; _train = train; _test = test; _options = options;
         _order = new int[train.Count];
         // Checks the schedule's settings now rather than in the middle of a run.
@@ -141,11 +155,20 @@ public sealed partial class Trainer
         long correct = 0;
         int batches = BatchesPerEpoch;
         float rate = 0;
+        // With augmentation the loader batches the same order (Trainer.EpochOrder), augmented, one batch ahead.
+        using BatchLoader? loader = _augmented is null ? null : new BatchLoader(_augmented, _options.BatchSize, _options.Seed, _options.Shuffle, _options.Augmentation);
+        loader?.StartEpoch(epoch);
         for (int b = 0, start = 0; start < _train.Count; b++, start += _options.BatchSize)
         {
             int n = Math.Min(_options.BatchSize, _train.Count - start);
             rate = _options.Schedule.Rate(_options.LearningRate, (long)(epoch - 1) * batches + b, batches, _options.Epochs);
-            StepResult r = _train.TrainStep(_net, _order.AsSpan(start, n), rate);
+            StepResult r;
+            if (loader is null) r = _train.TrainStep(_net, _order.AsSpan(start, n), rate);
+            else
+            {
+                loader.TryNext(out Batch batch);
+                r = _net.TrainStep(batch.Values, batch.Labels, rate);
+            }
             if (!r.IsFinite) throw new DivergenceException(epoch, b + 1, r.LossSum, _net.FindNonFinite());
             lossSum += r.LossSum;
             correct += r.Correct;
@@ -154,7 +177,8 @@ public sealed partial class Trainer
         TimeSpan trainTime = clock.Elapsed;
         clock.Restart();
         if (_options.PreciseBatchNormBatches > 0)
-            BatchNormCalibration.Recalibrate(_net, _train, _order, _options.PreciseBatchNormBatches, _options.BatchSize);
+            BatchNormCalibration.Recalibrate(_net, _augmented is null ? _train : new AugmentedSamples(_augmented, _options.Augmentation!, _options.Seed, epoch),
+                _order, _options.PreciseBatchNormBatches, _options.BatchSize);
         TimeSpan calibrationTime = clock.Elapsed;
         clock.Restart();
         double testAccuracy = _test is null ? double.NaN : Measure(_net, _test).Accuracy;

@@ -22,13 +22,14 @@ internal static class Cli
         var batch = new Option<int>("--batch-size") { Description = "Samples per SGD step", DefaultValueFactory = _ => 256 };
         var lr = new Option<float>("--lr") { Description = "Learning rate", DefaultValueFactory = _ => 1.0f };
         var seed = new Option<int>("--seed") { Description = "Seed of the initialization and the shuffles", DefaultValueFactory = _ => 0 };
-        var save = new Option<FileInfo?>("--save") { Description = "Write a safetensors checkpoint here at the end (and every --checkpoint-every epochs)" };
+        var save = new Option<FileInfo?>("--save") { Description = $"Write the safetensors checkpoint here at the end (and every --checkpoint-every epochs) instead of <--out>/{Commands.DefaultCheckpoint}" };
+        var noSave = new Option<bool>("--no-save") { Description = "Write no checkpoint" };
         var init = new Option<FileInfo?>("--init") { Description = "Start from the weights of this checkpoint" };
         var resume = new Option<FileInfo?>("--resume") { Description = "Continue the run saved in this checkpoint, exactly as if it had not stopped" };
-        var every = new Option<int>("--checkpoint-every") { Description = "Also save the checkpoint every N epochs (needs --save)", DefaultValueFactory = _ => 0 };
+        var every = new Option<int>("--checkpoint-every") { Description = "Also save the checkpoint every N epochs", DefaultValueFactory = _ => 0 };
         var noShuffle = new Option<bool>("--no-shuffle") { Description = "Keep the data set order in every epoch" };
         var limit = new Option<int>("--limit") { Description = "Train on the first N images only (0: all)", DefaultValueFactory = _ => 0 };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Directory for epochs.csv, curves.png and confusion.csv", DefaultValueFactory = _ => new DirectoryInfo("out") };
+        var output = new Option<DirectoryInfo>("--out") { Description = $"Directory for epochs.csv, curves.png, confusion.csv and (without --save) the checkpoint {Commands.DefaultCheckpoint}", DefaultValueFactory = _ => new DirectoryInfo("out") };
         var noInstall = new Option<bool>("--no-install") { Description = "Do not install the data set when it is missing" };
         var allowOther = new Option<bool>("--allow-other-network") { Description = "With --init: start from the weights of another network with the same tensors (e.g. a ReLU LeNet's)" };
 
@@ -42,12 +43,19 @@ internal static class Cli
         var warmup = new Option<double>("--warmup") { Description = "Epochs of linear learning-rate warmup (fractions allowed)", DefaultValueFactory = _ => 0 };
         var valSplit = new Option<double>("--val-split") { Description = "Fraction of the training images held out (by --seed) for validation", DefaultValueFactory = _ => 0 };
         var earlyStop = new Option<int>("--early-stop") { Description = "Stop after N epochs without a better validation accuracy (needs --val-split)", DefaultValueFactory = _ => 0 };
+        var augment = new Option<string?>("--augment")
+        {
+            Description = $"Augment the training images: crop=N (random crop of the image padded with N zeros, N 1..{Commands.MaxCropPadding}) and/or flip (random horizontal flip), " +
+                $"comma-separated; alone: {Commands.DefaultAugmentation}. Drawn from the seed, the epoch and the image's index",
+            Arity = ArgumentArity.ZeroOrOne,
+            HelpName = "crop=N,flip",
+        };
         var preciseBn = new Option<int>("--precise-bn") { Description = "After each epoch, recompute the batch-norm statistics over N training batches (0: moving averages)", DefaultValueFactory = _ => 0 };
 
         var train = new Command("train", "Train LeNet-BN on FashionMNIST and report loss, train and test accuracy per epoch")
         {
             epochs, batch, lr, seed, dataDir, threads, simd, save, init, resume, every, noShuffle, limit, output, noInstall, allowOther,
-            optimizer, momentum, decay, schedule, warmup, valSplit, earlyStop, preciseBn,
+            optimizer, momentum, decay, schedule, warmup, valSplit, earlyStop, preciseBn, augment, noSave,
         };
         train.SetAction(r => Commands.Train(new TrainSettings(
             r.GetValue(epochs), r.GetValue(batch), r.GetValue(lr), r.GetValue(seed), r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd),
@@ -56,9 +64,12 @@ internal static class Cli
         {
             Optimization = new OptimizationSettings(r.GetValue(optimizer)!, r.GetValue(momentum), r.GetValue(decay), r.GetValue(schedule)!,
                 r.GetValue(warmup), r.GetValue(valSplit), r.GetValue(earlyStop), r.GetValue(preciseBn)),
+            // Bare --augment means the default crops and flips; absent, none.
+            Augment = r.GetResult(augment) is { Implicit: false } given ? (given.Tokens.Count == 0 ? Commands.DefaultAugmentation : given.Tokens[0].Value) : null,
+            NoSave = r.GetValue(noSave),
         }));
 
-        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = "A checkpoint written by 'lenet train --save'", Required = true };
+        var checkpoint = new Option<FileInfo>("--checkpoint") { Description = $"A checkpoint written by 'lenet train' (by default out/{Commands.DefaultCheckpoint})", Required = true };
         var eval = new Command("eval", "Test accuracy and confusion matrix of a saved network (inference mode)") { checkpoint, dataDir, threads, simd, noInstall };
         eval.SetAction(r => Commands.Evaluate(r.GetValue(checkpoint)!, r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd), !r.GetValue(noInstall)));
 
@@ -103,6 +114,12 @@ internal sealed record TrainSettings(
 {
     /// <summary>Optimizer, schedule, validation and batch-norm options; the defaults are the plain SGD run.</summary>
     public OptimizationSettings Optimization { get; init; } = new("sgd", null, null, "constant", 0, 0, 0, 0);
+
+    /// <summary>The --augment list ("crop=2,flip"), or null for none.</summary>
+    public string? Augment { get; init; }
+
+    /// <summary>--no-save: write no checkpoint (otherwise <see cref="Save"/>, or <see cref="Commands.DefaultCheckpoint"/> in <see cref="Output"/>).</summary>
+    public bool NoSave { get; init; }
 }
 
 internal sealed record OptimizationSettings(

@@ -29,6 +29,15 @@ internal static class Commands
     /// <summary>The most threads a network takes (NetworkOptions refuses more).</summary>
     public const int MaxThreads = 1024;
 
+    /// <summary>The checkpoint's name in the --out directory when --save does not name one.</summary>
+    public const string DefaultCheckpoint = "lenet.safetensors";
+
+    /// <summary>What a bare --augment means.</summary>
+    public const string DefaultAugmentation = "crop=2,flip";
+
+    /// <summary>The largest crop padding: less than the 28-pixel side, so that a crop keeps part of the image.</summary>
+    public const int MaxCropPadding = 27;
+
     public static int Train(TrainSettings s)
     {
         Require(s.Epochs is >= 1 and <= MaxEpochs, $"--epochs must be between 1 and {MaxEpochs} (got {s.Epochs})");
@@ -37,7 +46,10 @@ internal static class Commands
         RequireThreads(s.Threads);
         Require(s.Limit >= 0, $"--limit must not be negative (got {s.Limit})");
         Require(s.CheckpointEvery >= 0, $"--checkpoint-every must not be negative (got {s.CheckpointEvery})");
-        if (s.CheckpointEvery > 0 && s.Save is null) throw new UsageException("--checkpoint-every needs --save FILE");
+        if (s.NoSave && s.Save is not null) throw new UsageException("--save FILE and --no-save contradict each other; give one of them");
+        if (s.CheckpointEvery > 0 && s.NoSave) throw new UsageException("--checkpoint-every saves a checkpoint, which --no-save turns off");
+        if (!s.NoSave && s.Save is null) s = s with { Save = new FileInfo(Path.Combine(s.Output.FullName, DefaultCheckpoint)) };
+        Augmentation? augmentation = ParseAugment(s.Augment);
         if (s.Init is not null && s.Resume is not null) throw new UsageException("use either --init (new run from these weights) or --resume (continue that run), not both");
         if (s.AllowOtherNetwork && s.Init is null) throw new UsageException("--allow-other-network applies to --init only (a resumed run must be the same network)");
         OptimizationSettings o = s.Optimization;
@@ -67,23 +79,25 @@ internal static class Commands
             first = CheckResume(meta, s, net, data, optimizer) + 1;
         }
         string? best = validation is not null && s.Save is not null ? Path.ChangeExtension(s.Save.FullName, ".best.safetensors") : null;
-        // Everything that can make the final writes fail is tried now, before the work they would lose.
+        // Everything that can make the final writes fail is tried now, before the work they would lose
+        // (the --out directory first: it holds the default checkpoint).
+        Report.CheckWritable(s.Output);
         if (s.Save is not null) Checkpoint.CheckWritable(net, s.Save.FullName, optimizer);
         if (best is not null) Checkpoint.CheckWritable(net, best, optimizer);
-        Report.CheckWritable(s.Output);
         Log($"LeNet-BN: {net.Layers.Count} layers, {net.Tensors.Where(t => t.Kind == TensorKind.Parameter).Sum(t => t.Length):N0} parameters; " +
             $"{net.Simd} path, {net.Threads} thread(s); {train.Count:N0} training and {test.Count:N0} test images; " +
             $"lr {s.LearningRate.ToString(Inv)}, batch {s.BatchSize}, seed {s.Seed}" + (s.Shuffle ? "" : ", no shuffle") +
             (optimizer is null ? "" : $", {optimizer.Kind}") + (o.Schedule == "constant" ? "" : $", {o.Schedule} schedule") +
             (o.Warmup > 0 ? $", warmup {o.Warmup.ToString(Inv)} epochs" : "") +
             (validation is null ? "" : $", {validation.Count:N0} validation images") +
-            (o.PreciseBatchNorm > 0 ? $", precise BN over {o.PreciseBatchNorm} batches" : ""));
+            (o.PreciseBatchNorm > 0 ? $", precise BN over {o.PreciseBatchNorm} batches" : "") +
+            (augmentation is null ? "" : $", augment {Describe(augmentation)}"));
         if (first > s.Epochs) { Log($"the checkpoint already holds {first - 1} epochs; nothing to do for --epochs {s.Epochs}"); return 0; }
 
         var trainer = new Trainer(net, train, test, new TrainOptions
         {
             Epochs = s.Epochs, BatchSize = s.BatchSize, LearningRate = s.LearningRate, Seed = s.Seed, Shuffle = s.Shuffle,
-            Schedule = schedule, PreciseBatchNormBatches = o.PreciseBatchNorm,
+            Schedule = schedule, PreciseBatchNormBatches = o.PreciseBatchNorm, Augmentation = augmentation,
         });
         var results = new List<EpochResult>();
         string? lastGood = null;
@@ -147,7 +161,7 @@ internal static class Commands
         double accuracy = Trainer.Evaluate(net, test, confusion);
         Report.Write(s.Output, results, confusion, Log);
         Report.PrintConfusion(confusion, accuracy);
-        if (s.Save is not null) Log($"checkpoint: {s.Save.FullName}");
+        if (s.Save is not null) Log($"checkpoint: {Report.Shown(s.Save.FullName)}");
         return 0;
     }
 
@@ -228,6 +242,7 @@ internal static class Commands
         ["graphgen.warmup"] = s.Optimization.Warmup.ToString("R", Inv),
         ["graphgen.val_split"] = s.Optimization.ValSplit.ToString("R", Inv),
         ["graphgen.precise_bn"] = s.Optimization.PreciseBatchNorm.ToString(Inv),
+        ["graphgen.augment"] = Describe(ParseAugment(s.Augment)),
         // Cosine and one-cycle rates depend on the length of the run: resume it with the same --epochs.
         ["graphgen.schedule_epochs"] = s.Optimization.Schedule is "cosine" or "onecycle" ? s.Epochs.ToString(Inv) : "any",
         ["graphgen.simd"] = net.Simd.ToString(),
@@ -235,12 +250,13 @@ internal static class Commands
     };
 
     // Settings that a checkpoint of an older 'lenet train --save' does not record. Such a run was trained before the
-    // optimization options existed, so with their defaults (plain SGD, constant rate, no split, moving-average
+    // optimization and augmentation options existed, so with their defaults (plain SGD, constant rate, no split, moving-average
     // statistics); its SIMD path and data (null here) are taken on trust.
     private static readonly Dictionary<string, string?> Unrecorded = new()
     {
         ["graphgen.optim"] = "sgd", ["graphgen.momentum"] = "0", ["graphgen.weight_decay"] = "0", ["graphgen.schedule"] = "constant",
         ["graphgen.warmup"] = "0", ["graphgen.val_split"] = "0", ["graphgen.precise_bn"] = "0", ["graphgen.schedule_epochs"] = "any",
+        ["graphgen.augment"] = "none",
         ["graphgen.simd"] = null, ["graphgen.data"] = null,
     };
 
@@ -272,6 +288,34 @@ internal static class Commands
             _ => new ConstantSchedule { WarmupEpochs = o.Warmup },
         };
     }
+
+    /// <summary>The augmentation of an --augment list: crop=N and flip, comma-separated, each at most once; null for none.</summary>
+    private static Augmentation? ParseAugment(string? list)
+    {
+        if (list is null) return null;
+        const string Expected = "crop=N and/or flip, comma-separated (e.g. --augment crop=2,flip)";
+        int? padding = null;
+        bool flip = false;
+        foreach (string item in list.Split(','))
+        {
+            string name = item.Trim();
+            if (name == "flip" && !flip) flip = true;
+            else if (name.StartsWith("crop=", StringComparison.Ordinal) && padding is null)
+            {
+                string value = name["crop=".Length..];
+                Require(int.TryParse(value, NumberStyles.None, Inv, out int n) && n is >= 1 and <= MaxCropPadding,
+                    $"--augment crop= takes a padding from 1 to {MaxCropPadding} pixels (got '{Clip(value)}')");
+                padding = n;
+            }
+            else if (name is "flip" || name.StartsWith("crop=", StringComparison.Ordinal)) throw new UsageException($"--augment names {name.Split('=')[0]} twice (got '{Clip(list)}')");
+            else throw new UsageException($"--augment takes {Expected}; '{Clip(name)}' is neither");
+        }
+        return new Augmentation { CropPadding = padding ?? 0, HorizontalFlip = flip };
+    }
+
+    /// <summary>The augmentation as --augment spells it ("crop=2,flip"), "none" for null: recorded in checkpoints.</summary>
+    private static string Describe(Augmentation? augmentation) =>
+        augmentation is null ? "none" : string.Join(",", new[] { augmentation.CropPadding > 0 ? $"crop={augmentation.CropPadding}" : null, augmentation.HorizontalFlip ? "flip" : null }.OfType<string>());
 
     /// <summary>Holds out round(fraction × count) images chosen by <paramref name="seed"/> (<see cref="Dataset.Split"/>).</summary>
     private static (Dataset Train, Dataset Validation) Split(Dataset data, double fraction, int seed)

@@ -65,7 +65,7 @@ internal static class Report
     }
 
     /// <summary>A path as the user would type it: relative to the working directory when inside it.</summary>
-    private static string Shown(string path)
+    public static string Shown(string path)
     {
         string relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
         return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;

@@ -80,7 +80,7 @@ public class LenetCliTests
     {
         Run r = Lenet("train", "--help");
         Assert.True(r.Code == 0, r.ToString());
-        foreach (string option in new[] { "--epochs", "--batch-size", "--lr", "--seed", "--save", "--resume", "--checkpoint-every", "--limit", "--threads", "--simd" })
+        foreach (string option in new[] { "--epochs", "--batch-size", "--lr", "--seed", "--save", "--no-save", "--augment", "--resume", "--checkpoint-every", "--limit", "--threads", "--simd" })
             Assert.Contains(option, r.Out);
     }
 
@@ -122,13 +122,13 @@ public class LenetCliTests
     }
 
     [Fact]
-    public void CheckpointEveryNeedsSave()
+    public void CheckpointEveryNeedsACheckpoint()
     {
         using var dir = new Guarantees.ScratchDir();
         // Small settings and no install, so that a regression cannot start a long run.
-        Run r = Lenet("train", "--checkpoint-every", "2", "--epochs", "1", "--limit", "64", "--batch-size", "64", "--threads", "1",
+        Run r = Lenet("train", "--checkpoint-every", "2", "--no-save", "--epochs", "1", "--limit", "64", "--batch-size", "64", "--threads", "1",
             "--no-install", "--out", dir.File("out"));
-        AssertUsageError(r, "--checkpoint-every", "--save");
+        AssertUsageError(r, "--checkpoint-every", "--no-save");
         Assert.False(Directory.Exists(dir.File("out")));
     }
 

@@ -133,10 +133,63 @@ public sealed class LenetFileTests : IDisposable
     [Fact]
     public void Reports_AreWholeFilesAndNothingElse()
     {
-        Saved();
+        Saved(); // --save elsewhere: no checkpoint in --out
         Assert.Equal(["confusion.csv", "curves.png", "epochs.csv"], Directory.GetFileSystemEntries(_dir.File("out")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(2, File.ReadAllLines(_dir.File("out/epochs.csv")).Length);
         Assert.Equal(11, File.ReadAllLines(_dir.File("out/confusion.csv")).Length);
+    }
+
+    /// <summary>Without --save the checkpoint goes to --out/lenet.safetensors, where eval and predict read it.</summary>
+    [Fact]
+    public void WithoutSave_TheCheckpointIsWrittenToOut_AndEvalAndPredictReadIt()
+    {
+        Run train = Train();
+        string path = Path.Combine(_dir.File("out"), "lenet.safetensors");
+        Assert.True(train.Code == 0 && File.Exists(path), train.ToString());
+        Assert.Equal(["confusion.csv", "curves.png", "epochs.csv", "lenet.safetensors"],
+            Directory.GetFileSystemEntries(_dir.File("out")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains($"checkpoint: {path}", train.Out);
+        Assert.Equal("1", Safetensors.Read(path).Metadata["graphgen.epoch"]);
+
+        string testAccuracy = EpochLine.Match(train.Out).Groups[4].Value;
+        Run eval = Lenet("eval", "--checkpoint", path, "--threads", "1", "--data-dir", _data, "--no-install");
+        Assert.True(eval.Code == 0, eval.ToString());
+        Assert.Contains($"lenet.safetensors: test accuracy {testAccuracy} on 64 images", eval.Out);
+        Run predict = Lenet("predict", "--checkpoint", path, "--index", "3", "--data-dir", _data, "--no-install");
+        Assert.True(predict.Code == 0 && predict.Out.StartsWith("test image 3: ", StringComparison.Ordinal), predict.ToString());
+
+        // --checkpoint-every saves there too; a second run replaces the file.
+        Run again = Lenet(new[] { "train", "--epochs", "2", "--checkpoint-every", "1" }.Concat(Common()).ToArray());
+        Assert.True(again.Code == 0, again.ToString());
+        Assert.Equal("2", Safetensors.Read(path).Metadata["graphgen.epoch"]);
+    }
+
+    [Fact]
+    public void NoSave_WritesNoCheckpoint()
+    {
+        Run r = Train("--no-save");
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Equal(["confusion.csv", "curves.png", "epochs.csv"], Directory.GetFileSystemEntries(_dir.File("out")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("checkpoint:", r.Out);
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.safetensors", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--no-save", "--save", "x.st" }, "--save FILE and --no-save contradict each other")]
+    [InlineData(new[] { "--no-save", "--checkpoint-every", "1" }, "--checkpoint-every saves a checkpoint, which --no-save turns off")]
+    public void NoSave_WithASave_IsAUsageError(string[] args, string mention)
+    {
+        AssertUsageError(Train(args), mention);
+        Assert.False(Directory.Exists(_dir.File("out")));
+    }
+
+    /// <summary>The default target is tried before the first step like any --save.</summary>
+    [Fact]
+    public void DefaultCheckpointOntoADirectory_FailsBeforeTraining()
+    {
+        string target = Path.Combine(_dir.File("out"), "lenet.safetensors");
+        Directory.CreateDirectory(target);
+        AssertFailsBeforeTraining(Train(), $"cannot write {target}: it is a directory, not a regular file");
     }
 
     [Theory]

@@ -62,6 +62,74 @@ public class LenetOptimizationCliTests
         Assert.True(lines.Length == 1 && lines[0].StartsWith("lenet:", StringComparison.Ordinal) && lines[0].Contains(mention, StringComparison.Ordinal), r.ToString());
     }
 
+    [Theory]
+    [InlineData("foo", "'foo' is neither")]
+    [InlineData("", "'' is neither")]
+    [InlineData("crop", "'crop' is neither")]
+    [InlineData("crop=0", "crop= takes a padding from 1 to 27 pixels (got '0')")]
+    [InlineData("crop=28", "(got '28')")]
+    [InlineData("crop=-1", "(got '-1')")]
+    [InlineData("crop=x", "(got 'x')")]
+    [InlineData("flip,flip", "names flip twice")]
+    [InlineData("crop=2,crop=3", "names crop twice")]
+    [InlineData("crop=2,,flip", "'' is neither")]
+    public void Bad_augment_values_get_one_usage_error(string value, string mention)
+    {
+        using var dir = new TempDir();
+        Run r = Train(dir, "--augment", value);
+        Assert.True(r.Code == 2, r.ToString());
+        string[] lines = r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1 && lines[0].StartsWith("lenet: --augment", StringComparison.Ordinal) && lines[0].Contains(mention, StringComparison.Ordinal), r.ToString());
+        Assert.Equal("", r.Out);
+    }
+
+    private static SafetensorsFile Saved(TempDir dir, string name, params string[] args)
+    {
+        Run r = Train(dir, new[] { "--save", dir.File(name) }.Concat(args).ToArray());
+        Assert.True(r.Code == 0, r.ToString());
+        return Safetensors.Read(dir.File(name));
+    }
+
+    private static void AssertSameTensors(SafetensorsFile a, SafetensorsFile b, string what)
+    {
+        Assert.Equal(a.Tensors.Select(t => t.Name), b.Tensors.Select(t => t.Name));
+        foreach (SafetensorsTensor t in a.Tensors)
+            Assert.True(t.Data.AsSpan().SequenceEqual(b.Find(t.Name)!.Data), $"{t.Name} differs: {what}");
+    }
+
+    [Fact]
+    public void Augment_changes_training_resumes_bit_for_bit_and_refuses_other_settings()
+    {
+        using var dir = new TempDir();
+        SafetensorsFile plain = Saved(dir, "plain.st", "--epochs", "2");
+        SafetensorsFile full = Saved(dir, "full.st", "--epochs", "2", "--augment");
+        Assert.Equal("crop=2,flip", full.Metadata["graphgen.augment"]);
+        Assert.Equal("none", plain.Metadata["graphgen.augment"]);
+        SafetensorsTensor w = full.Find("conv1.weight")!;
+        Assert.False(w.Data.AsSpan().SequenceEqual(plain.Find("conv1.weight")!.Data), "--augment trained the same weights as no augmentation");
+
+        // Spelled out, the default is the same run.
+        Saved(dir, "part.st", "--epochs", "1", "--augment", "flip,crop=2");
+        Run rest = Train(dir, "--epochs", "2", "--augment", "crop=2,flip", "--resume", dir.File("part.st"), "--save", dir.File("part.st"));
+        Assert.True(rest.Code == 0, rest.ToString());
+        Assert.Contains(", augment crop=2,flip", rest.Out);
+        AssertSameTensors(full, Safetensors.Read(dir.File("part.st")), "--augment resumed after epoch 1 vs uninterrupted");
+
+        Saved(dir, "one.st", "--epochs", "1", "--augment");
+        foreach (var (args, saved, now) in new[]
+        {
+            (new[] { "--augment", "crop=3,flip" }, "crop=2,flip", "crop=3,flip"),
+            (new[] { "--augment", "flip" }, "crop=2,flip", "flip"),
+            (Array.Empty<string>(), "crop=2,flip", "none"),
+        })
+        {
+            Run other = Train(dir, new[] { "--epochs", "2", "--resume", dir.File("one.st") }.Concat(args).ToArray());
+            Assert.True(other.Code == 2 && other.Err.Contains($"augment = {saved}, this run has {now}", StringComparison.Ordinal), other.ToString());
+        }
+        Run unaugmented = Train(dir, "--epochs", "2", "--augment", "--resume", dir.File("plain.st"));
+        Assert.True(unaugmented.Code == 2 && unaugmented.Err.Contains("augment = none, this run has crop=2,flip", StringComparison.Ordinal), unaugmented.ToString());
+    }
+
     [Fact]
     public void An_adam_run_with_warmup_and_precise_bn_resumes_bit_for_bit()
     {
@@ -127,12 +195,14 @@ public class LenetOptimizationCliTests
         Run plain = Train(dir, "--epochs", "1", "--save", old);
         Assert.True(plain.Code == 0, plain.ToString());
         SafetensorsFile file = Safetensors.Read(old);
-        string[] newer = { "optim", "momentum", "weight_decay", "schedule", "warmup", "val_split", "precise_bn", "schedule_epochs" };
+        string[] newer = { "optim", "momentum", "weight_decay", "schedule", "warmup", "val_split", "precise_bn", "schedule_epochs", "augment" };
         var metadata = file.Metadata.Where(m => !newer.Contains(m.Key["graphgen.".Length..])).ToDictionary();
         Assert.Equal(file.Metadata.Count - newer.Length, metadata.Count);
         Safetensors.Write(old, file.Tensors.ToList(), metadata);
         Run cosine = Train(dir, "--epochs", "2", "--schedule", "cosine", "--resume", old);
         Assert.True(cosine.Code == 2 && cosine.Err.Contains("schedule = constant, this run has cosine", StringComparison.Ordinal), cosine.ToString());
+        Run augmented = Train(dir, "--epochs", "2", "--augment", "--resume", old);
+        Assert.True(augmented.Code == 2 && augmented.Err.Contains("augment = none, this run has crop=2,flip", StringComparison.Ordinal), augmented.ToString());
         Run same = Train(dir, "--epochs", "2", "--resume", old, "--save", old);
         Assert.True(same.Code == 0, same.ToString());
         Assert.Equal("2", Safetensors.Read(old).Metadata["graphgen.epoch"]);
