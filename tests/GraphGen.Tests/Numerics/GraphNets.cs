@@ -218,6 +218,13 @@ internal sealed class GraphBuilder
         return Append(LayerKind.LeakyReLU, from, s, s, _ => [], l => l with { Slope = slope });
     }
 
+    /// <summary>Dropout with the given rate; its step counter is the state tensor "name.step" (0 until set).</summary>
+    public string Dropout(double rate, string? from = null)
+    {
+        int[] s = ShapeOf(from);
+        return Append(LayerKind.Dropout, from, s, s, name => [(name + ".step", [1])], l => l with { Rate = rate });
+    }
+
     public string MaxPool(int size, int stride, string? from = null)
     {
         int[] s = ShapeOf(from);
@@ -285,7 +292,7 @@ internal sealed class GraphBuilder
         string name = NextName(kind);
         var owned = tensors(name);
         foreach (var (tensor, shape) in owned)
-            _tensors.Add(new TensorInfo(tensor, shape, tensor.Contains(".moving_") ? TensorKind.State : TensorKind.Parameter));
+            _tensors.Add(new TensorInfo(tensor, shape, tensor.Contains(".moving_") || tensor.EndsWith(".step", StringComparison.Ordinal) ? TensorKind.State : TensorKind.Parameter));
         var layer = new LayerInfo(name, kind, inShape, outShape) { Tensors = owned.Select(t => t.Name).ToArray(), Inputs = from is null ? [] : [from] };
         _layers.Add(configure(layer));
         _shapes[name] = outShape;

@@ -127,7 +127,7 @@ public class ReferenceGradientTests
     /// <summary>The reference's backward of an activation f at the points <paramref name="x"/>: in
     /// x → dense1 (identity) → f → dense2, the gradient of dense1's bias is f′(x) times what f's output
     /// receives, Σ_c ∂L/∂logit_c · dense2.weight[c, j], with ∂L/∂logit = dense2.bias's gradient (one sample).</summary>
-    private static double[] ActivationDerivative(Action<GraphBuilder> activation, double[] x)
+    internal static double[] ActivationDerivative(Action<GraphBuilder> activation, double[] x)
     {
         int m = x.Length;
         var b = new GraphBuilder(m);
