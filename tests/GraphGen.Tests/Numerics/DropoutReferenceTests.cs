@@ -8,7 +8,7 @@ namespace GraphGen.Tests.Numerics;
 /// <summary>The reference's Dropout: the identity in inference and at rate 0; in training each value times
 /// 0 or 1/(1 − rate) (computed in float), kept where <see cref="Kernels.DropoutKeeps"/> says for the network's
 /// seed, the layer's step counter, the layer's index, the sample and the flat feature; gradients routed
-/// through the same mask.</summary>
+/// through the same mask. Finite differences on graphs with dropouts are in ReferenceGradientTests (DropoutBlock).</summary>
 public class DropoutReferenceTests
 {
     private static double[] Ramp(int count) => Enumerable.Range(0, count).Select(i => 0.5 + 0.25 * i).ToArray();
@@ -92,6 +92,23 @@ public class DropoutReferenceTests
         Assert.Contains(0, mask);
         Assert.Contains(2, mask);
         for (int f = 0; f < 8; f++) Assert.Equal(mask[f], derivative[f], 12);
+    }
+
+    [Fact]
+    public void TheDropoutBlockGraphDropsAndKeepsInBothLayers()
+    {
+        // So that its finite-difference check (ReferenceGradientTests) covers kept and dropped values.
+        using var net = GraphNets.All["DropoutBlock"](7);
+        var reference = new ReferenceNetwork(net);
+        var (x, _) = TestNets.Batch(net, 5, seed: 11);
+        reference.Forward(TestNets.ToDouble(x), 5, training: true);
+        for (int li = 0; li < net.Layers.Count; li++)
+        {
+            if (net.Layers[li].Kind != LayerKind.Dropout) continue;
+            double[] input = reference.LayerInput(li), output = reference.InputOf(net.Layers[li + 1].Name);
+            Assert.Contains(output.Select((v, k) => v == 0 && input[k] != 0), dropped => dropped);
+            Assert.Contains(output.Select((v, k) => v != 0), kept => kept);
+        }
     }
 
     [Fact]

@@ -134,6 +134,20 @@ internal static class GraphNets
             b.Dense(3);
             return b.Build("FlatLeakySiLU", seed);
         },
+        // Dropout on a C×H×W value inside an identity block (its mask is fixed by the step counter, set to
+        // 5 so a step other than the first is exercised), and on a flat value before the classifier.
+        ["DropoutBlock"] = seed =>
+        {
+            var b = new GraphBuilder(2, 5, 5);
+            string x = b.Tanh(b.Conv(3, 3, padding: 1));
+            b.Conv(3, 3, padding: 1); b.Dropout(0.3); b.BatchNorm();
+            b.Add(b.Last, x);
+            b.Dense(6); b.Tanh(); b.Dropout(0.5); b.Dense(3);
+            var net = b.Build("DropoutBlock", seed);
+            net.Tensor("dropout1.step")[0] = 5;
+            net.Tensor("dropout2.step")[0] = 2;
+            return net;
+        },
     };
 
     /// <summary>The network of issue 9's example: a stem, an identity block (main path

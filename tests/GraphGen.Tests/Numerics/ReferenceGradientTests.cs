@@ -8,7 +8,7 @@ namespace GraphGen.Tests.Numerics;
 /// <summary>Checks the oracle itself: its analytic gradients against central finite differences of its
 /// own loss, in double precision, for every test network (so for every layer kind), for LeNet, and for
 /// hand-built graphs (Add, GlobalAvgPool2D, identity, projection and nested residual blocks, Inception-style,
-/// pass-through and flat Concat blocks, a Concat feeding a residual block, LeakyReLU and SiLU).</summary>
+/// pass-through and flat Concat blocks, a Concat feeding a residual block, LeakyReLU and SiLU, Dropout).</summary>
 public class ReferenceGradientTests
 {
     public static IEnumerable<object[]> Networks => TestNets.All.Keys.Select(k => new object[] { k });
