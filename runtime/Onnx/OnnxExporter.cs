@@ -21,7 +21,8 @@ namespace GraphGen.Onnx;
 /// transB = 1 (out×in weight), preceded by a Flatten (axis 1) when its input is 4-D; BatchNorm →
 /// BatchNormalization with the moving statistics (scale = gamma, B = beta, mean = moving_mean,
 /// var = moving_var); Sigmoid, ReLU, Tanh → Sigmoid, Relu, Tanh; LeakyReLU → LeakyRelu with alpha = the slope
-/// (as a float); SiLU → Sigmoid, then Mul of the input and that sigmoid (no SiLU operator needed); MaxPool2D/AvgPool2D → MaxPool/AveragePool
+/// (as a float); SiLU → Sigmoid, then Mul of the input and that sigmoid (no SiLU operator needed); Dropout →
+/// Identity (its step counter is not exported); MaxPool2D/AvgPool2D → MaxPool/AveragePool
 /// without padding; GlobalAvgPool2D → GlobalAveragePool; Add → Add of two inputs of equal shape; Concat →
 /// Concat (axis 1) of two or more inputs in order, all [N, C, H, W] with the same H×W or all [N, features]
 /// (the same value may be an input more than once).</para>
@@ -342,6 +343,14 @@ public static class OnnxExporter
                     attributes = n => FloatAttribute(n, "alpha", alpha);
                     break;
                 }
+                case LayerKind.Dropout:
+                    // The export is inference, where dropout passes its input through.
+                    if (!(layer.Rate is >= 0 and < 1))
+                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} (Dropout) has rate {layer.Rate}, expected a value in [0, 1)");
+                    outShape = shape;
+                    opType = "Identity";
+                    inputs = [current];
+                    break;
                 case LayerKind.SiLU:
                 {
                     // x·σ(x): a Sigmoid node of its own, then this layer's node multiplies.

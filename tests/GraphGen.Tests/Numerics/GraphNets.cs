@@ -134,6 +134,20 @@ internal static class GraphNets
             b.Dense(3);
             return b.Build("FlatLeakySiLU", seed);
         },
+        // Dropout on a C×H×W value inside an identity block (its mask is fixed by the step counter, set to
+        // 5 so a step other than the first is exercised), and on a flat value before the classifier.
+        ["DropoutBlock"] = seed =>
+        {
+            var b = new GraphBuilder(2, 5, 5);
+            string x = b.Tanh(b.Conv(3, 3, padding: 1));
+            b.Conv(3, 3, padding: 1); b.Dropout(0.3); b.BatchNorm();
+            b.Add(b.Last, x);
+            b.Dense(6); b.Tanh(); b.Dropout(0.5); b.Dense(3);
+            var net = b.Build("DropoutBlock", seed);
+            net.Tensor("dropout1.step")[0] = 5;
+            net.Tensor("dropout2.step")[0] = 2;
+            return net;
+        },
     };
 
     /// <summary>The network of issue 9's example: a stem, an identity block (main path
@@ -218,6 +232,13 @@ internal sealed class GraphBuilder
         return Append(LayerKind.LeakyReLU, from, s, s, _ => [], l => l with { Slope = slope });
     }
 
+    /// <summary>Dropout with the given rate; its step counter is the state tensor "name.step" (0 until set).</summary>
+    public string Dropout(double rate, string? from = null)
+    {
+        int[] s = ShapeOf(from);
+        return Append(LayerKind.Dropout, from, s, s, name => [(name + ".step", [1])], l => l with { Rate = rate });
+    }
+
     public string MaxPool(int size, int stride, string? from = null)
     {
         int[] s = ShapeOf(from);
@@ -285,7 +306,7 @@ internal sealed class GraphBuilder
         string name = NextName(kind);
         var owned = tensors(name);
         foreach (var (tensor, shape) in owned)
-            _tensors.Add(new TensorInfo(tensor, shape, tensor.Contains(".moving_") ? TensorKind.State : TensorKind.Parameter));
+            _tensors.Add(new TensorInfo(tensor, shape, tensor.Contains(".moving_") || tensor.EndsWith(".step", StringComparison.Ordinal) ? TensorKind.State : TensorKind.Parameter));
         var layer = new LayerInfo(name, kind, inShape, outShape) { Tensors = owned.Select(t => t.Name).ToArray(), Inputs = from is null ? [] : [from] };
         _layers.Add(configure(layer));
         _shapes[name] = outShape;

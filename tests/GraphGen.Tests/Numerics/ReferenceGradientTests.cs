@@ -8,7 +8,7 @@ namespace GraphGen.Tests.Numerics;
 /// <summary>Checks the oracle itself: its analytic gradients against central finite differences of its
 /// own loss, in double precision, for every test network (so for every layer kind), for LeNet, and for
 /// hand-built graphs (Add, GlobalAvgPool2D, identity, projection and nested residual blocks, Inception-style,
-/// pass-through and flat Concat blocks, a Concat feeding a residual block, LeakyReLU and SiLU).</summary>
+/// pass-through and flat Concat blocks, a Concat feeding a residual block, LeakyReLU and SiLU, Dropout).</summary>
 public class ReferenceGradientTests
 {
     public static IEnumerable<object[]> Networks => TestNets.All.Keys.Select(k => new object[] { k });
@@ -127,7 +127,7 @@ public class ReferenceGradientTests
     /// <summary>The reference's backward of an activation f at the points <paramref name="x"/>: in
     /// x → dense1 (identity) → f → dense2, the gradient of dense1's bias is f′(x) times what f's output
     /// receives, Σ_c ∂L/∂logit_c · dense2.weight[c, j], with ∂L/∂logit = dense2.bias's gradient (one sample).</summary>
-    private static double[] ActivationDerivative(Action<GraphBuilder> activation, double[] x)
+    internal static double[] ActivationDerivative(Action<GraphBuilder> activation, double[] x)
     {
         int m = x.Length;
         var b = new GraphBuilder(m);

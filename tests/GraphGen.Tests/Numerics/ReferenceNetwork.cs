@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using GraphGen.Execution;
 
 namespace GraphGen.Tests.Numerics;
 
@@ -15,8 +16,12 @@ internal sealed class ReferenceNetwork
     private readonly IReadOnlyList<LayerInfo> _layers;
     public readonly Dictionary<string, double[]> Tensors = new();
 
-    public ReferenceNetwork(INetwork net)
+    /// <param name="net">The network whose layers and current tensor values the reference copies.</param>
+    /// <param name="seed">The <see cref="NetworkOptions.Seed"/> <paramref name="net"/> was created with: it draws
+    /// the dropout masks (7 is what <see cref="TestNets.Create"/> uses unless told otherwise).</param>
+    public ReferenceNetwork(INetwork net, int seed = 7)
     {
+        _seed = seed;
         _layers = net.Layers;
         foreach (var t in net.Tensors) Tensors[t.Name] = net.Tensor(t.Name).ToArray().Select(v => (double)v).ToArray();
         InputShape = net.InputShape.ToArray();
@@ -24,6 +29,8 @@ internal sealed class ReferenceNetwork
     }
 
     public int[] InputShape { get; }
+
+    private readonly int _seed;
 
     /// <summary>For each layer, the indices of the layers it reads (−1: the network input).</summary>
     private readonly int[][] _sources;
@@ -33,6 +40,8 @@ internal sealed class ReferenceNetwork
     private readonly List<double[]> _outputs = new();
     private readonly List<int[]> _shapes = new();
     private readonly Dictionary<int, (double[] Mean, double[] Var)> _batchStats = new();
+    /// <summary>Each Dropout layer's mask in the last training forward pass (0 or 1/(1 − rate) per value).</summary>
+    private readonly Dictionary<int, double[]> _masks = new();
 
     public static int Size(int[] s) => s.Aggregate(1, (a, b) => a * b);
 
@@ -66,7 +75,7 @@ internal sealed class ReferenceNetwork
     /// updates the moving ones.</summary>
     public double[] Forward(double[] x, int n, bool training)
     {
-        _input = x; _outputs.Clear(); _shapes.Clear(); _batchStats.Clear();
+        _input = x; _outputs.Clear(); _shapes.Clear(); _batchStats.Clear(); _masks.Clear();
         for (int li = 0; li < _layers.Count; li++)
         {
             var l = _layers[li];
@@ -92,6 +101,7 @@ internal sealed class ReferenceNetwork
                 LayerKind.GlobalAvgPool2D => GlobalAvgPool(a, n, shape),
                 LayerKind.Add => (a.Zip(Value(src[1]), (u, v) => u + v).ToArray(), shape),
                 LayerKind.Concat => Concat(src, n, ConcatShape(l, src)),
+                LayerKind.Dropout => Dropout(li, l, a, n, shape, training),
                 _ => throw new NotSupportedException(l.Kind.ToString()),
             };
             _outputs.Add(y); _shapes.Add(outShape);
@@ -159,6 +169,7 @@ internal sealed class ReferenceNetwork
                 LayerKind.AvgPool2D => PoolBack(l, input, n, s, g, max: false),
                 LayerKind.GlobalAvgPool2D => GlobalAvgPoolBack(n, s, g),
                 LayerKind.Add => g,
+                LayerKind.Dropout => g.Select((d, i) => d * _masks[li][i]).ToArray(), // y = x·m, so dx = dy·m
                 _ => throw new NotSupportedException(),
             }, src.Length).ToArray();
             for (int j = 0; j < src.Length; j++)
@@ -196,6 +207,37 @@ internal sealed class ReferenceNetwork
     /// <summary>A LeakyReLU's slope for negative inputs, which must lie in [0, 1).</summary>
     private static double Slope(LayerInfo l) => l.Slope is >= 0 and < 1 ? l.Slope
         : throw new ArgumentException($"layer {l.Name} (LeakyReLU) has slope {l.Slope}, expected a value in [0, 1)");
+
+    /// <summary>A Dropout's rate, which must lie in [0, 1).</summary>
+    private static double Rate(LayerInfo l) => l.Rate is >= 0 and < 1 ? l.Rate
+        : throw new ArgumentException($"layer {l.Name} (Dropout) has rate {l.Rate}, expected a value in [0, 1)");
+
+    /// <summary>The identity in inference. In training, value f (the flat C×H×W or feature index) of sample i is multiplied by
+    /// m = 1/(1 − rate) when <see cref="Kernels.DropoutKeeps"/> keeps it (the RNG's definition, at this layer's
+    /// index and the step counter it holds before the step), else by 0. The scale is computed in float, as the
+    /// generated kernels do, so both multiply by the same number.</summary>
+    private (double[], int[]) Dropout(int li, LayerInfo l, double[] x, int n, int[] s, bool training)
+    {
+        float rate = (float)Rate(l);
+        if (!training) return (x.ToArray(), s);
+        string counter = l.Name + ".step";
+        if (!Tensors.TryGetValue(counter, out double[]? steps) || steps.Length != 1)
+            throw new ArgumentException($"layer {l.Name} (Dropout) needs a state tensor {counter} of one value");
+        long step = (long)steps[0];
+        double scale = 1f / (1f - rate);
+        int features = Size(s);
+        var mask = new double[x.Length];
+        var y = new double[x.Length];
+        for (int i = 0; i < n; i++)
+            for (int f = 0; f < features; f++)
+            {
+                int k = i * features + f;
+                mask[k] = Kernels.DropoutKeeps(_seed, step, li, i, f, rate) ? scale : 0;
+                y[k] = x[k] * mask[k];
+            }
+        _masks[li] = mask;
+        return (y, s);
+    }
 
     private (double[], int[]) Conv(LayerInfo l, double[] x, int n, int[] s)
     {

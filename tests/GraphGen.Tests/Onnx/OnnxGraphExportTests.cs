@@ -8,7 +8,7 @@ using Xunit;
 namespace GraphGen.Tests.Onnx;
 
 /// <summary>Exports hand-built graph networks (residual blocks, concat blocks, a value read by several
-/// layers, global average pooling, LeakyReLU and SiLU) and checks ONNX Runtime's logits against the double-precision reference in inference
+/// layers, global average pooling, LeakyReLU, SiLU and Dropout, which exports as Identity) and checks ONNX Runtime's logits against the double-precision reference in inference
 /// mode; and checks that malformed graphs are rejected with a message naming the layer.</summary>
 public sealed class OnnxGraphExportTests
 {
@@ -126,6 +126,21 @@ public sealed class OnnxGraphExportTests
             bad[leaky] = bad[leaky] with { Slope = slope };
             var e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.ExportLayers(net, bad));
             Assert.Contains($"layer leakyrelu1 (LeakyReLU) has slope {slope}, expected a value in [0, 1)", e.Message);
+        }
+    }
+
+    [Fact]
+    public void Dropout_rate_outside_zero_to_one_is_rejected_naming_the_layer()
+    {
+        using var net = GraphNets.All["DropoutBlock"](7);
+        var layers = net.Layers.ToArray();
+        int dropout = Array.FindIndex(layers, l => l.Name == "dropout2");
+        foreach (double rate in new[] { -0.1, 1, 2, double.NaN, double.PositiveInfinity })
+        {
+            var bad = layers.ToArray();
+            bad[dropout] = bad[dropout] with { Rate = rate };
+            var e = Assert.Throws<InvalidOperationException>(() => OnnxExporter.ExportLayers(net, bad));
+            Assert.Contains($"layer dropout2 (Dropout) has rate {rate}, expected a value in [0, 1)", e.Message);
         }
     }
 
