@@ -26,6 +26,7 @@ internal static class TestNets
         ["ConcatEdges"] = o => new ConcatEdges(o),
         ["Activations"] = o => new Activations(o),
         ["SamePadding"] = o => new SamePadding(o),
+        ["DropoutNet"] = o => new DropoutNet(o),
     };
 
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };
