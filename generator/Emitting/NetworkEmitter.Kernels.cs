@@ -17,8 +17,8 @@ internal sealed partial class NetworkEmitter
     private const int ConvChannelBlock = 4, ConvPositionBlock = 2;
     /// <summary>Dense outputs per register block (forward and input gradient).</summary>
     private const int DenseBlock = 8;
-    /// <summary>Weight-gradient rows per work item of a dense layer, and columns per register block.</summary>
-    internal const int DenseWeightRows = 4;
+    /// <summary>Weight-gradient rows per work item of a dense layer (the planner's), and columns per register block.</summary>
+    private const int DenseWeightRows = KernelChoices.DenseWeightRows;
     private const int DenseWeightColumns = 2;
     /// <summary>Largest kernel width that is unrolled.</summary>
     private const int MaxUnrolledKernel = 7;
@@ -33,7 +33,7 @@ internal sealed partial class NetworkEmitter
             if (g.IsConv)
             {
                 EmitConvForward(g);
-                if (FusesInference(g)) EmitConvInferPooled(g);
+                if (g.FusesInference) EmitConvInferPooled(g);
                 if (g.NeedsBackward) EmitConvWeights(g);
                 if (g.NeedsInputGradient) EmitConvInputGrad(g);
             }
@@ -139,7 +139,7 @@ internal sealed partial class NetworkEmitter
             Cap(c.Name) + "Forward", "ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats");
         PerRegisterFile(r =>
         {
-            var tiles = ConvTiles.Forward(r, q.Cout, q.OW, q.K);
+            var tiles = g.Kernels!.Forward(r);
             if (tiles.Usable) EmitConvForwardRows(q, bn, tiles);
             else EmitConvForwardGeneral(q, bn);
         });
@@ -241,15 +241,6 @@ internal sealed partial class NetworkEmitter
         ConvStoreTile(q, bo, t, bn, (j, p) => $"a{j}_{p}");
     }
 
-    /// <summary>True when inference can run convolution, activation and pooling as one pass: the pool's
-    /// windows tile the output exactly and the weights fit the row tiling for both register files.</summary>
-    internal static bool FusesInference(Group g)
-    {
-        if (!g.IsConv || g.Pool is null || !g.PoolTilesExactly || g.Residual is not null) return false;
-        var q = Geometry(g);
-        return ConvTiles.Forward(16, q.Cout, q.OW, q.K).Usable && ConvTiles.Forward(32, q.Cout, q.OW, q.K).Usable;
-    }
-
     /// <summary>Inference: convolution (batch norm folded into w and b), activation and pooling in one
     /// pass. For each pooled row, the pool's rows of every channel are computed into z, still in L1,
     /// and immediately reduced by the window and activated into s.</summary>
@@ -263,7 +254,7 @@ internal sealed partial class NetworkEmitter
             Cap(c.Name) + "InferPooled", "ref float x, ref float w, ref float b, ref float z, ref float s");
         PerRegisterFile(r =>
         {
-            var tiles = ConvTiles.Forward(r, q.Cout, q.OW, q.K);
+            var tiles = g.Kernels!.Forward(r);
             _w.Open($"for (nuint oh0 = 0; oh0 < {q.OH}; oh0 += {pq.P})");
             Blocked("oc", q.Cout, tiles.Channels, bo =>
             {
@@ -327,7 +318,7 @@ internal sealed partial class NetworkEmitter
         var q = Geometry(g);
         Signature($"{c.Name}: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).",
             Cap(c.Name) + "Weights", "ref float x, ref float dz, ref float dw");
-        PerRegisterFile(r => EmitConvWeightsBody(q, ConvTiles.Weights(r, q.Cout, q.K)));
+        PerRegisterFile(r => EmitConvWeightsBody(q, g.Kernels!.Weights(r)));
         _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
         _w.Line("TV sum = S.Zero;");
         _w.Line($"for (nuint p = 0; p < {q.OH * q.OW}; p++) sum = S.Add(sum, S.Load(ref dz, (oc * {q.OH * q.OW} + p) * L));");
@@ -379,8 +370,7 @@ internal sealed partial class NetworkEmitter
             Cap(c.Name) + "InputGrad", "ref float dz, ref float w, ref float dx");
         PerRegisterFile(r =>
         {
-            var tiles = ConvTiles.InputGradient(r, q.Wp, q.K);
-            if (tiles.Usable && (long)q.OW * q.K <= 4096) EmitConvInputGradRows(q, tiles);
+            if (g.Kernels!.InputGradientRows(r)) EmitConvInputGradRows(q, g.Kernels.InputGradient(r));
             else EmitConvInputGradGeneral(q);
         });
         _w.Close();

@@ -164,7 +164,7 @@ internal sealed partial class NetworkEmitter
         {
             _w.Line($"// {g.Title}");
             if (g.IsConv && g.Padding > 0) EmitStep(new Step(StepKind.Pad, g), inference: true);
-            if (FusesInference(g))
+            if (g.FusesInference)
             {
                 var p = g.Producer!;
                 string suffix = g.BatchNorm is null ? "" : "_folded";

@@ -76,6 +76,10 @@ internal sealed class Group
     public bool AccumulatesShortcutGradient { get; set; }
     /// <summary>Set by the planner: the value this group produces is read by more than one layer.</summary>
     public bool OutputShared { get; set; }
+    /// <summary>Set by the planner: the tilings and fusions chosen for a convolution group's kernels.</summary>
+    public KernelChoices? Kernels { get; set; }
+    /// <summary>Set by the planner: inference runs this group's convolution, activation and pool as one pass.</summary>
+    public bool FusesInference => Kernels?.FusesInference == true;
     /// <summary>Set by the planner: this group takes part in the backward pass at all.</summary>
     public bool NeedsBackward => HasParameters || NeedsInputGradient || NeedsShortcutGradient;
     /// <summary>True when a max pool's windows tile its input exactly (stride = size, no remainder):

@@ -44,6 +44,7 @@ internal static class Planner
             for (int k = 0; k < inputs.Count; k++)
                 if (g.InputGradients[k].Needs) g.InputGradients[k].Accumulates = !written.Add(inputs[k]);
         }
+        foreach (var g in groups) g.Kernels = KernelChoices.For(g);
         return new Plan(model, groups, Schedule(groups));
     }
 
