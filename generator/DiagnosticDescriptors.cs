@@ -78,6 +78,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidDropoutRate = Error("GG0027", "Invalid Dropout rate",
         "{0}: Rate = {1} must be at least 0 and less than 1 (the probability that a value is zeroed in training; 0.1 to 0.5 is usual)", Usage);
 
+    public static readonly DiagnosticDescriptor LowBatchNormMomentum = Warning("GG0028", "BatchNorm momentum below 0.5",
+        "{0}: Momentum = {1} keeps only that much of the old moving statistics per step (moving = Momentum * moving + (1 - Momentum) * batch, as in MXNet and Keras); PyTorch's momentum is the other weight, so PyTorch's momentum {1} is Momentum = {2} here (the usual value is 0.9)", Usage);
+
     public static readonly DiagnosticDescriptor InvalidBatchNormSetting = Error("GG0024", "Invalid BatchNorm setting",
         "{0}: {1}", Usage);
 

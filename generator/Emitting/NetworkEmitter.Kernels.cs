@@ -140,6 +140,9 @@ internal sealed partial class NetworkEmitter
         PerRegisterFile(r =>
         {
             var tiles = g.Kernels!.Forward(r);
+            _w.Line(tiles.Usable
+                ? $"// planned: row tiles of {tiles.Channels} output channel(s) x {tiles.Width} columns, the {tiles.Channels * q.K} weights of a kernel row in registers"
+                : $"// planned: the general loop (a {q.K}-wide kernel row leaves no room for two columns of accumulators in {r} registers)");
             if (tiles.Usable) EmitConvForwardRows(q, bn, tiles);
             else EmitConvForwardGeneral(q, bn);
         });
@@ -318,7 +321,12 @@ internal sealed partial class NetworkEmitter
         var q = Geometry(g);
         Signature($"{c.Name}: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).",
             Cap(c.Name) + "Weights", "ref float x, ref float dz, ref float dw");
-        PerRegisterFile(r => EmitConvWeightsBody(q, g.Kernels!.Weights(r)));
+        PerRegisterFile(r =>
+        {
+            var tiles = g.Kernels!.Weights(r);
+            _w.Line($"// planned: {tiles.Channels} output channel(s) x {tiles.Width} kernel columns of accumulators");
+            EmitConvWeightsBody(q, tiles);
+        });
         _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
         _w.Line("TV sum = S.Zero;");
         _w.Line($"for (nuint p = 0; p < {q.OH * q.OW}; p++) sum = S.Add(sum, S.Load(ref dz, (oc * {q.OH * q.OW} + p) * L));");
@@ -370,7 +378,13 @@ internal sealed partial class NetworkEmitter
             Cap(c.Name) + "InputGrad", "ref float dz, ref float w, ref float dx");
         PerRegisterFile(r =>
         {
-            if (g.Kernels!.InputGradientRows(r)) EmitConvInputGradRows(q, g.Kernels.InputGradient(r));
+            var tiles = g.Kernels!.InputGradient(r);
+            _w.Line(g.Kernels.InputGradientRows(r)
+                ? $"// planned: row tiles of {tiles.Width} input columns, {tiles.Split} accumulator(s) per column, the {q.K} weights of a kernel row in registers"
+                : tiles.Usable
+                    ? $"// planned: the general loop (the row tiles would unroll {(long)q.OW * q.K} > {KernelChoices.MaxUnrolledInputGradient} column x kernel steps)"
+                    : $"// planned: the general loop (a {q.K}-wide kernel row leaves no room for two columns in {r} registers)");
+            if (g.Kernels.InputGradientRows(r)) EmitConvInputGradRows(q, tiles);
             else EmitConvInputGradGeneral(q);
         });
         _w.Close();

@@ -215,6 +215,9 @@ internal static class ShapeInference
                             new object[] { what, s.Features, shape.ToString(), before, shape.C, unit }));
                         return Fail();
                     }
+                    if (s.Momentum < 0.5)
+                        diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.LowBatchNormMomentum,
+                            new object[] { what, s.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture), (1 - s.Momentum).ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
                     if (current.Spec >= 0 && specs[current.Spec].Kind == LayerKind.BatchNorm && specs[current.Spec].Marker == Marker.None)
                         diagnostics.Add(new(i, null, DiagnosticDescriptors.ConsecutiveBatchNorms, new object[] { what, before }));
                     output = shape;

@@ -496,6 +496,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 6 columns, the 6 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -579,6 +580,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 6 columns, the 3 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 3; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -624,6 +626,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -661,6 +664,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -735,6 +739,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 6 columns, the 2 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -780,6 +785,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 6 columns, the 1 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 2; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -823,6 +829,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 2 output channel(s) x 1 kernel columns of accumulators
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
@@ -850,6 +857,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 2 output channel(s) x 1 kernel columns of accumulators
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
@@ -890,6 +898,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 6 input columns, 1 accumulator(s) per column, the 1 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 3; ic++)
                 {
                     for (nint ih = 0; ih < 6; ih++)
@@ -926,6 +935,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 6 input columns, 2 accumulator(s) per column, the 1 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 3; ic++)
                 {
                     for (nint ih = 0; ih < 6; ih++)
@@ -1000,6 +1010,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 6 columns, the 6 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1077,6 +1088,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 6 columns, the 3 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1143,6 +1155,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 4; oc += 4)
                 {
@@ -1184,6 +1197,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -1260,6 +1274,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 8 input columns, 1 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 3; ic++)
                 {
                     for (nint ih = 0; ih < 8; ih++)
@@ -1298,6 +1313,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 4 input columns, 2 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 3; ic++)
                 {
                     for (nint ih = 0; ih < 8; ih++)

@@ -300,6 +300,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 3 columns, the 6 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -372,6 +373,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 3 columns, the 3 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 3; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -413,6 +415,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -450,6 +453,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {

@@ -800,6 +800,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 8 columns, the 10 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 6; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -889,6 +890,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 8 columns, the 5 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 6; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1105,6 +1107,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 5 kernel columns of accumulators
                 // kernel columns 0..4
                 for (nuint oc = 0; oc < 4; oc += 4)
                 {
@@ -1192,6 +1195,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 2 output channel(s) x 5 kernel columns of accumulators
                 // kernel columns 0..4
                 for (nuint oc = 0; oc < 6; oc += 2)
                 {
@@ -1320,6 +1324,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 8 columns, the 10 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 16; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1409,6 +1414,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 8 columns, the 5 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 16; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1625,6 +1631,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 5 kernel columns of accumulators
                 // kernel columns 0..4
                 for (nuint oc = 0; oc < 16; oc += 4)
                 {
@@ -1676,6 +1683,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 2 output channel(s) x 5 kernel columns of accumulators
                 // kernel columns 0..4
                 for (nuint oc = 0; oc < 16; oc += 2)
                 {
@@ -1728,6 +1736,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 12 input columns, 1 accumulator(s) per column, the 5 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 6; ic++)
                 {
                     for (nint ih = 0; ih < 12; ih++)
@@ -1772,6 +1781,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 4 input columns, 2 accumulator(s) per column, the 5 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 6; ic++)
                 {
                     for (nint ih = 0; ih < 12; ih++)

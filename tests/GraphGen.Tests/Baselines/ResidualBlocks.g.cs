@@ -897,6 +897,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 8 columns, the 6 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -984,6 +985,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 8 columns, the 3 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1056,6 +1058,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 4; oc += 4)
                 {
@@ -1097,6 +1100,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -1223,6 +1227,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 8 columns, the 6 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1310,6 +1315,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 8 columns, the 3 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1382,6 +1388,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 4; oc += 4)
                 {
@@ -1423,6 +1430,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -1499,6 +1507,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 10 input columns, 1 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 10; ih++)
@@ -1541,6 +1550,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 5 input columns, 2 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 10; ih++)
@@ -1668,6 +1678,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 8 columns, the 6 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1755,6 +1766,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 8 columns, the 3 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 4; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -1827,6 +1839,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 4; oc += 4)
                 {
@@ -1868,6 +1881,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -1944,6 +1958,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 10 input columns, 1 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 10; ih++)
@@ -1986,6 +2001,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 5 input columns, 2 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 10; ih++)
@@ -2113,6 +2129,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 4 columns, the 2 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 8; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -2178,6 +2195,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 4 columns, the 1 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 8; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -2236,6 +2254,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 1 kernel columns of accumulators
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 8; oc += 4)
                 {
@@ -2267,6 +2286,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 4 output channel(s) x 1 kernel columns of accumulators
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 8; oc += 4)
                 {
@@ -2311,6 +2331,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 8 input columns, 1 accumulator(s) per column, the 1 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 8; ih++)
@@ -2347,6 +2368,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 4 input columns, 2 accumulator(s) per column, the 1 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 8; ih++)
@@ -2464,6 +2486,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 2 output channel(s) x 4 columns, the 6 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 8; oc += 2)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -2534,6 +2557,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 1 output channel(s) x 4 columns, the 3 weights of a kernel row in registers
                 for (nuint oc = 0; oc < 8; oc += 1)
                 {
                     TV b0 = S.Create(At(ref b, oc));
@@ -2597,6 +2621,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: 4 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 8; oc += 4)
                 {
@@ -2638,6 +2663,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: 3 output channel(s) x 3 kernel columns of accumulators
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 6; oc += 3)
                 {
@@ -2718,6 +2744,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
+                // planned: row tiles of 10 input columns, 1 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 10; ih++)
@@ -2756,6 +2783,7 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
+                // planned: row tiles of 5 input columns, 2 accumulator(s) per column, the 3 weights of a kernel row in registers
                 for (nuint ic = 0; ic < 4; ic++)
                 {
                     for (nint ih = 0; ih < 10; ih++)
