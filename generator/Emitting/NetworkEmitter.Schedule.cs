@@ -379,6 +379,7 @@ internal sealed partial class NetworkEmitter
 
     private void EmitFindNonFinite()
     {
+        _w.Line("/// <inheritdoc/>");
         _w.Open("public string? FindNonFinite()");
         _w.Line("if (_batch == 0) return null;");
         _w.Line("var b = _buf;");
