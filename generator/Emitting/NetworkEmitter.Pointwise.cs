@@ -26,7 +26,9 @@ internal sealed partial class NetworkEmitter
     {
         string v = $"S.Load(ref z, {offset})";
         if (!normalize) return v;
-        if (g.BatchNorm is not null) v = $"S.MulAdd(a, {v}, sh)";
+        // (z − center)·scale + shift: subtracting the mean first keeps the result exact when the
+        // variance is tiny next to the mean (the form scale·z + (β − mean·scale) cancels there).
+        if (g.BatchNorm is not null) v = $"S.MulAdd(S.Sub({v}, ce), a, sh)";
         if (g.Residual is not null) v = $"S.Add({v}, S.Load(ref r, {offset}))";
         return v;
     }
@@ -59,9 +61,9 @@ internal sealed partial class NetworkEmitter
         string parts = string.Join(" → ", g.Layers.Where(l => !l.IsProducer).Select(l => l.Name));
         Signature($"{parts}, fused: one pass over the chunk, {g.Z} → {g.Output}." +
                   (g.Pool?.Kind == LayerKind.MaxPool2D ? " The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass." : ""),
-            $"G{g.Index}Post", "ref float z, ref float scale, ref float shift, ref float s, ref float idx" + ResidualParameter(g));
+            $"G{g.Index}Post", "ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx" + ResidualParameter(g));
         _w.Open($"for (nuint c = 0; c < {q.C}; c++)");
-        if (g.BatchNorm is not null) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
+        if (g.BatchNorm is not null) _w.Line("TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));");
         _w.Line($"nuint zc = c * {q.HW} * L, sc = c * {q.OHW} * L;");
         switch (g.Pool?.Kind)
         {
@@ -126,7 +128,7 @@ internal sealed partial class NetworkEmitter
         {
             case null:
                 string grad = act ? $"S.Mul(S.Load(ref ds, sc + p * L), {ActivationGrad(g, "S.Load(ref s, sc + p * L)", Pre(g, "zc + p * L"))})" : "S.Load(ref ds, sc + p * L)";
-                if (act && GradientFromInput(g) && bn) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
+                if (act && GradientFromInput(g) && bn) _w.Line("TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref mean, c)), sh = S.Create(At(ref shift, c));");
                 _w.Line($"for (nuint p = 0; p < {q.HW}; p++) S.Store({grad}, ref dz, zc + p * L);");
                 break;
             case LayerKind.MaxPool2D:
@@ -203,7 +205,7 @@ internal sealed partial class NetworkEmitter
     private void EmitActivationBackOverZ(Group g, PointwiseGeometry q)
     {
         if (g.Activation is null) return;
-        if (g.BatchNorm is not null) _w.Line("TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));");
+        if (g.BatchNorm is not null) _w.Line("TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref mean, c)), sh = S.Create(At(ref shift, c));");
         _w.Open($"for (nuint p = 0; p < {q.HW}; p++)");
         if (GradientFromInput(g))
         {
@@ -221,14 +223,14 @@ internal sealed partial class NetworkEmitter
     private void EmitBatchNormBack(Group g)
     {
         var q = PGeometry(g);
-        Signature($"{g.BatchNorm!.Name} backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.",
-            $"G{g.Index}BatchNormBack", "ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2");
+        Signature($"{g.BatchNorm!.Name} backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.",
+            $"G{g.Index}BatchNormBack", "ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy");
         _w.Open($"for (nuint c = 0; c < {q.C}; c++)");
-        _w.Line("TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));");
+        _w.Line("TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));");
         _w.Line($"nuint zc = c * {q.HW} * L;");
         _w.Open($"for (nuint p = 0; p < {q.HW}; p++)");
         _w.Line("nuint o = zc + p * L;");
-        _w.Line("S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);");
+        _w.Line("S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);");
         _w.Close();
         _w.Close();
         _w.Close();

@@ -278,13 +278,15 @@ internal sealed partial class NetworkEmitter
                 break;
             case StepKind.Post:
             {
-                string scale, shift;
-                if (g.BatchNorm is null || (inference && g.HasWeights)) (scale, shift) = ("_ones", "_zeros");
-                else if (inference) (scale, shift) = (bn + ".InferScale", bn + ".InferShift");
-                else (scale, shift) = (bn + ".Scale", bn + ".Shift");
+                // y = (z − center)·scale + shift: the batch (training) or moving (inference) mean and β;
+                // identity coefficients where there is no batch norm or it is folded into the weights.
+                string scale, center, shift;
+                if (g.BatchNorm is null || (inference && g.HasWeights)) (scale, center, shift) = ("_ones", "_zeros", "_zeros");
+                else if (inference) (scale, center, shift) = (bn + ".InferScale", Field(g.BatchNorm.Name, "moving_mean"), Field(g.BatchNorm.Name, "beta"));
+                else (scale, center, shift) = (bn + ".Scale", bn + ".Mean", Field(g.BatchNorm.Name, "beta"));
                 string idx = g.Pool?.Kind == LayerKind.MaxPool2D ? Slot($"G{g.Index}I") : "ref m";
                 string residual = g.Residual is null ? "" : $", {Slot(BufferLayout.Shortcut(_plan, g))}";
-                _w.Line($"G{g.Index}Post<TV, S>({Slot(BufferLayout.PostIn(_plan, g))}, {Arr(scale)}, {Arr(shift)}, {Slot(BufferLayout.Out(g))}, {idx}{residual});");
+                _w.Line($"G{g.Index}Post<TV, S>({Slot(BufferLayout.PostIn(_plan, g))}, {Arr(scale)}, {Arr(center)}, {Arr(shift)}, {Slot(BufferLayout.Out(g))}, {idx}{residual});");
                 break;
             }
             case StepKind.Loss:
@@ -296,7 +298,7 @@ internal sealed partial class NetworkEmitter
             case StepKind.PostBack:
             {
                 string idx = g.Pool?.Kind == LayerKind.MaxPool2D ? Slot($"G{g.Index}I") : "ref m";
-                string scale = bn.Length > 0 ? bn + ".Scale" : "_ones", shift = bn.Length > 0 ? bn + ".Shift" : "_zeros", mean = bn.Length > 0 ? bn + ".Mean" : "_zeros";
+                string scale = bn.Length > 0 ? bn + ".Scale" : "_ones", shift = bn.Length > 0 ? Field(g.BatchNorm!.Name, "beta") : "_zeros", mean = bn.Length > 0 ? bn + ".Mean" : "_zeros";
                 string partial = bn.Length > 0 ? Slot($"G{g.Index}B") : "ref m";
                 _w.Line($"G{g.Index}PostBack<TV, S>({Slot(BufferLayout.DOut(g))}, {Slot(BufferLayout.Out(g))}, {idx}, {Slot(BufferLayout.PostIn(_plan, g))},");
                 string residual = g.Residual is null ? "" : $", {Slot(BufferLayout.Shortcut(_plan, g))}";
@@ -304,7 +306,7 @@ internal sealed partial class NetworkEmitter
                 break;
             }
             case StepKind.BatchNormBack:
-                _w.Line($"G{g.Index}BatchNormBack<TV, S>({Slot(BufferLayout.DZ(_plan, g))}, {Slot(BufferLayout.PostIn(_plan, g))}, {Arr(bn + ".Mean")}, {Arr(bn + ".GradScale")}, {Arr(bn + ".GradC1")}, {Arr(bn + ".GradC2")});");
+                _w.Line($"G{g.Index}BatchNormBack<TV, S>({Slot(BufferLayout.DZ(_plan, g))}, {Slot(BufferLayout.PostIn(_plan, g))}, {Arr(bn + ".Mean")}, {Arr(bn + ".GradScale")}, {Arr(bn + ".GradC1")}, {Arr(bn + ".GradMeanDy")});");
                 _w.Line($"{Ex}.Kernels.ZeroInvalidLanes({Chunk(BufferLayout.DZ(_plan, g))}, {g.Z.Size}, S.Lanes, valid);");
                 break;
             case StepKind.ConvWeights:

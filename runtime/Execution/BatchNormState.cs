@@ -49,7 +49,7 @@ public sealed class BatchNormState
         BatchVar = new double[channels];
         GradScale = new float[channels];
         GradC1 = new float[channels];
-        GradC2 = new float[channels];
+        GradMeanDy = new float[channels];
         InferScale = new float[channels];
         InferShift = new float[channels];
     }
@@ -79,8 +79,9 @@ public sealed class BatchNormState
     public float[] GradScale { get; }
     /// <summary>Backward: c1 = −a·invstd²·R2/M.</summary>
     public float[] GradC1 { get; }
-    /// <summary>Backward: c2 = −a·R1/M.</summary>
-    public float[] GradC2 { get; }
+    /// <summary>Backward: the mean of dy, R1/M, subtracted from dy before the scaling: dx = a·(dy − R1/M) +
+    /// c1·(x − μ), exact when every dy of a channel is the same (a batch of one over features).</summary>
+    public float[] GradMeanDy { get; }
 
     /// <summary>Merges forward partials laid out [unit][channel][K,S1,S2][lane], one unit per chunk of
     /// <paramref name="lanes"/> images (a 2-D layer is the case of one position per image), then sets
@@ -217,6 +218,6 @@ public sealed class BatchNormState
         _gradBeta[c] = (float)r1;
         GradScale[c] = (float)a;
         GradC1[c] = (float)(-a * invStd * invStd * r2 / m);
-        GradC2[c] = (float)(-a * r1 / m);
+        GradMeanDy[c] = (float)(r1 / m);
     }
 }

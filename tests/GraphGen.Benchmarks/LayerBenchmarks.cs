@@ -86,8 +86,8 @@ public class LayerBenchmarks
     [Benchmark(Description = "BN1+sigmoid1+maxpool1 epilogue (3,456 values/image)")]
     public void Post0()
     {
-        if (Wide) LeNet.G0Post<Vector512<float>, Vec512>(ref _a[0], ref _bias[0], ref _bias[16], ref _b[0], ref _c[0]);
-        else LeNet.G0Post<Vector256<float>, Vec256>(ref _a[0], ref _bias[0], ref _bias[16], ref _b[0], ref _c[0]);
+        if (Wide) LeNet.G0Post<Vector512<float>, Vec512>(ref _a[0], ref _bias[0], ref _bias[8], ref _bias[16], ref _b[0], ref _c[0]);
+        else LeNet.G0Post<Vector256<float>, Vec256>(ref _a[0], ref _bias[0], ref _bias[8], ref _bias[16], ref _b[0], ref _c[0]);
     }
 
     [Benchmark(Description = "maxpool1+sigmoid1+BN1 backward (3,456 values/image)")]

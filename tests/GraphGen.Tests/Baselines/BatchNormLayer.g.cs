@@ -244,7 +244,7 @@ namespace GraphGen.Baselines
         {
             ref float m = ref arena.Origin;
             // batchnorm1
-            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_batchnorm1.InferScale), ref Ref(_batchnorm1.InferShift), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_batchnorm1.InferScale), ref Ref(_batchnorm1_moving_mean), ref Ref(_batchnorm1_beta), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dense1
             Dense1Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
         }
@@ -319,7 +319,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1_beta), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dense1 forward
             Dense1Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
             // softmax cross-entropy
@@ -331,7 +331,7 @@ namespace GraphGen.Baselines
             Dense1InputGrad<TV, S>(ref Slot(ref m, b.G1DS, b.G1DSStride, c), ref Ref(_dense1_weight), ref Slot(ref m, b.G0DS, b.G0DSStride, c));
             // batchnorm1 backward
             G0PostBack<TV, S>(ref Slot(ref m, b.G0DS, b.G0DSStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m, ref Slot(ref m, b.X, b.XStride, c),
-                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
+                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1_beta), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
         }
 
         /// <summary>dense1 weight gradient: one block of output features, over the whole batch.</summary>
@@ -377,7 +377,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
-            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.X, b.XStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradC2));
+            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.X, b.XStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZStride), 5, S.Lanes, valid);
         }
 
@@ -397,14 +397,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1, fused: one pass over the chunk, 5 → 5.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 5; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 1 * L, sc = c * 1 * L;
-                for (nuint p = 0; p < 1; p++) S.Store(S.MulAdd(a, S.Load(ref z, zc + p * L), sh), ref s, sc + p * L);
+                for (nuint p = 0; p < 1; p++) S.Store(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh), ref s, sc + p * L);
             }
         }
 
@@ -423,19 +423,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 5; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 1 * L;
                 for (nuint p = 0; p < 1; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }

@@ -292,19 +292,19 @@ namespace GraphGen.Baselines
             // conv1+relu1
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.X + b.XStride * c, b.XStride), arena.Slice(b.G0P + b.G0PStride * c, b.G0PStride), 1, 6, 6, 1, S.Lanes);
             Conv1Forward<TV, S>(ref Slot(ref m, b.G0P, b.G0PStride, c), ref Ref(_conv1_weight), ref Ref(_conv1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // conv2+relu2
             Conv2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_conv2_weight), ref Ref(_conv2_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
+            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
             // conv3+batchnorm1+relu3
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride), arena.Slice(b.G2P + b.G2PStride * c, b.G2PStride), 3, 6, 6, 1, S.Lanes);
             Conv3Forward<TV, S>(ref Slot(ref m, b.G2P, b.G2PStride, c), ref Ref(_conv3_weight_folded), ref Ref(_conv3_bias_folded), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref m, false);
-            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
+            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
             // concat1+maxpool1
             arena.Slice(b.G1S + b.G1SStride * c, b.G1SStride).Slice(0, 72 * S.Lanes).CopyTo(arena.Slice(b.G3Z + b.G3ZStride * c, b.G3ZStride).Slice(0 * S.Lanes));
             arena.Slice(b.G2S + b.G2SStride * c, b.G2SStride).Slice(0, 144 * S.Lanes).CopyTo(arena.Slice(b.G3Z + b.G3ZStride * c, b.G3ZStride).Slice(72 * S.Lanes));
             arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride).Slice(0, 108 * S.Lanes).CopyTo(arena.Slice(b.G3Z + b.G3ZStride * c, b.G3ZStride).Slice(216 * S.Lanes));
-            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref Slot(ref m, b.G3I, b.G3IStride, c));
+            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref Slot(ref m, b.G3I, b.G3IStride, c));
             // dense1
             Dense1Forward<TV, S>(ref Slot(ref m, b.G3S, b.G3SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref m, false);
         }
@@ -385,11 +385,11 @@ namespace GraphGen.Baselines
             // conv1 forward
             Conv1Forward<TV, S>(ref Slot(ref m, b.G0P, b.G0PStride, c), ref Ref(_conv1_weight), ref Ref(_conv1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
             // relu1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // conv2 forward
             Conv2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_conv2_weight), ref Ref(_conv2_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
             // relu2 epilogue
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
+            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
             // pad conv3 input
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride), arena.Slice(b.G2P + b.G2PStride * c, b.G2PStride), 3, 6, 6, 1, S.Lanes);
             // conv3 forward + batchnorm1 statistics
@@ -416,13 +416,13 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1+relu3 epilogue
-            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
+            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1_beta), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
             // concat1 forward
             arena.Slice(b.G1S + b.G1SStride * c, b.G1SStride).Slice(0, 72 * S.Lanes).CopyTo(arena.Slice(b.G3Z + b.G3ZStride * c, b.G3ZStride).Slice(0 * S.Lanes));
             arena.Slice(b.G2S + b.G2SStride * c, b.G2SStride).Slice(0, 144 * S.Lanes).CopyTo(arena.Slice(b.G3Z + b.G3ZStride * c, b.G3ZStride).Slice(72 * S.Lanes));
             arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride).Slice(0, 108 * S.Lanes).CopyTo(arena.Slice(b.G3Z + b.G3ZStride * c, b.G3ZStride).Slice(216 * S.Lanes));
             // maxpool1 epilogue
-            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref Slot(ref m, b.G3I, b.G3IStride, c));
+            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref Slot(ref m, b.G3I, b.G3IStride, c));
             // dense1 forward
             Dense1Forward<TV, S>(ref Slot(ref m, b.G3S, b.G3SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref m, false);
             // softmax cross-entropy
@@ -441,7 +441,7 @@ namespace GraphGen.Baselines
             arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZStride).Slice(216 * S.Lanes, 108 * S.Lanes).CopyTo(arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride));
             // relu3+batchnorm1 backward
             G2PostBack<TV, S>(ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G2Z, b.G2ZStride, c),
-                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c));
+                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1_beta), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c));
         }
 
         /// <summary>dense1 weight gradient: one block of output features, over the whole batch.</summary>
@@ -487,7 +487,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
-            G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradC2));
+            G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZStride), 144, S.Lanes, valid);
             // conv3 weight gradient
             Conv3Weights<TV, S>(ref Slot(ref m, b.G2P, b.G2PStride, c), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2W, b.G2WStride, c));
@@ -730,7 +730,7 @@ namespace GraphGen.Baselines
 
         /// <summary>relu1, fused: one pass over the chunk, 3x6x6 → 3x6x6.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 3; c++)
@@ -1001,7 +1001,7 @@ namespace GraphGen.Baselines
 
         /// <summary>relu2, fused: one pass over the chunk, 2x6x6 → 2x6x6.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 2; c++)
@@ -1400,14 +1400,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 → relu3, fused: one pass over the chunk, 4x6x6 → 4x6x6.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G2Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 36 * L, sc = c * 36 * L;
-                for (nuint p = 0; p < 36; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(a, S.Load(ref z, zc + p * L), sh)), ref s, sc + p * L);
+                for (nuint p = 0; p < 36; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh)), ref s, sc + p * L);
             }
         }
 
@@ -1431,26 +1431,26 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 36 * L;
                 for (nuint p = 0; p < 36; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
 
         /// <summary>maxpool1, fused: one pass over the chunk, 9x6x6 → 9x3x3. The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G3Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 9; c++)

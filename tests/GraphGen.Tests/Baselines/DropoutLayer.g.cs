@@ -234,7 +234,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             // dense1+relu1
             Dense1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dropout1
             arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride).Slice(0, 4 * S.Lanes).CopyTo(arena.Slice(b.G1Z + b.G1ZStride * c, b.G1ZStride)); // dropout1 is the identity in inference
             // dense2
@@ -292,7 +292,7 @@ namespace GraphGen.Baselines
             // dense1 forward
             Dense1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
             // relu1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dropout1 forward
             global::GraphGen.Execution.Kernels.Dropout(arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride), arena.Slice(b.G1Z + b.G1ZStride * c, b.G1ZStride), arena.Slice(b.G1M + b.G1MStride * c, b.G1MStride), 4, S.Lanes, c, _core.Seed, (long)_dropout1_step[0], 2, 0.25f);
             // dense2 forward
@@ -448,7 +448,7 @@ namespace GraphGen.Baselines
 
         /// <summary>relu1, fused: one pass over the chunk, 4 → 4.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)

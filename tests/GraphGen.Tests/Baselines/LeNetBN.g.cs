@@ -414,10 +414,10 @@ namespace GraphGen.Baselines
             Conv2InferPooled<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_conv2_weight_folded), ref Ref(_conv2_bias_folded), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Slot(ref m, b.G1S, b.G1SStride, c));
             // dense1+batchnorm3+sigmoid3
             Dense1Forward<TV, S>(ref Slot(ref m, b.G1S, b.G1SStride, c), ref Ref(_dense1_weight_folded), ref Ref(_dense1_bias_folded), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref m, false);
-            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
+            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
             // dense2+batchnorm4+sigmoid4
             Dense2Forward<TV, S>(ref Slot(ref m, b.G2S, b.G2SStride, c), ref Ref(_dense2_weight_folded), ref Ref(_dense2_bias_folded), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref m, false);
-            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
+            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
             // dense3
             Dense3Forward<TV, S>(ref Slot(ref m, b.G3S, b.G3SStride, c), ref Ref(_dense3_weight), ref Ref(_dense3_bias), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref m, false);
         }
@@ -541,7 +541,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm1+sigmoid1+maxpool1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c));
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1_beta), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c));
             // conv2 forward + batchnorm2 statistics
             Conv2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_conv2_weight), ref Ref(_conv2_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Slot(ref m, b.G1F, b.G1FStride, c), true);
         }
@@ -565,7 +565,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm2+sigmoid2+maxpool2 epilogue
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Shift), ref Slot(ref m, b.G1S, b.G1SStride, c), ref Slot(ref m, b.G1I, b.G1IStride, c));
+            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2_beta), ref Slot(ref m, b.G1S, b.G1SStride, c), ref Slot(ref m, b.G1I, b.G1IStride, c));
             // dense1 forward + batchnorm3 statistics
             Dense1Forward<TV, S>(ref Slot(ref m, b.G1S, b.G1SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Slot(ref m, b.G2F, b.G2FStride, c), true);
         }
@@ -589,7 +589,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm3+sigmoid3 epilogue
-            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3.Shift), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
+            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3_beta), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m);
             // dense2 forward + batchnorm4 statistics
             Dense2Forward<TV, S>(ref Slot(ref m, b.G2S, b.G2SStride, c), ref Ref(_dense2_weight), ref Ref(_dense2_bias), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Slot(ref m, b.G3F, b.G3FStride, c), true);
         }
@@ -614,7 +614,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm4+sigmoid4 epilogue
-            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4.Shift), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
+            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4.Mean), ref Ref(_batchnorm4_beta), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
             // dense3 forward
             Dense3Forward<TV, S>(ref Slot(ref m, b.G3S, b.G3SStride, c), ref Ref(_dense3_weight), ref Ref(_dense3_bias), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref m, false);
             // softmax cross-entropy
@@ -626,7 +626,7 @@ namespace GraphGen.Baselines
             Dense3InputGrad<TV, S>(ref Slot(ref m, b.G4DS, b.G4DSStride, c), ref Ref(_dense3_weight), ref Slot(ref m, b.G3DS, b.G3DSStride, c));
             // sigmoid4+batchnorm4 backward
             G3PostBack<TV, S>(ref Slot(ref m, b.G3DS, b.G3DSStride, c), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m, ref Slot(ref m, b.G3Z, b.G3ZStride, c),
-                ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4.Shift), ref Ref(_batchnorm4.Mean), ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3B, b.G3BStride, c));
+                ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4_beta), ref Ref(_batchnorm4.Mean), ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3B, b.G3BStride, c));
         }
 
         /// <summary>dense3 weight gradient: one block of output features, over the whole batch.</summary>
@@ -672,13 +672,13 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm4 dx
-            G3BatchNormBack<TV, S>(ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm4.Mean), ref Ref(_batchnorm4.GradScale), ref Ref(_batchnorm4.GradC1), ref Ref(_batchnorm4.GradC2));
+            G3BatchNormBack<TV, S>(ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm4.Mean), ref Ref(_batchnorm4.GradScale), ref Ref(_batchnorm4.GradC1), ref Ref(_batchnorm4.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZStride), 84, S.Lanes, valid);
             // dense2 input gradient
             Dense2InputGrad<TV, S>(ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Ref(_dense2_weight), ref Slot(ref m, b.G2DS, b.G2DSStride, c));
             // sigmoid3+batchnorm3 backward
             G2PostBack<TV, S>(ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G2Z, b.G2ZStride, c),
-                ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3.Shift), ref Ref(_batchnorm3.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c));
+                ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3_beta), ref Ref(_batchnorm3.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c));
         }
 
         /// <summary>dense2 weight gradient: one block of output features, over the whole batch.</summary>
@@ -724,13 +724,13 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm3 dx
-            G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3.GradScale), ref Ref(_batchnorm3.GradC1), ref Ref(_batchnorm3.GradC2));
+            G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3.GradScale), ref Ref(_batchnorm3.GradC1), ref Ref(_batchnorm3.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZStride), 120, S.Lanes, valid);
             // dense1 input gradient
             Dense1InputGrad<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Ref(_dense1_weight), ref Slot(ref m, b.G1DS, b.G1DSStride, c));
             // maxpool2+sigmoid2+batchnorm2 backward
             G1PostBack<TV, S>(ref Slot(ref m, b.G1DS, b.G1DSStride, c), ref Slot(ref m, b.G1S, b.G1SStride, c), ref Slot(ref m, b.G1I, b.G1IStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c),
-                ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Shift), ref Ref(_batchnorm2.Mean), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1B, b.G1BStride, c));
+                ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2_beta), ref Ref(_batchnorm2.Mean), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1B, b.G1BStride, c));
         }
 
         /// <summary>dense1 weight gradient: one block of output features, over the whole batch.</summary>
@@ -776,7 +776,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm2 dx
-            G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradC2));
+            G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G1DZ + b.G1DZStride * c, b.G1DZStride), 1024, S.Lanes, valid);
             // conv2 weight gradient
             Conv2Weights<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1W, b.G1WStride, c));
@@ -784,7 +784,7 @@ namespace GraphGen.Baselines
             Conv2InputGrad<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Ref(_conv2_weight), ref Slot(ref m, b.G0DS, b.G0DSStride, c));
             // maxpool1+sigmoid1+batchnorm1 backward
             G0PostBack<TV, S>(ref Slot(ref m, b.G0DS, b.G0DSStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c),
-                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
+                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1_beta), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
         }
 
         /// <summary>batchnorm1 dx; conv1 weight gradient: one chunk of images.</summary>
@@ -807,7 +807,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
-            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradC2));
+            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZStride), 3456, S.Lanes, valid);
             // conv1 weight gradient
             Conv1Weights<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0W, b.G0WStride, c));
@@ -1263,12 +1263,12 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 → sigmoid1 → maxpool1, fused: one pass over the chunk, 6x24x24 → 6x12x12. The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 6; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 576 * L, sc = c * 144 * L;
                 for (nuint ph = 0; ph < 12; ph++)
                 {
@@ -1276,10 +1276,10 @@ namespace GraphGen.Baselines
                     {
                         nuint zw = zc + (ph * 48 + pw * 2) * L;
                         nuint o = sc + (ph * 12 + pw) * L;
-                        TV best = S.MulAdd(a, S.Load(ref z, zw), sh), arg = S.Zero;
-                        { TV y = S.MulAdd(a, S.Load(ref z, zw + 1 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(1f), arg); }
-                        { TV y = S.MulAdd(a, S.Load(ref z, zw + 24 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(2f), arg); }
-                        { TV y = S.MulAdd(a, S.Load(ref z, zw + 25 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(3f), arg); }
+                        TV best = S.MulAdd(S.Sub(S.Load(ref z, zw), ce), a, sh), arg = S.Zero;
+                        { TV y = S.MulAdd(S.Sub(S.Load(ref z, zw + 1 * L), ce), a, sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(1f), arg); }
+                        { TV y = S.MulAdd(S.Sub(S.Load(ref z, zw + 24 * L), ce), a, sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(2f), arg); }
+                        { TV y = S.MulAdd(S.Sub(S.Load(ref z, zw + 25 * L), ce), a, sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(3f), arg); }
                         S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
                         S.Store(arg, ref idx, o);
                     }
@@ -1320,19 +1320,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 6; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 576 * L;
                 for (nuint p = 0; p < 576; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -1899,12 +1899,12 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm2 → sigmoid2 → maxpool2, fused: one pass over the chunk, 16x8x8 → 16x4x4. The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 16; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 64 * L, sc = c * 16 * L;
                 for (nuint ph = 0; ph < 4; ph++)
                 {
@@ -1912,10 +1912,10 @@ namespace GraphGen.Baselines
                     {
                         nuint zw = zc + (ph * 16 + pw * 2) * L;
                         nuint o = sc + (ph * 4 + pw) * L;
-                        TV best = S.MulAdd(a, S.Load(ref z, zw), sh), arg = S.Zero;
-                        { TV y = S.MulAdd(a, S.Load(ref z, zw + 1 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(1f), arg); }
-                        { TV y = S.MulAdd(a, S.Load(ref z, zw + 8 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(2f), arg); }
-                        { TV y = S.MulAdd(a, S.Load(ref z, zw + 9 * L), sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(3f), arg); }
+                        TV best = S.MulAdd(S.Sub(S.Load(ref z, zw), ce), a, sh), arg = S.Zero;
+                        { TV y = S.MulAdd(S.Sub(S.Load(ref z, zw + 1 * L), ce), a, sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(1f), arg); }
+                        { TV y = S.MulAdd(S.Sub(S.Load(ref z, zw + 8 * L), ce), a, sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(2f), arg); }
+                        { TV y = S.MulAdd(S.Sub(S.Load(ref z, zw + 9 * L), ce), a, sh); TV gt = S.GreaterThan(y, best); best = S.Select(gt, y, best); arg = S.Select(gt, S.Create(3f), arg); }
                         S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(best), ref s, o);
                         S.Store(arg, ref idx, o);
                     }
@@ -1956,19 +1956,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm2 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm2 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 16; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 64 * L;
                 for (nuint p = 0; p < 64; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -2097,14 +2097,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm3 → sigmoid3, fused: one pass over the chunk, 120 → 120.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G2Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 120; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 1 * L, sc = c * 1 * L;
-                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(S.MulAdd(a, S.Load(ref z, zc + p * L), sh)), ref s, sc + p * L);
+                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh)), ref s, sc + p * L);
             }
         }
 
@@ -2123,19 +2123,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm3 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm3 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 120; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 1 * L;
                 for (nuint p = 0; p < 1; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -2292,14 +2292,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm4 → sigmoid4, fused: one pass over the chunk, 84 → 84.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G3Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 84; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 1 * L, sc = c * 1 * L;
-                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(S.MulAdd(a, S.Load(ref z, zc + p * L), sh)), ref s, sc + p * L);
+                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Sigmoid<TV, S>(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh)), ref s, sc + p * L);
             }
         }
 
@@ -2318,19 +2318,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm4 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm4 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G3BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 84; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 1 * L;
                 for (nuint p = 0; p < 1; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }

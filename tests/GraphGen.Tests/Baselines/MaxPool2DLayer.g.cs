@@ -213,7 +213,7 @@ namespace GraphGen.Baselines
         {
             ref float m = ref arena.Origin;
             // maxpool1
-            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c));
+            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c));
             // dense1
             Dense1Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
         }
@@ -257,7 +257,7 @@ namespace GraphGen.Baselines
             // the batch, staged by Train, packed into this chunk's lanes
             _core.PackStaged(c, _batch, S.Lanes, arena.Slice(b.X + b.XStride * c, b.XStride));
             // maxpool1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c));
+            G0Post<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G0I, b.G0IStride, c));
             // dense1 forward
             Dense1Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
             // softmax cross-entropy
@@ -292,7 +292,7 @@ namespace GraphGen.Baselines
 
         /// <summary>maxpool1, fused: one pass over the chunk, 2x6x6 → 2x3x3. The activation is monotonic, so it is applied once, after the max; the arg-max window index is kept for the backward pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 2; c++)

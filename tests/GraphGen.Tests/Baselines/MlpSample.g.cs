@@ -312,10 +312,10 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             // dense1+batchnorm1+relu1
             Dense1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_dense1_weight_folded), ref Ref(_dense1_bias_folded), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dense2+batchnorm2+relu2
             Dense2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense2_weight_folded), ref Ref(_dense2_bias_folded), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
+            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
             // dense3
             Dense3Forward<TV, S>(ref Slot(ref m, b.G1S, b.G1SStride, c), ref Ref(_dense3_weight), ref Ref(_dense3_bias), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref m, false);
         }
@@ -409,7 +409,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm1+relu1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1_beta), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dense2 forward + batchnorm2 statistics
             Dense2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense2_weight), ref Ref(_dense2_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Slot(ref m, b.G1F, b.G1FStride, c), true);
         }
@@ -434,7 +434,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm2+relu2 epilogue
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Shift), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
+            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2_beta), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
             // dense3 forward
             Dense3Forward<TV, S>(ref Slot(ref m, b.G1S, b.G1SStride, c), ref Ref(_dense3_weight), ref Ref(_dense3_bias), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref m, false);
             // softmax cross-entropy
@@ -446,7 +446,7 @@ namespace GraphGen.Baselines
             Dense3InputGrad<TV, S>(ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref Ref(_dense3_weight), ref Slot(ref m, b.G1DS, b.G1DSStride, c));
             // relu2+batchnorm2 backward
             G1PostBack<TV, S>(ref Slot(ref m, b.G1DS, b.G1DSStride, c), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m, ref Slot(ref m, b.G1Z, b.G1ZStride, c),
-                ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Shift), ref Ref(_batchnorm2.Mean), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1B, b.G1BStride, c));
+                ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2_beta), ref Ref(_batchnorm2.Mean), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1B, b.G1BStride, c));
         }
 
         /// <summary>dense3 weight gradient: one block of output features, over the whole batch.</summary>
@@ -492,13 +492,13 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm2 dx
-            G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradC2));
+            G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G1DZ + b.G1DZStride * c, b.G1DZStride), 128, S.Lanes, valid);
             // dense2 input gradient
             Dense2InputGrad<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Ref(_dense2_weight), ref Slot(ref m, b.G0DS, b.G0DSStride, c));
             // relu1+batchnorm1 backward
             G0PostBack<TV, S>(ref Slot(ref m, b.G0DS, b.G0DSStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m, ref Slot(ref m, b.G0Z, b.G0ZStride, c),
-                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
+                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1_beta), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
         }
 
         /// <summary>dense2 weight gradient: one block of output features, over the whole batch.</summary>
@@ -544,7 +544,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
-            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradC2));
+            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZStride), 256, S.Lanes, valid);
         }
 
@@ -663,14 +663,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 → relu1, fused: one pass over the chunk, 256 → 256.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 256; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 1 * L, sc = c * 1 * L;
-                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(a, S.Load(ref z, zc + p * L), sh)), ref s, sc + p * L);
+                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh)), ref s, sc + p * L);
             }
         }
 
@@ -689,19 +689,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 256; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 1 * L;
                 for (nuint p = 0; p < 1; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -830,14 +830,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm2 → relu2, fused: one pass over the chunk, 128 → 128.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 128; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 1 * L, sc = c * 1 * L;
-                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(a, S.Load(ref z, zc + p * L), sh)), ref s, sc + p * L);
+                for (nuint p = 0; p < 1; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh)), ref s, sc + p * L);
             }
         }
 
@@ -856,19 +856,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm2 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm2 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 128; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 1 * L;
                 for (nuint p = 0; p < 1; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }

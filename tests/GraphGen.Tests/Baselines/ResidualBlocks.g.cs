@@ -455,22 +455,22 @@ namespace GraphGen.Baselines
             // conv1+batchnorm1+relu1
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.X + b.XStride * c, b.XStride), arena.Slice(b.G0P + b.G0PStride * c, b.G0PStride), 1, 8, 8, 1, S.Lanes);
             Conv1Forward<TV, S>(ref Slot(ref m, b.G0P, b.G0PStride, c), ref Ref(_conv1_weight_folded), ref Ref(_conv1_bias_folded), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // conv2+batchnorm2+relu2
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride), arena.Slice(b.G1P + b.G1PStride * c, b.G1PStride), 4, 8, 8, 1, S.Lanes);
             Conv2Forward<TV, S>(ref Slot(ref m, b.G1P, b.G1PStride, c), ref Ref(_conv2_weight_folded), ref Ref(_conv2_bias_folded), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
+            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
             // conv3+batchnorm3+add1+relu3
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G1S + b.G1SStride * c, b.G1SStride), arena.Slice(b.G2P + b.G2PStride * c, b.G2PStride), 4, 8, 8, 1, S.Lanes);
             Conv3Forward<TV, S>(ref Slot(ref m, b.G2P, b.G2PStride, c), ref Ref(_conv3_weight_folded), ref Ref(_conv3_bias_folded), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref m, false);
-            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G0S, b.G0SStride, c));
+            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G0S, b.G0SStride, c));
             // conv5+batchnorm5
             Conv5Forward<TV, S>(ref Slot(ref m, b.G2S, b.G2SStride, c), ref Ref(_conv5_weight_folded), ref Ref(_conv5_bias_folded), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref m, false);
-            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
+            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
             // conv4+batchnorm4+add2+relu4+globalavgpool1
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G2S + b.G2SStride * c, b.G2SStride), arena.Slice(b.G4P + b.G4PStride * c, b.G4PStride), 4, 8, 8, 1, S.Lanes);
             Conv4Forward<TV, S>(ref Slot(ref m, b.G4P, b.G4PStride, c), ref Ref(_conv4_weight_folded), ref Ref(_conv4_bias_folded), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref m, false);
-            G4Post<TV, S>(ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G4S, b.G4SStride, c), ref m, ref Slot(ref m, b.G3S, b.G3SStride, c));
+            G4Post<TV, S>(ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G4S, b.G4SStride, c), ref m, ref Slot(ref m, b.G3S, b.G3SStride, c));
             // dense1
             Dense1Forward<TV, S>(ref Slot(ref m, b.G4S, b.G4SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G5Z, b.G5ZStride, c), ref m, false);
         }
@@ -611,7 +611,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm1+relu1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1_beta), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // pad conv2 input
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G0S + b.G0SStride * c, b.G0SStride), arena.Slice(b.G1P + b.G1PStride * c, b.G1PStride), 4, 8, 8, 1, S.Lanes);
             // conv2 forward + batchnorm2 statistics
@@ -637,7 +637,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm2+relu2 epilogue
-            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Shift), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
+            G1Post<TV, S>(ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2_beta), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m);
             // pad conv3 input
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G1S + b.G1SStride * c, b.G1SStride), arena.Slice(b.G2P + b.G2PStride * c, b.G2PStride), 4, 8, 8, 1, S.Lanes);
             // conv3 forward + batchnorm3 statistics
@@ -663,7 +663,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm3+add1+relu3 epilogue
-            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3.Shift), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G0S, b.G0SStride, c));
+            G2Post<TV, S>(ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3_beta), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G0S, b.G0SStride, c));
             // conv5 forward + batchnorm5 statistics
             Conv5Forward<TV, S>(ref Slot(ref m, b.G2S, b.G2SStride, c), ref Ref(_conv5_weight), ref Ref(_conv5_bias), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Slot(ref m, b.G3F, b.G3FStride, c), true);
         }
@@ -687,7 +687,7 @@ namespace GraphGen.Baselines
             var b = _buf;
             ref float m = ref arena.Origin;
             // batchnorm5 epilogue
-            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm5.Scale), ref Ref(_batchnorm5.Shift), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
+            G3Post<TV, S>(ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm5.Scale), ref Ref(_batchnorm5.Mean), ref Ref(_batchnorm5_beta), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m);
             // pad conv4 input
             global::GraphGen.Execution.Kernels.Pad(arena.Slice(b.G2S + b.G2SStride * c, b.G2SStride), arena.Slice(b.G4P + b.G4PStride * c, b.G4PStride), 4, 8, 8, 1, S.Lanes);
             // conv4 forward + batchnorm4 statistics
@@ -714,7 +714,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm4+add2+relu4+globalavgpool1 epilogue
-            G4Post<TV, S>(ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4.Shift), ref Slot(ref m, b.G4S, b.G4SStride, c), ref m, ref Slot(ref m, b.G3S, b.G3SStride, c));
+            G4Post<TV, S>(ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4.Mean), ref Ref(_batchnorm4_beta), ref Slot(ref m, b.G4S, b.G4SStride, c), ref m, ref Slot(ref m, b.G3S, b.G3SStride, c));
             // dense1 forward
             Dense1Forward<TV, S>(ref Slot(ref m, b.G4S, b.G4SStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G5Z, b.G5ZStride, c), ref m, false);
             // softmax cross-entropy
@@ -726,7 +726,7 @@ namespace GraphGen.Baselines
             Dense1InputGrad<TV, S>(ref Slot(ref m, b.G5DS, b.G5DSStride, c), ref Ref(_dense1_weight), ref Slot(ref m, b.G4DS, b.G4DSStride, c));
             // globalavgpool1+relu4+add2+batchnorm4 backward
             G4PostBack<TV, S>(ref Slot(ref m, b.G4DS, b.G4DSStride, c), ref Slot(ref m, b.G4S, b.G4SStride, c), ref m, ref Slot(ref m, b.G4Z, b.G4ZStride, c),
-                ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4.Shift), ref Ref(_batchnorm4.Mean), ref Slot(ref m, b.G4DZ, b.G4DZStride, c), ref Slot(ref m, b.G4B, b.G4BStride, c), ref Slot(ref m, b.G3S, b.G3SStride, c));
+                ref Ref(_batchnorm4.Scale), ref Ref(_batchnorm4_beta), ref Ref(_batchnorm4.Mean), ref Slot(ref m, b.G4DZ, b.G4DZStride, c), ref Slot(ref m, b.G4B, b.G4BStride, c), ref Slot(ref m, b.G3S, b.G3SStride, c));
             // add2 gradient to the shortcut batchnorm5
             arena.Slice(b.G4DZ + b.G4DZStride * c, b.G4DZStride).CopyTo(arena.Slice(b.G3DS + b.G3DSStride * c, b.G3DSStride));
         }
@@ -774,7 +774,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm4 dx
-            G4BatchNormBack<TV, S>(ref Slot(ref m, b.G4DZ, b.G4DZStride, c), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref Ref(_batchnorm4.Mean), ref Ref(_batchnorm4.GradScale), ref Ref(_batchnorm4.GradC1), ref Ref(_batchnorm4.GradC2));
+            G4BatchNormBack<TV, S>(ref Slot(ref m, b.G4DZ, b.G4DZStride, c), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref Ref(_batchnorm4.Mean), ref Ref(_batchnorm4.GradScale), ref Ref(_batchnorm4.GradC1), ref Ref(_batchnorm4.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G4DZ + b.G4DZStride * c, b.G4DZStride), 128, S.Lanes, valid);
             // conv4 weight gradient
             Conv4Weights<TV, S>(ref Slot(ref m, b.G4P, b.G4PStride, c), ref Slot(ref m, b.G4DZ, b.G4DZStride, c), ref Slot(ref m, b.G4W, b.G4WStride, c));
@@ -783,7 +783,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.Crop(arena.Slice(b.G4DP + b.G4DPStride * c, b.G4DPStride), arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSStride), 4, 8, 8, 1, S.Lanes);
             // batchnorm5 backward
             G3PostBack<TV, S>(ref Slot(ref m, b.G3DS, b.G3DSStride, c), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m, ref Slot(ref m, b.G3Z, b.G3ZStride, c),
-                ref Ref(_batchnorm5.Scale), ref Ref(_batchnorm5.Shift), ref Ref(_batchnorm5.Mean), ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3B, b.G3BStride, c));
+                ref Ref(_batchnorm5.Scale), ref Ref(_batchnorm5_beta), ref Ref(_batchnorm5.Mean), ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3B, b.G3BStride, c));
         }
 
         /// <summary>batchnorm5 dx; conv5 weight gradient; conv5 input gradient; relu3+add1+batchnorm3 backward; add1 gradient to the shortcut relu1: one chunk of images.</summary>
@@ -806,7 +806,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm5 dx
-            G3BatchNormBack<TV, S>(ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm5.Mean), ref Ref(_batchnorm5.GradScale), ref Ref(_batchnorm5.GradC1), ref Ref(_batchnorm5.GradC2));
+            G3BatchNormBack<TV, S>(ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm5.Mean), ref Ref(_batchnorm5.GradScale), ref Ref(_batchnorm5.GradC1), ref Ref(_batchnorm5.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZStride), 128, S.Lanes, valid);
             // conv5 weight gradient
             Conv5Weights<TV, S>(ref Slot(ref m, b.G2S, b.G2SStride, c), ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3W, b.G3WStride, c));
@@ -815,7 +815,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.Accumulate(arena.Slice(b.G3DX + b.G3DXStride * c, b.G3DXStride), arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSStride));
             // relu3+add1+batchnorm3 backward
             G2PostBack<TV, S>(ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G2Z, b.G2ZStride, c),
-                ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3.Shift), ref Ref(_batchnorm3.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c));
+                ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3_beta), ref Ref(_batchnorm3.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c));
             // add1 gradient to the shortcut relu1
             arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZStride).CopyTo(arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride));
         }
@@ -840,7 +840,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm3 dx
-            G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3.GradScale), ref Ref(_batchnorm3.GradC1), ref Ref(_batchnorm3.GradC2));
+            G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3.GradScale), ref Ref(_batchnorm3.GradC1), ref Ref(_batchnorm3.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZStride), 256, S.Lanes, valid);
             // conv3 weight gradient
             Conv3Weights<TV, S>(ref Slot(ref m, b.G2P, b.G2PStride, c), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2W, b.G2WStride, c));
@@ -849,7 +849,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.Crop(arena.Slice(b.G2DP + b.G2DPStride * c, b.G2DPStride), arena.Slice(b.G1DS + b.G1DSStride * c, b.G1DSStride), 4, 8, 8, 1, S.Lanes);
             // relu2+batchnorm2 backward
             G1PostBack<TV, S>(ref Slot(ref m, b.G1DS, b.G1DSStride, c), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m, ref Slot(ref m, b.G1Z, b.G1ZStride, c),
-                ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2.Shift), ref Ref(_batchnorm2.Mean), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1B, b.G1BStride, c));
+                ref Ref(_batchnorm2.Scale), ref Ref(_batchnorm2_beta), ref Ref(_batchnorm2.Mean), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1B, b.G1BStride, c));
         }
 
         /// <summary>batchnorm2 dx; conv2 weight gradient; conv2 input gradient; relu1+batchnorm1 backward: one chunk of images.</summary>
@@ -872,7 +872,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm2 dx
-            G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradC2));
+            G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G1DZ + b.G1DZStride * c, b.G1DZStride), 256, S.Lanes, valid);
             // conv2 weight gradient
             Conv2Weights<TV, S>(ref Slot(ref m, b.G1P, b.G1PStride, c), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1W, b.G1WStride, c));
@@ -881,7 +881,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.CropAdd(arena.Slice(b.G1DP + b.G1DPStride * c, b.G1DPStride), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride), 4, 8, 8, 1, S.Lanes);
             // relu1+batchnorm1 backward
             G0PostBack<TV, S>(ref Slot(ref m, b.G0DS, b.G0DSStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m, ref Slot(ref m, b.G0Z, b.G0ZStride, c),
-                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1.Shift), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
+                ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1_beta), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
         }
 
         /// <summary>batchnorm1 dx; conv1 weight gradient: one chunk of images.</summary>
@@ -904,7 +904,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
-            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradC2));
+            G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
             global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZStride), 256, S.Lanes, valid);
             // conv1 weight gradient
             Conv1Weights<TV, S>(ref Slot(ref m, b.G0P, b.G0PStride, c), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0W, b.G0WStride, c));
@@ -1192,14 +1192,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm1 → relu1, fused: one pass over the chunk, 4x8x8 → 4x8x8.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 64 * L, sc = c * 64 * L;
-                for (nuint p = 0; p < 64; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(a, S.Load(ref z, zc + p * L), sh)), ref s, sc + p * L);
+                for (nuint p = 0; p < 64; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh)), ref s, sc + p * L);
             }
         }
 
@@ -1223,19 +1223,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm1 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 64 * L;
                 for (nuint p = 0; p < 64; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -1643,14 +1643,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm2 → relu2, fused: one pass over the chunk, 4x8x8 → 4x8x8.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 64 * L, sc = c * 64 * L;
-                for (nuint p = 0; p < 64; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(a, S.Load(ref z, zc + p * L), sh)), ref s, sc + p * L);
+                for (nuint p = 0; p < 64; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh)), ref s, sc + p * L);
             }
         }
 
@@ -1674,19 +1674,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm2 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm2 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G1BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 64 * L;
                 for (nuint p = 0; p < 64; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -2094,14 +2094,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm3 → add1 → relu3, fused: one pass over the chunk, 4x8x8 → 4x8x8.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G2Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx, ref float r) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx, ref float r) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 64 * L, sc = c * 64 * L;
-                for (nuint p = 0; p < 64; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.Add(S.MulAdd(a, S.Load(ref z, zc + p * L), sh), S.Load(ref r, zc + p * L))), ref s, sc + p * L);
+                for (nuint p = 0; p < 64; p++) S.Store(global::GraphGen.Simd.VMath.Relu<TV, S>(S.Add(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh), S.Load(ref r, zc + p * L))), ref s, sc + p * L);
             }
         }
 
@@ -2125,19 +2125,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm3 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm3 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G2BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 64 * L;
                 for (nuint p = 0; p < 64; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -2451,14 +2451,14 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm5, fused: one pass over the chunk, 8x4x4 → 8x4x4.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G3Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 8; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 16 * L, sc = c * 16 * L;
-                for (nuint p = 0; p < 16; p++) S.Store(S.MulAdd(a, S.Load(ref z, zc + p * L), sh), ref s, sc + p * L);
+                for (nuint p = 0; p < 16; p++) S.Store(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh), ref s, sc + p * L);
             }
         }
 
@@ -2482,19 +2482,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm5 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm5 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G3BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G3BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 8; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 16 * L;
                 for (nuint p = 0; p < 16; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }
@@ -2871,15 +2871,15 @@ namespace GraphGen.Baselines
 
         /// <summary>batchnorm4 → add2 → relu4 → globalavgpool1, fused: one pass over the chunk, 8x4x4 → 8x1x1.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G4Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx, ref float r) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G4Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx, ref float r) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 8; c++)
             {
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref center, c)), sh = S.Create(At(ref shift, c));
                 nuint zc = c * 16 * L, sc = c * 1 * L;
                 TV sum = S.Zero;
-                for (nuint p = 0; p < 16; p++) sum = S.Add(sum, global::GraphGen.Simd.VMath.Relu<TV, S>(S.Add(S.MulAdd(a, S.Load(ref z, zc + p * L), sh), S.Load(ref r, zc + p * L))));
+                for (nuint p = 0; p < 16; p++) sum = S.Add(sum, global::GraphGen.Simd.VMath.Relu<TV, S>(S.Add(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh), S.Load(ref r, zc + p * L))));
                 S.Store(S.Mul(sum, S.Create(0.0625f)), ref s, sc);
             }
         }
@@ -2894,10 +2894,10 @@ namespace GraphGen.Baselines
                 nuint zc = c * 16 * L, sc = c * 1 * L;
                 TV gv = S.Mul(S.Load(ref ds, sc), S.Create(0.0625f));
                 for (nuint p = 0; p < 16; p++) S.Store(gv, ref dz, zc + p * L);
-                TV a = S.Create(At(ref scale, c)), sh = S.Create(At(ref shift, c));
+                TV a = S.Create(At(ref scale, c)), ce = S.Create(At(ref mean, c)), sh = S.Create(At(ref shift, c));
                 for (nuint p = 0; p < 16; p++)
                 {
-                    TV t = global::GraphGen.Simd.VMath.Relu<TV, S>(S.Add(S.MulAdd(a, S.Load(ref z, zc + p * L), sh), S.Load(ref r, zc + p * L)));
+                    TV t = global::GraphGen.Simd.VMath.Relu<TV, S>(S.Add(S.MulAdd(S.Sub(S.Load(ref z, zc + p * L), ce), a, sh), S.Load(ref r, zc + p * L)));
                     S.Store(S.Mul(S.Load(ref dz, zc + p * L), global::GraphGen.Simd.VMath.ReluGrad<TV, S>(t)), ref dz, zc + p * L);
                 }
                 TV mu = S.Create(At(ref mean, c)), r1 = S.Zero, r2 = S.Zero, e1 = S.Zero, e2 = S.Zero;
@@ -2911,19 +2911,19 @@ namespace GraphGen.Baselines
             }
         }
 
-        /// <summary>batchnorm4 backward for one chunk, in place: dz = a·dy + c1·(z − mean) + c2 per channel.</summary>
+        /// <summary>batchnorm4 backward for one chunk, in place: dz = a·(dy − mean(dy)) + c1·(z − mean) per channel.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G4BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float c2) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G4BatchNormBack<TV, S>(ref float dz, ref float z, ref float mean, ref float ga, ref float c1, ref float meanDy) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 8; c++)
             {
-                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), k2 = S.Create(At(ref c2, c)), mu = S.Create(At(ref mean, c));
+                TV a = S.Create(At(ref ga, c)), k1 = S.Create(At(ref c1, c)), md = S.Create(At(ref meanDy, c)), mu = S.Create(At(ref mean, c));
                 nuint zc = c * 16 * L;
                 for (nuint p = 0; p < 16; p++)
                 {
                     nuint o = zc + p * L;
-                    S.Store(S.MulAdd(a, S.Load(ref dz, o), S.MulAdd(k1, S.Sub(S.Load(ref z, o), mu), k2)), ref dz, o);
+                    S.Store(S.MulAdd(a, S.Sub(S.Load(ref dz, o), md), S.Mul(k1, S.Sub(S.Load(ref z, o), mu))), ref dz, o);
                 }
             }
         }

@@ -228,7 +228,7 @@ namespace GraphGen.Baselines
             ref float m = ref arena.Origin;
             // dense1+tanh1
             Dense1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dense2
             Dense2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense2_weight), ref Ref(_dense2_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
         }
@@ -281,7 +281,7 @@ namespace GraphGen.Baselines
             // dense1 forward
             Dense1Forward<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Ref(_dense1_weight), ref Ref(_dense1_bias), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref m, false);
             // tanh1 epilogue
-            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
+            G0Post<TV, S>(ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m);
             // dense2 forward
             Dense2Forward<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Ref(_dense2_weight), ref Ref(_dense2_bias), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref m, false);
             // softmax cross-entropy
@@ -433,7 +433,7 @@ namespace GraphGen.Baselines
 
         /// <summary>tanh1, fused: one pass over the chunk, 4 → 4.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
+        internal static void G0Post<TV, S>(ref float z, ref float scale, ref float center, ref float shift, ref float s, ref float idx) where TV : struct where S : global::GraphGen.Simd.IVectorOps<TV>
         {
             nuint L = (nuint)S.Lanes;
             for (nuint c = 0; c < 4; c++)

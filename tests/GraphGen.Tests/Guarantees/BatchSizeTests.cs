@@ -113,9 +113,16 @@ public class BatchSizeTests(ITestOutputHelper output)
                 double err = TestNets.RelativeError(logits, expected);
                 cases++;
                 return err < 1e-5;
-            }, iter: 200, threads: 1);
+            }, iter: 200, threads: 1, seed: PropertySeed);
         output.WriteLine($"{cases} inference cases");
     }
+
+    /// <summary>The numeric properties compare float kernels with the double reference under fixed
+    /// tolerances, so CI runs them from a fixed seed (a draw that once found a batch-of-one case where
+    /// batch norm's backward cancelled); GRAPHGEN_PROPERTY_SEED=random, or another CsCheck seed,
+    /// explores further.</summary>
+    private static string? PropertySeed =>
+        Environment.GetEnvironmentVariable("GRAPHGEN_PROPERTY_SEED") switch { "random" => null, null or "" => "9fexd6X36XV2", var s => s };
 
     /// <summary>Random (network, path, MaxBatch, batch ≤ MaxBatch, threads) for TrainStep: loss,
     /// correct count, every gradient and the moving statistics against the reference. A third of the
@@ -132,7 +139,7 @@ public class BatchSizeTests(ITestOutputHelper output)
                 string context = $"{Small[which]}, {net.Simd}, MaxBatch {maxBatch}, batch {batch}, {threads} threads";
                 CheckStep(net, batch, context);
                 cases++;
-            }, iter: 150, threads: 1);
+            }, iter: 150, threads: 1, seed: PropertySeed);
         output.WriteLine($"{cases} training cases");
     }
 
