@@ -44,7 +44,6 @@ public sealed class BatchNormState
         Mean = new float[channels];
         InvStd = new float[channels];
         Scale = new float[channels];
-        Shift = new float[channels];
         BatchMean = new double[channels];
         BatchVar = new double[channels];
         GradScale = new float[channels];
@@ -71,10 +70,8 @@ public sealed class BatchNormState
     public float[] Mean { get; }
     /// <summary>1/sqrt(var + eps) used by the kernels.</summary>
     public float[] InvStd { get; }
-    /// <summary>γ·invstd: y = Scale·x + Shift.</summary>
+    /// <summary>γ·invstd: the epilogue computes y = (x − Mean)·Scale + β.</summary>
     public float[] Scale { get; }
-    /// <summary>β − mean·γ·invstd.</summary>
-    public float[] Shift { get; }
     /// <summary>Backward: a = γ·invstd.</summary>
     public float[] GradScale { get; }
     /// <summary>Backward: c1 = −a·invstd²·R2/M.</summary>
@@ -133,7 +130,6 @@ public sealed class BatchNormState
         Mean[c] = (float)mean;
         InvStd[c] = (float)invStd;
         Scale[c] = (float)(_gamma[c] * invStd);
-        Shift[c] = (float)(_beta[c] - mean * _gamma[c] * invStd);
     }
 
     /// <summary>moving = m·moving + (1−m)·batch for one channel.</summary>
