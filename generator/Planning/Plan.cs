@@ -74,8 +74,6 @@ internal sealed class Group
     public bool AccumulatesInputGradient => InputGradients.Length > 0 && InputGradients[0].Accumulates;
     /// <summary>Likewise for the shortcut gradient.</summary>
     public bool AccumulatesShortcutGradient { get; set; }
-    /// <summary>Set by the planner: the value this group produces is read by more than one layer.</summary>
-    public bool OutputShared { get; set; }
     /// <summary>Set by the planner: the tilings and fusions chosen for a convolution group's kernels.</summary>
     public KernelChoices? Kernels { get; set; }
     /// <summary>Set by the planner: inference runs this group's convolution, activation and pool as one pass.</summary>
@@ -161,7 +159,10 @@ internal sealed class Plan
         Model = model;
         Groups = groups;
         Training = training;
+        _producing = groups.ToDictionary(g => g.OutputValue);
     }
+
+    private readonly Dictionary<string, Group> _producing;
 
     public NetworkModel Model { get; }
     public List<Group> Groups { get; }
@@ -170,5 +171,5 @@ internal sealed class Plan
     public int Classes => Last.Output.C;
 
     /// <summary>The group whose output is <paramref name="value"/> (null for the network input).</summary>
-    public Group? Producing(string value) => value == NetworkModel.InputValue ? null : Groups.First(g => g.OutputValue == value);
+    public Group? Producing(string value) => value == NetworkModel.InputValue ? null : _producing[value];
 }

@@ -18,9 +18,9 @@ internal static class Planner
 {
     public static Plan Build(NetworkModel model)
     {
-        var groups = FormGroups(model);
-        var producing = groups.ToDictionary(g => g.OutputValue);
+        // How many layers read each value: a layer joins a group only as the sole reader of its output.
         var readers = model.Layers.SelectMany(l => l.Inputs).GroupBy(v => v).ToDictionary(r => r.Key, r => r.Count());
+        var groups = FormGroups(model, readers);
 
         // Gradients: a group passes one back to a value when some group upstream of it has parameters.
         var trainsUpstream = new Dictionary<string, bool> { [NetworkModel.InputValue] = false };
@@ -29,7 +29,6 @@ internal static class Planner
             g.InputGradients = g.HeadInputs.Select(v => (trainsUpstream[v], false)).ToArray();
             g.NeedsShortcutGradient = g.ShortcutValue is { } sv && trainsUpstream[sv];
             trainsUpstream[g.OutputValue] = g.HasParameters || g.NeedsInputGradient || g.NeedsShortcutGradient;
-            g.OutputShared = readers.TryGetValue(g.OutputValue, out int n) && n > 1;
         }
 
         // A value read by several groups gets its gradient from each: the first to run in the backward
@@ -52,9 +51,8 @@ internal static class Planner
     /// that value's only reader and fits the group's next free slot, else it starts a group. Groups are
     /// then ordered by their last layer, a topological order (a residual Add fused into the main path's
     /// last group moves that group after the shortcut path).</summary>
-    private static List<Group> FormGroups(NetworkModel model)
+    private static List<Group> FormGroups(NetworkModel model, Dictionary<string, int> readers)
     {
-        var readers = model.Layers.SelectMany(l => l.Inputs).GroupBy(v => v).ToDictionary(r => r.Key, r => r.Count());
         var shapes = new Dictionary<string, Shape> { [NetworkModel.InputValue] = model.Input };
         var byOutput = new Dictionary<string, Group>();
         var last = new Dictionary<Group, int>();
