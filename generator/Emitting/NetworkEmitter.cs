@@ -30,7 +30,7 @@ internal sealed partial class NetworkEmitter
     {
         _plan = plan;
         _model = plan.Model;
-        _buffers = BufferLayout.Build(plan);
+        _buffers = plan.Buffers;
     }
 
     public static string Emit(Plan plan) => new NetworkEmitter(plan).Emit();
