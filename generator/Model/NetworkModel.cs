@@ -28,9 +28,10 @@ internal sealed record LayerModel(
     LayerKind Kind, string Name, int Outputs, int Kernel, int Stride, int Padding,
     double Epsilon, double Momentum, Shape Input, Shape Output, EquatableArray<string> Inputs)
 {
-    public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh or LayerKind.LeakyReLU or LayerKind.SiLU;
-    /// <summary>An activation that keeps order (so it commutes with a max pool): all but SiLU.</summary>
-    public bool IsMonotonic => Kind != LayerKind.SiLU;
+    /// <summary>An activation function (Layers/Activations/ defines each).</summary>
+    public bool IsActivation => Layers.ActivationKind.Of(Kind) is not null;
+    /// <summary>An activation that keeps order, so it commutes with a max pool.</summary>
+    public bool IsMonotonic => Layers.ActivationKind.Of(Kind) is not { IsMonotonic: false };
     /// <summary>The negative-input slope of a LeakyReLU.</summary>
     public double Slope { get; init; }
     /// <summary>The probability that a Dropout zeroes a value in training.</summary>

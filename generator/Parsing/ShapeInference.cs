@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using GraphGen.Generator.Helpers;
+using GraphGen.Generator.Layers;
 using GraphGen.Generator.Model;
 using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
@@ -460,20 +461,15 @@ internal static class ShapeInference
         for (int i = 0; i < specs.Count; i++)
         {
             if (specs[i].IsPureMarker) { names[i] = ""; continue; }
-            string stem = specs[i].Kind switch
+            string stem = ActivationKind.Of(specs[i].Kind)?.Stem ?? specs[i].Kind switch
             {
                 LayerKind.Add => "add",
                 LayerKind.Concat => "concat",
-                LayerKind.LeakyReLU => "leakyrelu",
-                LayerKind.SiLU => "silu",
                 LayerKind.Dropout => "dropout",
                 LayerKind.GlobalAvgPool2D => "globalavgpool",
                 LayerKind.Conv2D => "conv",
                 LayerKind.Dense => "dense",
                 LayerKind.BatchNorm => "batchnorm",
-                LayerKind.Sigmoid => "sigmoid",
-                LayerKind.ReLU => "relu",
-                LayerKind.Tanh => "tanh",
                 LayerKind.MaxPool2D => "maxpool",
                 _ => "avgpool",
             };
