@@ -402,7 +402,7 @@ internal static class Commands
         }
         else
         {
-            pixels = Pgm.Read(image!.FullName, net.InputShape[1], net.InputShape[2]);
+            pixels = InputImage.Read(image!.FullName, net.InputShape);
             what = image.Name;
         }
         var logits = new float[net.Classes];
