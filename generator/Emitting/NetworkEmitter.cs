@@ -262,7 +262,7 @@ internal sealed partial class NetworkEmitter
         _w.Line("/// <inheritdoc/>");
         _w.Line($"public {Sys}.ReadOnlySpan<float> Gradient(string name) => _core.Gradient(name);");
         _w.Line("/// <inheritdoc/>");
-        _w.Line("public string Summary() => _core.Summary(_core.MaxBatch);");
+        _w.Line("public string Summary() => _core.Summary();");
         _w.Line("/// <inheritdoc/>");
         _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<{Rt}.PhaseTime> PhaseTimes => _core.PhaseTimes;");
         _w.Line("/// <inheritdoc/>");

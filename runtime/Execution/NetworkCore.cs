@@ -290,8 +290,8 @@ public sealed class NetworkCore : IDisposable
         return false;
     }
 
-    /// <summary>The shape printout: each layer's name and output shape for a batch of <paramref name="batch"/>.</summary>
-    public string Summary(int batch)
+    /// <summary>The shape printout: each layer's name, what it reads (graphs only), its output shape per batch of N images and its parameter count, then the arena size.</summary>
+    public string Summary()
     {
         ThrowIfDisposed();
         // A "reads" column only for graphs: where some layer reads something other than the layer before it.
@@ -309,7 +309,7 @@ public sealed class NetworkCore : IDisposable
             foreach (string t in layer.Tensors)
                 if (_index.TryGetValue(t, out int i) && Tensors[i].Kind == TensorKind.Parameter) p += Tensors[i].Length;
             total += p;
-            rows.Add((layer.Name, layer.Kind.ToString(), string.Join(" + ", layer.Inputs), $"({batch}, {string.Join(", ", layer.OutputShape)})", p));
+            rows.Add((layer.Name, layer.Kind.ToString(), string.Join(" + ", layer.Inputs), $"(N, {string.Join(", ", layer.OutputShape)})", p));
         }
         int nameWidth = Math.Max(12, rows.Max(r => r.Name.Length)), kindWidth = Math.Max(10, rows.Max(r => r.Kind.Length));
         int readsWidth = Math.Max(5, rows.Max(r => r.Reads.Length)), shapeWidth = Math.Max(22, rows.Max(r => r.Shape.Length));
@@ -317,7 +317,7 @@ public sealed class NetworkCore : IDisposable
             name.PadRight(nameWidth) + " " + kind.PadRight(kindWidth) + " " + (graph ? reads.PadRight(readsWidth) + " " : "") +
             shape.PadRight(shapeWidth) + " " + parameters.PadLeft(10) + "\n";
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{Name}: input ({batch}, {string.Join(", ", InputShape)})\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{Name}: input (N, {string.Join(", ", InputShape)}), N = images per batch (at most MaxBatch = {MaxBatch})\n");
         sb.Append(Row("layer", "kind", "reads", "output shape", "parameters"));
         foreach (var r in rows) sb.Append(Row(r.Name, r.Kind, r.Reads, r.Shape, r.Parameters.ToString("N0", CultureInfo.InvariantCulture)));
         sb.Append(Row("total", "", "", "", total.ToString("N0", CultureInfo.InvariantCulture)));

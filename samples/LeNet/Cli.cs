@@ -82,7 +82,7 @@ internal static class Cli
         });
         predict.SetAction(r => Commands.Predict(r.GetValue(checkpoint)!, r.GetValue(index), r.GetValue(image), r.GetValue(dataDir), !r.GetValue(noInstall)));
 
-        var summary = new Command("summary", "The layers and their output shapes for a batch of 256");
+        var summary = new Command("summary", "The layers, their output shapes per batch of N images and their parameter counts");
         summary.SetAction(_ => Commands.Summary());
 
         var check = new Command("check", "Show the SIMD path this machine runs and verify it against the scalar path on one training step");

@@ -149,11 +149,11 @@ public class LenetCliTests
         Assert.Equal("", r.Err);
         (string Layer, string Shape)[] expected =
         {
-            ("conv1", "(256, 6, 24, 24)"), ("batchnorm1", "(256, 6, 24, 24)"), ("sigmoid1", "(256, 6, 24, 24)"), ("maxpool1", "(256, 6, 12, 12)"),
-            ("conv2", "(256, 16, 8, 8)"), ("batchnorm2", "(256, 16, 8, 8)"), ("sigmoid2", "(256, 16, 8, 8)"), ("maxpool2", "(256, 16, 4, 4)"),
-            ("dense1", "(256, 120)"), ("batchnorm3", "(256, 120)"), ("sigmoid3", "(256, 120)"),
-            ("dense2", "(256, 84)"), ("batchnorm4", "(256, 84)"), ("sigmoid4", "(256, 84)"),
-            ("dense3", "(256, 10)"),
+            ("conv1", "(N, 6, 24, 24)"), ("batchnorm1", "(N, 6, 24, 24)"), ("sigmoid1", "(N, 6, 24, 24)"), ("maxpool1", "(N, 6, 12, 12)"),
+            ("conv2", "(N, 16, 8, 8)"), ("batchnorm2", "(N, 16, 8, 8)"), ("sigmoid2", "(N, 16, 8, 8)"), ("maxpool2", "(N, 16, 4, 4)"),
+            ("dense1", "(N, 120)"), ("batchnorm3", "(N, 120)"), ("sigmoid3", "(N, 120)"),
+            ("dense2", "(N, 84)"), ("batchnorm4", "(N, 84)"), ("sigmoid4", "(N, 84)"),
+            ("dense3", "(N, 10)"),
         };
         string[] lines = r.Out.Replace("\r", "").Split('\n');
         int at = -1;
