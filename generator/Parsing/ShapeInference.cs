@@ -531,8 +531,12 @@ internal static class ShapeInference
         if (s.HasPadding && (s.PaddingHeight is not null || s.PaddingWidth is not null)) { Conflict(Padding, s.PaddingHeight, "padding", PaddingHeight, PaddingWidth); return; }
         bool squarePadding = s.PaddingHeight is null && s.PaddingWidth is null;
         var (ph, pw) = s.Paddings;
+        // A square Padding against a rectangular kernel is checked on both axes but reported once.
+        var reported = new HashSet<string>();
         foreach (var (name, p, kernelName, k) in new[] { (squarePadding ? Padding : PaddingHeight, ph, khName, kh), (squarePadding ? Padding : PaddingWidth, pw, kwName, kw) }.Distinct())
         {
+            if (reported.Contains(name)) continue;
+            int before = diagnostics.Count;
             string value = p == Conv2DAttribute.Same ? "Same" : p.ToString(System.Globalization.CultureInfo.InvariantCulture);
             if (p == Conv2DAttribute.Same)
             {
@@ -545,6 +549,7 @@ internal static class ShapeInference
                 string kernel = kernelName == Kernel ? Inv($"the kernel ({k})") : Inv($"{kernelName} ({k})");
                 diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = {value} must be smaller than {kernel}; wider padding only adds outputs that see nothing but zeros") }));
             }
+            if (diagnostics.Count > before) reported.Add(name);
         }
     }
 
