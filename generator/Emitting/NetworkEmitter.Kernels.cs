@@ -449,6 +449,14 @@ internal sealed partial class NetworkEmitter
                          let p = ow * q.SW + kw - iw0
                          where p >= 0 && p < t
                          select (ow, kw, p)).ToList();
+            if (pairs.Count == 0)
+            {
+                // Right-hand padding columns past the last window (a strided kernel): their gradient is zero.
+                _w.Open($"// dx columns {iw0}..{iw0 + t - 1}: no window reaches them");
+                for (int p = 0; p < t; p++) _w.Line($"S.Store(S.Zero, ref dx, ((ic * {q.Hp} + (nuint)ih) * {q.Wp} + {iw0 + p}) * L);");
+                _w.Close();
+                continue;
+            }
             _w.Open($"// dx columns {iw0}..{iw0 + t - 1}");
             // With Split = 2, column p sums even kernel columns in a{p} and odd ones in e{p}.
             string Acc(int p, int kw) => tiles.Split == 2 && kw % 2 == 1 ? $"e{p}" : $"a{p}";

@@ -172,3 +172,13 @@ public partial class RectangularNet { }
 [Conv2D(4, 1, Groups = 2)] [LeakyReLU]
 [Dense(3)]
 public partial class GroupedNet { }
+
+/// <summary>A ResNet-style stem, 7×7 with stride 2 and padding 3 on a 28-wide input: the padded row is 34
+/// wide but the last window ends at column 32, and with 16 vector registers the input-gradient row tiles
+/// are 3 columns wide, so the last tile (column 33) is reached by no window. That tile once declared a
+/// vector it never used, and the generated code did not compile (CS0168).</summary>
+[Network(Channels = 1, Height = 6, Width = 28)]
+[Conv2D(2, 1)] [ReLU]
+[Conv2D(3, 7, Stride = 2, Padding = 3)] [BatchNorm] [ReLU]
+[Dense(3)]
+public partial class StridedStem { }

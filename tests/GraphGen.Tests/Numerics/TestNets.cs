@@ -30,6 +30,7 @@ internal static class TestNets
         ["DepthwiseNet"] = o => new DepthwiseNet(o),
         ["RectangularNet"] = o => new RectangularNet(o),
         ["GroupedNet"] = o => new GroupedNet(o),
+        ["StridedStem"] = o => new StridedStem(o),
     };
 
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };
