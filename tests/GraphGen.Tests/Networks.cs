@@ -154,11 +154,11 @@ public partial class SamePadding { }
 public partial class DepthwiseNet { }
 
 /// <summary>Rectangular kernels, strides and paddings: 3×1 with stride 2×1 and padding 1×0; 1×15 with
-/// "same" padding per axis (0×7), too wide for the row tilings (the general kernels run); 2×4 with
-/// stride 1×3.</summary>
+/// "same" padding per axis (0×7) in two groups, too wide for the row tilings with 16 registers (the general
+/// kernels run group by group); 2×4 with stride 1×3.</summary>
 [Network(Channels = 2, Height = 9, Width = 20)]
-[Conv2D(3, KernelHeight = 3, KernelWidth = 1, StrideHeight = 2, PaddingHeight = 1)] [BatchNorm] [Tanh]
-[Conv2D(4, KernelHeight = 1, KernelWidth = 15, Padding = Conv2DAttribute.Same)] [ReLU] [MaxPool2D(2)]
+[Conv2D(4, KernelHeight = 3, KernelWidth = 1, StrideHeight = 2, PaddingHeight = 1)] [BatchNorm] [Tanh]
+[Conv2D(4, KernelHeight = 1, KernelWidth = 15, Padding = Conv2DAttribute.Same, Groups = 2)] [ReLU] [MaxPool2D(2)]
 [Conv2D(2, KernelHeight = 2, KernelWidth = 4, StrideWidth = 3)] [Sigmoid]
 [Dense(3)]
 public partial class RectangularNet { }

@@ -16,15 +16,15 @@ public class GroupedConvTests
     public void Layer_info_and_weight_shapes_carry_groups_and_both_axes()
     {
         using var net = new RectangularNet(new NetworkOptions { MaxBatch = 4 });
-        // conv1: 3x1 kernel, stride 2x1, padding 1x0 on 2x9x20 → 3 x ((9 + 2 − 3)/2 + 1) x 20 = 3x5x20.
+        // conv1: 3x1 kernel, stride 2x1, padding 1x0 on 2x9x20 → 4 x ((9 + 2 − 3)/2 + 1) x 20 = 4x5x20.
         var conv1 = net.Layers[0];
         Assert.Equal((3, 1, 2, 1, 1, 0, 1), (conv1.Kernel, conv1.KernelWidth, conv1.Stride, conv1.StrideWidth, conv1.Padding, conv1.PaddingWidth, conv1.Groups));
-        Assert.Equal(new[] { 3, 5, 20 }, conv1.OutputShape);
-        // conv2: 1x15 with Padding = Same → padding 0x7, so 4x5x20 again.
+        Assert.Equal(new[] { 4, 5, 20 }, conv1.OutputShape);
+        // conv2: 1x15 with Padding = Same → padding 0x7, so 4x5x20 again; Groups = 2, so each filter reads 2 channels.
         var conv2 = net.Layers.Single(l => l.Name == "conv2");
-        Assert.Equal((1, 15, 0, 7), (conv2.Kernel, conv2.KernelWidth, conv2.Padding, conv2.PaddingWidth));
+        Assert.Equal((1, 15, 0, 7, 2), (conv2.Kernel, conv2.KernelWidth, conv2.Padding, conv2.PaddingWidth, conv2.Groups));
         Assert.Equal(new[] { 4, 5, 20 }, conv2.OutputShape);
-        Assert.Equal(new[] { 4, 3, 1, 15 }, net.Tensors.Single(t => t.Name == "conv2.weight").Shape);
+        Assert.Equal(new[] { 4, 2, 1, 15 }, net.Tensors.Single(t => t.Name == "conv2.weight").Shape);
 
         using var grouped = new GroupedNet(new NetworkOptions { MaxBatch = 4 });
         // conv2: Groups = 2, 4 → 6 channels: each filter reads 2 channels.
@@ -60,6 +60,7 @@ public class GroupedConvTests
         Assert.Contains("Conv2D(outputs 4, kernel 1, stride 1)", architecture);
 
         using var rect = new RectangularNet(new NetworkOptions { MaxBatch = 4 });
-        Assert.Contains("Conv2D(outputs 3, kernel 3x1, stride 2x1, padding 1x0)", Checkpoint.Architecture(rect));
+        Assert.Contains("Conv2D(outputs 4, kernel 3x1, stride 2x1, padding 1x0)", Checkpoint.Architecture(rect));
+        Assert.Contains("Conv2D(outputs 4, kernel 1x15, stride 1, padding 0x7, groups 2)", Checkpoint.Architecture(rect));
     }
 }
