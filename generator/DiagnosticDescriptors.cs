@@ -33,8 +33,24 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LayersSplit = Error("GG0006", "Layers split over partial declarations",
         "The layers of '{0}' are spread over several partial declarations, so their order is undefined; put all layer attributes on one declaration", Usage);
 
-    public static readonly DiagnosticDescriptor InvalidInput = Error("GG0007", "Invalid input shape",
-        "[Network] {0}", Shape);
+    // GG0007: the input shape of [Network]; one ID, one descriptor per mistake.
+    public static readonly DiagnosticDescriptor InputShapeConflict = Error("GG0007", "Invalid input shape",
+        "[Network] gives both Features and Channels/Height/Width; use Features for a flat input or Channels, Height and Width for an image", Shape);
+
+    public static readonly DiagnosticDescriptor InputShapeMissing = Error("GG0007", "Invalid input shape",
+        "[Network] needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]", Shape);
+
+    public static readonly DiagnosticDescriptor InputSideMissing = Error("GG0007", "Invalid input shape",
+        "[Network] needs {0} for an image input (Channels, Height and Width are all required)", Shape);
+
+    public static readonly DiagnosticDescriptor InputSizeNotPositive = Error("GG0007", "Invalid input shape",
+        "[Network] {0} = {1} must be positive", Shape);
+
+    public static readonly DiagnosticDescriptor InputFeaturesTooLarge = Error("GG0007", "Invalid input shape",
+        "[Network] Features = {0} is larger than GraphGen supports ({1} values per sample)", Shape);
+
+    public static readonly DiagnosticDescriptor InputImageTooLarge = Error("GG0007", "Invalid input shape",
+        "[Network] input of {0} = {1} values per sample is larger than GraphGen supports ({2})", Shape);
 
     public static readonly DiagnosticDescriptor LayersWithoutNetwork = Error("GG0008", "Layer attributes without [Network]",
         "'{0}' has layer attributes but no [Network] attribute, so no network is generated and code that uses it as one does not compile; add [Network(...)] with the input shape", Usage);
@@ -81,8 +97,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LowBatchNormMomentum = Warning("GG0028", "BatchNorm momentum below 0.5",
         "{0}: Momentum = {1} keeps only that much of the old moving statistics per step (moving = Momentum * moving + (1 - Momentum) * batch, as in MXNet and Keras); PyTorch's momentum is the other weight, so PyTorch's momentum {1} is Momentum = {2} here (the usual value is 0.9)", Usage);
 
-    public static readonly DiagnosticDescriptor InvalidBatchNormSetting = Error("GG0024", "Invalid BatchNorm setting",
-        "{0}: {1}", Usage);
+    public static readonly DiagnosticDescriptor InvalidBatchNormEpsilon = Error("GG0024", "Invalid BatchNorm setting",
+        "{0}: Epsilon = {1} must be positive and at most 1 (the usual value is 1e-5)", Usage);
+
+    public static readonly DiagnosticDescriptor InvalidBatchNormMomentum = Error("GG0024", "Invalid BatchNorm setting",
+        "{0}: Momentum = {1} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)", Usage);
 
     public static readonly DiagnosticDescriptor SingleClass = Warning("GG0025", "Output of one class",
         "The network ends with {0} output; a softmax over one class is always 1, so the loss is 0 and nothing trains", Usage);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using GraphGen.Generator.Layers;
 using GraphGen.Generator.Model;
 using GraphGen.Generator.Planning;
 
@@ -80,30 +81,21 @@ internal sealed partial class NetworkEmitter
         }
     }
 
-    private string Activate(Group g, string y) => g.Activation?.Kind switch
-    {
-        LayerKind.Sigmoid => $"global::GraphGen.Simd.VMath.Sigmoid<TV, S>({y})",
-        LayerKind.ReLU => $"global::GraphGen.Simd.VMath.Relu<TV, S>({y})",
-        LayerKind.Tanh => $"global::GraphGen.Simd.VMath.Tanh<TV, S>({y})",
-        LayerKind.LeakyReLU => $"global::GraphGen.Simd.VMath.LeakyRelu<TV, S>({y}, S.Create({Single(g.Activation.Slope)}))",
-        LayerKind.SiLU => $"global::GraphGen.Simd.VMath.Silu<TV, S>({y})",
-        _ => y,
-    };
+    /// <summary>The group's activation applied to <paramref name="y"/> (y itself without one).</summary>
+    private static string Activate(Group g, string y) => g.Activation is { } a ? ActivationKind.Of(a.Kind)!.Forward(a, y) : y;
 
     /// <summary>True when the activation's derivative is computed from its input rather than its output.</summary>
-    private static bool GradientFromInput(Group g) => g.Activation?.Kind == LayerKind.SiLU;
+    private static bool GradientFromInput(Group g) => g.Activation is { } a && ActivationKind.Of(a.Kind)!.GradientFromInput;
 
     /// <summary>The activation's derivative, from its <paramref name="output"/> or, for
     /// <see cref="GradientFromInput"/> kinds, from its <paramref name="input"/>.</summary>
-    private static string ActivationGrad(Group g, string output, string? input = null) => g.Activation?.Kind switch
+    private static string ActivationGrad(Group g, string output, string? input = null)
     {
-        LayerKind.Sigmoid => $"global::GraphGen.Simd.VMath.SigmoidGrad<TV, S>({output})",
-        LayerKind.ReLU => $"global::GraphGen.Simd.VMath.ReluGrad<TV, S>({output})",
-        LayerKind.Tanh => $"global::GraphGen.Simd.VMath.TanhGrad<TV, S>({output})",
-        LayerKind.LeakyReLU => $"global::GraphGen.Simd.VMath.LeakyReluGrad<TV, S>({output}, S.Create({Single(g.Activation.Slope)}))",
-        LayerKind.SiLU => $"global::GraphGen.Simd.VMath.SiluGrad<TV, S>({input ?? throw new InvalidOperationException("SiLU's gradient needs its input")})",
-        _ => throw new InvalidOperationException("no activation"),
-    };
+        var a = g.Activation ?? throw new InvalidOperationException("no activation");
+        var kind = ActivationKind.Of(a.Kind)!;
+        if (kind.GradientFromInput && input is null) throw new InvalidOperationException($"{a.Name}'s gradient needs its input");
+        return kind.Derivative(a, output, input ?? "");
+    }
 
     private static string Single(double value) => ((float)value).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";
 

@@ -226,7 +226,9 @@ internal sealed partial class NetworkEmitter
     private static string Pads(LayerModel c) => c.PaddingHeight == c.PaddingWidth ? Lit(c.PaddingHeight) : $"{c.PaddingHeight}, {c.PaddingWidth}";
 
     private static string Slot(string buffer) => $"ref Slot(ref m, b.{buffer}, b.{buffer}Stride, c)";
-    private static string Chunk(string buffer) => $"arena.Slice(b.{buffer} + b.{buffer}Stride * c, b.{buffer}Stride)";
+    private string Chunk(string buffer) => _buffers.Any(x => x.Name == buffer && x.Shares)
+        ? $"arena.Slice(b.{buffer} + b.{buffer}Stride * c, b.{buffer}Size)"
+        : $"arena.Slice(b.{buffer} + b.{buffer}Stride * c, b.{buffer}Stride)";
     private static string Arr(string field) => $"ref Ref({field})";
 
     private void EmitStep(Step step, bool inference)
@@ -386,6 +388,7 @@ internal sealed partial class NetworkEmitter
     {
         _w.Line("/// <inheritdoc/>");
         _w.Open("public string? FindNonFinite()");
+        var overwritten = BufferPlan.Overwritten(_plan);
         _w.Line("if (_batch == 0) return null;");
         _w.Line("var b = _buf;");
         _w.Line("int n = _batch;");
@@ -416,8 +419,13 @@ internal sealed partial class NetworkEmitter
         _w.Close();
         _w.Line();
 
-        void Check(string buffer, long features, string what) =>
-            _w.Line($"if (_core.NonFinite(_arena, b.{buffer}, b.{buffer}Stride, {features}, n)) return \"{what}\";");
+        void Check(string buffer, long features, string what)
+        {
+            if (overwritten.Contains(buffer))
+                _w.Line($"// {what}: not checked, a later gradient reuses {buffer}'s memory (buffer plan)");
+            else
+                _w.Line($"if (_core.NonFinite(_arena, b.{buffer}, b.{buffer}Stride, {features}, n)) return \"{what}\";");
+        }
     }
 
     private void EmitBuffers()
@@ -425,16 +433,23 @@ internal sealed partial class NetworkEmitter
         _w.Line("/// <summary>Offsets (in floats) of every region of the arena, one slot per chunk of images.</summary>");
         _w.Open("private sealed class GraphGenBuffers");
         foreach (var buffer in _buffers)
-            _w.Line($"public readonly long {buffer.Name}, {buffer.Name}Stride; // {buffer.Purpose}");
+        {
+            if (!buffer.Shares) _w.Line($"public readonly long {buffer.Name}, {buffer.Name}Stride; // {buffer.Purpose}");
+            else _w.Line($"public readonly long {buffer.Name}, {buffer.Name}Stride, {buffer.Name}Size; // {buffer.Purpose}" + (buffer.SharedWith is { } head ? $" (in {head}'s region: never live at the same time)" : " (a region other gradients share)"));
+        }
         _w.Line("public readonly long Total;");
         _w.Line();
         _w.Open("public GraphGenBuffers(int chunks, int lanes)");
         _w.Line("long at = 0;");
-        foreach (var buffer in _buffers)
+        foreach (var buffer in _buffers.Where(b => b.SharedWith is null))
         {
-            string size = buffer.PerLane ? $"{buffer.Floats}L * lanes" : $"{buffer.Floats}L";
+            string size = buffer.PerLane ? $"{buffer.RegionFloats ?? buffer.Floats}L * lanes" : $"{buffer.Floats}L";
             _w.Line($"{buffer.Name}Stride = {Ex}.Arena.Align({size}); {buffer.Name} = at; at += {buffer.Name}Stride * chunks;");
         }
+        foreach (var buffer in _buffers.Where(b => b.SharedWith is not null))
+            _w.Line($"{buffer.Name}Stride = {buffer.SharedWith}Stride; {buffer.Name} = {buffer.SharedWith}; // planned: never live at the same time as {buffer.SharedWith}'s other occupants");
+        foreach (var buffer in _buffers.Where(b => b.Shares))
+            _w.Line($"{buffer.Name}Size = {Ex}.Arena.Align({buffer.Floats}L * lanes);");
         _w.Line("Total = at;");
         _w.Close();
         _w.Close();

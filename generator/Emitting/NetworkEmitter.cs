@@ -30,7 +30,7 @@ internal sealed partial class NetworkEmitter
     {
         _plan = plan;
         _model = plan.Model;
-        _buffers = BufferLayout.Build(plan);
+        _buffers = plan.Buffers;
     }
 
     public static string Emit(Plan plan) => new NetworkEmitter(plan).Emit();
@@ -238,10 +238,14 @@ internal sealed partial class NetworkEmitter
     private void EmitApi()
     {
         string dims = string.Join(", ", Dims(_model.Input));
+        // Read-only views made once (after the arrays above), so reading the properties allocates nothing.
+        _w.Line($"private static readonly {Sys}.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShapeView = {Sys}.Array.AsReadOnly(s_inputShape);");
+        _w.Line($"private static readonly {Sys}.Collections.ObjectModel.ReadOnlyCollection<{Rt}.LayerInfo> s_layersView = {Sys}.Array.AsReadOnly(s_layers);");
+        _w.Line($"private static readonly {Sys}.Collections.ObjectModel.ReadOnlyCollection<{Rt}.TensorInfo> s_tensorsView = {Sys}.Array.AsReadOnly(s_tensors);");
         _w.Line("/// <inheritdoc/>");
         _w.Line($"public string Name => \"{_model.ClassName}\";");
         _w.Line("/// <inheritdoc/>");
-        _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<int> InputShape => {Sys}.Array.AsReadOnly(s_inputShape);");
+        _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShapeView;");
         _w.Line("/// <inheritdoc/>");
         _w.Line($"public int InputSize => {_model.Input.Size}; // {dims}");
         _w.Line("/// <inheritdoc/>");
@@ -253,9 +257,9 @@ internal sealed partial class NetworkEmitter
         _w.Line("/// <inheritdoc/>");
         _w.Line($"public {Rt}.SimdPath Simd => _simd;");
         _w.Line("/// <inheritdoc/>");
-        _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<{Rt}.LayerInfo> Layers => {Sys}.Array.AsReadOnly(s_layers);");
+        _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<{Rt}.LayerInfo> Layers => s_layersView;");
         _w.Line("/// <inheritdoc/>");
-        _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<{Rt}.TensorInfo> Tensors => {Sys}.Array.AsReadOnly(s_tensors);");
+        _w.Line($"public {Sys}.Collections.Generic.IReadOnlyList<{Rt}.TensorInfo> Tensors => s_tensorsView;");
         _w.Line("/// <inheritdoc/>");
         _w.Line($"public {Sys}.Span<float> Tensor(string name) => _core.Tensor(name);");
         _w.Line("/// <inheritdoc/>");

@@ -40,9 +40,10 @@ internal sealed record LayerModel(
     public bool IsSquare => KernelHeight == KernelWidth && StrideHeight == StrideWidth && PaddingHeight == PaddingWidth;
     /// <summary>A convolution's input with its zero padding.</summary>
     public Shape PaddedInput => Shape.Image(Input.C, Input.H + 2 * PaddingHeight, Input.W + 2 * PaddingWidth);
-    public bool IsActivation => Kind is LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh or LayerKind.LeakyReLU or LayerKind.SiLU;
-    /// <summary>An activation that keeps order (so it commutes with a max pool): all but SiLU.</summary>
-    public bool IsMonotonic => Kind != LayerKind.SiLU;
+    /// <summary>An activation function (Layers/Activations/ defines each).</summary>
+    public bool IsActivation => Layers.ActivationKind.Of(Kind) is not null;
+    /// <summary>An activation that keeps order, so it commutes with a max pool.</summary>
+    public bool IsMonotonic => Layers.ActivationKind.Of(Kind) is not { IsMonotonic: false };
     /// <summary>The negative-input slope of a LeakyReLU.</summary>
     public double Slope { get; init; }
     /// <summary>The probability that a Dropout zeroes a value in training.</summary>

@@ -31,7 +31,7 @@ internal static class ArenaCheck
     public static long PerChunk(IReadOnlyList<BufferInfo> buffers, int lanes)
     {
         long total = 0;
-        foreach (var b in buffers) total += Align(b.PerLane ? b.Floats * lanes : b.Floats);
+        foreach (var b in buffers) if (b.SharedWith is null) total += Align(b.PerLane ? (b.RegionFloats ?? b.Floats) * lanes : b.Floats);
         return total;
     }
 
@@ -39,7 +39,7 @@ internal static class ArenaCheck
     /// one array on some SIMD path, else null.</summary>
     public static object[]? Check(NetworkModel model)
     {
-        var buffers = BufferLayout.Build(Planner.Build(model));
+        var buffers = Planner.Build(model).Buffers;
         long largestTotal = 0;
         long fitsEverywhere = MaxBatchLimit;
         foreach (var (lanes, path) in Paths)

@@ -14,7 +14,7 @@ internal static class GeneratedNames
         "|Train\\d*|Update|Fold|InferPhase|InferChunk|At|Ref|Slot|GraphGenBuffers|GraphGenWorkspace" +
         "|(Conv|Dense)\\d+(Forward|Weights|InputGrad|InferPooled)(Group)?|G\\d+(Post|PostBack|BatchNormBack|Stats)" +
         "|_(core|simd|arena|buf|ones|zeros|labels|chunkLoss|chunkCorrect|infer|fold|newWorkspace|batch|chunks|inferCount|invBatch|learningRate)" +
-        "|_train\\d+|_dropout\\d+(_step)?|_(conv|dense|batchnorm)\\d+(_(weight|bias|gamma|beta|moving_mean|moving_var)(_grad|_folded)?)?|s_(inputShape|layers|tensors))$",
+        "|_train\\d+|_dropout\\d+(_step)?|_(conv|dense|batchnorm)\\d+(_(weight|bias|gamma|beta|moving_mean|moving_var)(_grad|_folded)?)?|s_(inputShape|layers|tensors)(View)?)$",
         RegexOptions.CultureInvariant);
 
     /// <summary>True when the generated network class has (or may have) a member called <paramref name="name"/>.</summary>

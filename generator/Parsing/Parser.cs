@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using GraphGen.Generator.Helpers;
+using GraphGen.Generator.Layers;
 using GraphGen.Generator.Model;
 using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
@@ -22,19 +23,15 @@ internal static class Parser
     public const string NetworkAttributeName = Namespace + "." + nameof(NetworkAttribute);
 
     /// <summary>Metadata names of the layer attributes and the kind each one declares.</summary>
-    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>
+    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>(
+        ActivationKind.All.ToDictionary(a => Namespace + "." + a.AttributeName, a => a.Kind))
     {
         [Namespace + "." + nameof(Conv2DAttribute)] = LayerKind.Conv2D,
         [Namespace + "." + nameof(DenseAttribute)] = LayerKind.Dense,
         [Namespace + "." + nameof(BatchNormAttribute)] = LayerKind.BatchNorm,
-        [Namespace + "." + nameof(SigmoidAttribute)] = LayerKind.Sigmoid,
-        [Namespace + "." + nameof(ReLUAttribute)] = LayerKind.ReLU,
-        [Namespace + "." + nameof(TanhAttribute)] = LayerKind.Tanh,
         [Namespace + "." + nameof(MaxPool2DAttribute)] = LayerKind.MaxPool2D,
         [Namespace + "." + nameof(AvgPool2DAttribute)] = LayerKind.AvgPool2D,
         [Namespace + "." + nameof(GlobalAvgPool2DAttribute)] = LayerKind.GlobalAvgPool2D,
-        [Namespace + "." + nameof(LeakyReLUAttribute)] = LayerKind.LeakyReLU,
-        [Namespace + "." + nameof(SiLUAttribute)] = LayerKind.SiLU,
         [Namespace + "." + nameof(DropoutAttribute)] = LayerKind.Dropout,
     };
 

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using GraphGen.Generator.Helpers;
+using GraphGen.Generator.Layers;
 using GraphGen.Generator.Model;
 using GraphGen.Generator.Vocabulary;
 using Microsoft.CodeAnalysis;
@@ -414,30 +415,30 @@ internal static class ShapeInference
         bool image = input.Channels is not null || input.Height is not null || input.Width is not null;
         if (image && input.Features is not null)
         {
-            diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { "gives both Features and Channels/Height/Width; use Features for a flat input or Channels, Height and Width for an image" }));
+            diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InputShapeConflict, Array.Empty<object>()));
             return default;
         }
         if (!image)
         {
             if (input.Features is not { } features)
             {
-                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { "needs an input shape: Channels, Height and Width for images, or Features for flat vectors, e.g. [Network(Channels = 1, Height = 28, Width = 28)]" }));
+                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InputShapeMissing, Array.Empty<object>()));
                 return default;
             }
-            if (features <= 0) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {features} must be positive") }));
-            else if (features > MaxFloatsPerSample) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InvalidInput, new object[] { Inv($"Features = {features:N0} is larger than GraphGen supports ({MaxFloatsPerSample:N0} values per sample)") }));
+            if (features <= 0) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InputSizeNotPositive, new object[] { nameof(NetworkAttribute.Features), features }));
+            else if (features > MaxFloatsPerSample) diagnostics.Add(new(-1, nameof(NetworkAttribute.Features), DiagnosticDescriptors.InputFeaturesTooLarge, new object[] { Count(features), Count(MaxFloatsPerSample) }));
             return Shape.Flat(features);
         }
         foreach (var (name, value) in new[] { (nameof(NetworkAttribute.Channels), input.Channels), (nameof(NetworkAttribute.Height), input.Height), (nameof(NetworkAttribute.Width), input.Width) })
         {
             if (value is null)
             {
-                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"needs {name} for an image input (Channels, Height and Width are all required)") }));
+                diagnostics.Add(new(-1, null, DiagnosticDescriptors.InputSideMissing, new object[] { name }));
                 return default;
             }
             if (value <= 0)
             {
-                diagnostics.Add(new(-1, name, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"{name} = {value} must be positive") }));
+                diagnostics.Add(new(-1, name, DiagnosticDescriptors.InputSizeNotPositive, new object[] { name, value }));
                 return default;
             }
         }
@@ -445,7 +446,7 @@ internal static class ShapeInference
         long size = (long)c * h * w;
         if (size > MaxFloatsPerSample)
         {
-            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InvalidInput, new object[] { Inv($"input of {c}x{h}x{w} = {size:N0} values per sample is larger than GraphGen supports ({MaxFloatsPerSample:N0})") }));
+            diagnostics.Add(new(-1, null, DiagnosticDescriptors.InputImageTooLarge, new object[] { Inv($"{c}x{h}x{w}"), Count(size), Count(MaxFloatsPerSample) }));
             return default;
         }
         return Shape.Image(c, h, w);
@@ -480,9 +481,9 @@ internal static class ShapeInference
             case LayerKind.BatchNorm:
                 if (s.Features < 0) diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(BatchNormAttribute.Features), s.Features }));
                 if (!(s.Epsilon > 0) || double.IsInfinity(s.Epsilon) || s.Epsilon > 1)
-                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Epsilon), DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Epsilon = {s.Epsilon} must be positive and at most 1 (the usual value is 1e-5)") }));
+                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Epsilon), DiagnosticDescriptors.InvalidBatchNormEpsilon, new object[] { what, Inv($"{s.Epsilon}") }));
                 if (!(s.Momentum >= 0 && s.Momentum <= 1))
-                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.InvalidBatchNormSetting, new object[] { what, Inv($"Momentum = {s.Momentum} must be between 0 and 1 (moving = Momentum * moving + (1 - Momentum) * batch; the usual value is 0.9)") }));
+                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.InvalidBatchNormMomentum, new object[] { what, Inv($"{s.Momentum}") }));
                 break;
         }
     }
@@ -562,20 +563,15 @@ internal static class ShapeInference
         for (int i = 0; i < specs.Count; i++)
         {
             if (specs[i].IsPureMarker) { names[i] = ""; continue; }
-            string stem = specs[i].Kind switch
+            string stem = ActivationKind.Of(specs[i].Kind)?.Stem ?? specs[i].Kind switch
             {
                 LayerKind.Add => "add",
                 LayerKind.Concat => "concat",
-                LayerKind.LeakyReLU => "leakyrelu",
-                LayerKind.SiLU => "silu",
                 LayerKind.Dropout => "dropout",
                 LayerKind.GlobalAvgPool2D => "globalavgpool",
                 LayerKind.Conv2D => "conv",
                 LayerKind.Dense => "dense",
                 LayerKind.BatchNorm => "batchnorm",
-                LayerKind.Sigmoid => "sigmoid",
-                LayerKind.ReLU => "relu",
-                LayerKind.Tanh => "tanh",
                 LayerKind.MaxPool2D => "maxpool",
                 _ => "avgpool",
             };

@@ -5,8 +5,15 @@ namespace GraphGen.Generator.Planning;
 
 /// <summary>One region of the arena, repeated once per chunk of images. <see cref="Floats"/> is the
 /// size per image when <see cref="PerLane"/> (the region holds Floats × lanes per chunk), else the
-/// size per chunk.</summary>
-internal sealed record BufferInfo(string Name, long Floats, bool PerLane, string Purpose);
+/// size per chunk. A gradient buffer (<see cref="IsGradient"/>) lives only during part of the
+/// backward pass, so the buffer plan may place it in another's region (<see cref="SharedWith"/>); the
+/// head of such a region has <see cref="RegionFloats"/>, its largest member's size, and every member
+/// steps from chunk to chunk by the region's stride.</summary>
+internal sealed record BufferInfo(string Name, long Floats, bool PerLane, string Purpose, bool IsGradient = false, string? SharedWith = null, long? RegionFloats = null)
+{
+    /// <summary>Part of a region that several buffers share: its chunk stride is the region's, not its size.</summary>
+    public bool Shares => SharedWith is not null || RegionFloats is not null;
+}
 
 /// <summary>
 /// Names the buffers every group needs. Activations and their gradients are stored per chunk in the
@@ -67,18 +74,18 @@ internal static class BufferLayout
             }
             bool last = g.Index == plan.Groups.Count - 1; // the loss writes its gradient even without parameters
             if (!g.NeedsBackward && !last) continue;
-            list.Add(new(p + "DS", g.Output.Size, true, $"gradient of the loss w.r.t. the {g.Title} output"));
+            list.Add(new(p + "DS", g.Output.Size, true, $"gradient of the loss w.r.t. the {g.Title} output", IsGradient: true));
             if (!g.NeedsBackward) continue;
             if (g.HasPost && !WritesInputGradientInPlace(g))
-                list.Add(new(p + "DZ", g.Z.Size, true, $"gradient w.r.t. {(g.Producer?.Name ?? "the input")} output"));
+                list.Add(new(p + "DZ", g.Z.Size, true, $"gradient w.r.t. {(g.Producer?.Name ?? "the input")} output", IsGradient: true));
             if (NeedsScratchInputGradient(g))
-                list.Add(new(p + "DX", g.Input.Size, true, $"{g.Producer!.Name} input gradient, before it is added to the other readers'"));
+                list.Add(new(p + "DX", g.Input.Size, true, $"{g.Producer!.Name} input gradient, before it is added to the other readers'", IsGradient: true));
             if (g.IsConv)
             {
                 var c = g.Producer!;
                 list.Add(new(p + "W", c.WeightCount + c.Outputs, false, $"{c.Name} per-chunk weight and bias gradients"));
                 if (g.Padding > 0 && g.NeedsInputGradient)
-                    list.Add(new(p + "DP", c.PaddedInput.Size, true, $"{c.Name} padded input gradient"));
+                    list.Add(new(p + "DP", c.PaddedInput.Size, true, $"{c.Name} padded input gradient", IsGradient: true));
             }
         }
         return list;

@@ -168,6 +168,9 @@ internal sealed class Plan
     public NetworkModel Model { get; }
     public List<Group> Groups { get; }
     public List<Phase> Training { get; }
+    /// <summary>The arena's regions, with the gradient buffers that share memory (set by the planner
+    /// from <see cref="BufferPlan"/>).</summary>
+    public List<BufferInfo> Buffers { get; set; } = new();
     public Group Last => Groups[Groups.Count - 1];
     public int Classes => Last.Output.C;
 

@@ -44,7 +44,9 @@ internal static class Planner
                 if (g.InputGradients[k].Needs) g.InputGradients[k].Accumulates = !written.Add(inputs[k]);
         }
         foreach (var g in groups) g.Kernels = KernelChoices.For(g);
-        return new Plan(model, groups, Schedule(groups));
+        var plan = new Plan(model, groups, Schedule(groups));
+        plan.Buffers = BufferPlan.Build(plan);
+        return plan;
     }
 
     /// <summary>Groups by pattern: each layer joins the group that produces what it reads when it is

@@ -256,7 +256,11 @@ public static class Checkpoint
                 hash.AppendData(MemoryMarshal.AsBytes(bits.AsSpan()));
             }
         }
+#if NET9_0_OR_GREATER
         return ChecksumPrefix + Convert.ToHexStringLower(hash.GetHashAndReset());
+#else
+        return ChecksumPrefix + Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+#endif
     }
 
     /// <summary>Why the file is another network's, or null.</summary>

@@ -25,8 +25,17 @@ public sealed class FitOptions
     public Metric Monitor { get; init; } = Metric.ValidationAccuracy;
 
     /// <summary>Stop after this many epochs in a row without improvement of <see cref="Monitor"/> (0, the default: never).
-    /// The count starts at <see cref="FirstEpoch"/>: a resumed run does not know the epochs before it.</summary>
+    /// The count starts at <see cref="FirstEpoch"/>, or, for a resumed run given <see cref="PreviousBestEpoch"/>, after that epoch.</summary>
     public int Patience { get; init; }
+
+    /// <summary>For a resumed run: the best epoch before <see cref="FirstEpoch"/> (what <see cref="FitResult.BestEpoch"/> was when
+    /// the checkpoint was taken; keep it in the checkpoint's metadata), with <see cref="PreviousBestValue"/>. Then the run goes on
+    /// as if it had not stopped: <see cref="Patience"/> counts the epochs since that one, and only a better epoch calls
+    /// <see cref="Improved"/> or replaces <see cref="BestCheckpoint"/>. 0 (the default): no epoch before this run is known.</summary>
+    public int PreviousBestEpoch { get; init; }
+
+    /// <summary>The <see cref="Monitor"/> value of <see cref="PreviousBestEpoch"/> (finite when that is set).</summary>
+    public double PreviousBestValue { get; init; } = double.NaN;
 
     /// <summary>An improvement must exceed this (default 0).</summary>
     public double MinDelta { get; init; }
@@ -52,9 +61,11 @@ public sealed class FitOptions
 
 /// <summary>What <see cref="Trainer.Fit(ILabelledSamples?, FitOptions?)"/> did.</summary>
 /// <param name="Epochs">Every epoch run, in order.</param>
-/// <param name="BestEpoch">The epoch with the best <see cref="FitOptions.Monitor"/> value (0 without a validation set).</param>
+/// <param name="BestEpoch">The epoch with the best <see cref="FitOptions.Monitor"/> value, <see cref="FitOptions.PreviousBestEpoch"/>
+/// included (0 without a validation set).</param>
 /// <param name="BestValue">That value (NaN without a validation set).</param>
-/// <param name="StoppedEarly">True when <see cref="FitOptions.Patience"/> ended the run before <see cref="TrainOptions.Epochs"/>.</param>
+/// <param name="StoppedEarly">True when <see cref="FitOptions.Patience"/> ended the run before <see cref="TrainOptions.Epochs"/>
+/// (with no epochs run when a resumed run's <see cref="FitOptions.PreviousBestEpoch"/> shows that it had stopped already).</param>
 public sealed record FitResult(IReadOnlyList<EpochResult> Epochs, int BestEpoch, double BestValue, bool StoppedEarly);
 
 public sealed partial class Trainer
@@ -76,16 +87,28 @@ public sealed partial class Trainer
         bool monitored = options.Patience > 0 || options.BestCheckpoint is not null || options.RestoreBest;
         if (monitored && validation is null)
             throw new ArgumentException("early stopping, the best checkpoint and restoring the best epoch follow a validation metric: pass a validation set", nameof(validation));
+        if (options.PreviousBestEpoch != 0)
+        {
+            if (options.PreviousBestEpoch < 0 || options.PreviousBestEpoch >= options.FirstEpoch)
+                throw new ArgumentOutOfRangeException(nameof(options), options.PreviousBestEpoch, $"the previous best epoch must be before the first epoch ({options.FirstEpoch})");
+            if (!double.IsFinite(options.PreviousBestValue))
+                throw new ArgumentOutOfRangeException(nameof(options), options.PreviousBestValue, "the previous best epoch needs its finite monitored value");
+            if (validation is null)
+                throw new ArgumentException("a previous best epoch is a validation result: pass the validation set", nameof(validation));
+            if (options.RestoreBest)
+                throw new ArgumentException($"RestoreBest restores the best epoch from memory, and epoch {options.PreviousBestEpoch} was before this run: load its checkpoint instead", nameof(options));
+        }
         if (validation is not null && validation.SampleSize != _net.InputSize)
             throw new ArgumentException($"{_net.Name} takes {_net.InputSize} values per sample, the validation set has {validation.SampleSize}", nameof(validation));
 
         var epochs = new List<EpochResult>();
         bool lowerIsBetter = options.Monitor == Metric.ValidationLoss;
-        double best = double.NaN;
-        int bestEpoch = 0, stale = 0;
+        double best = options.PreviousBestEpoch > 0 ? options.PreviousBestValue : double.NaN;
+        int bestEpoch = options.PreviousBestEpoch, stale = bestEpoch > 0 ? options.FirstEpoch - 1 - bestEpoch : 0;
         float[][]? bestTensors = null;
-        bool stopped = false;
-        for (int epoch = options.FirstEpoch; epoch <= _options.Epochs; epoch++)
+        // A resumed run whose patience had already run out stopped there: it goes no further.
+        bool stopped = options.Patience > 0 && bestEpoch > 0 && stale >= options.Patience && options.FirstEpoch <= _options.Epochs;
+        for (int epoch = options.FirstEpoch; !stopped && epoch <= _options.Epochs; epoch++)
         {
             EpochResult r = RunEpoch(epoch);
             if (validation is not null)

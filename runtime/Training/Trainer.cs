@@ -40,6 +40,9 @@ public sealed class TrainOptions
 /// per-batch sums divided by the sample count (the notebook overwrote them per batch instead).</summary>
 public sealed record EpochResult(int Epoch, double Loss, double TrainAccuracy, double TestAccuracy, TimeSpan TrainTime, TimeSpan EvalTime, int Samples)
 {
+    /// <summary>Mean softmax cross-entropy on the test set in inference mode, after the epoch's training (NaN without a test set):
+    /// the loss to set against <see cref="Loss"/>, which is the training samples' mean over the epoch's steps.</summary>
+    public double TestLoss { get; init; } = double.NaN;
     /// <summary>Mean loss on the validation set in inference mode (NaN without one; set by <see cref="Trainer.Fit(ILabelledSamples?, FitOptions?)"/>).</summary>
     public double ValidationLoss { get; init; } = double.NaN;
     /// <summary>Accuracy on the validation set in inference mode (NaN without one).</summary>
@@ -78,7 +81,7 @@ public sealed class DivergenceException : Exception
 /// <summary>
 /// The training loop: seeded shuffle per epoch, batches, one training step each with the optimizer and
 /// the learning-rate schedule of the <see cref="TrainOptions"/>, honest epoch totals, optional precise
-/// batch-norm statistics, test accuracy in inference mode, and a stop at the first non-finite step.
+/// batch-norm statistics, test loss and accuracy in inference mode, and a stop at the first non-finite step.
 /// Each epoch's shuffle and each step's learning rate depend only on (seed, epoch, step), and the
 /// optimizer's state is saved with the network (<see cref="Checkpoints.Checkpoint.Save"/>), so training
 /// resumed from a checkpoint taken at the end of an epoch continues exactly as an uninterrupted run.
@@ -181,9 +184,10 @@ public sealed partial class Trainer
                 _order, _options.PreciseBatchNormBatches, _options.BatchSize);
         TimeSpan calibrationTime = clock.Elapsed;
         clock.Restart();
-        double testAccuracy = _test is null ? double.NaN : Measure(_net, _test).Accuracy;
+        var (testLoss, testAccuracy) = _test is null ? (double.NaN, double.NaN) : Measure(_net, _test);
         return new EpochResult(epoch, lossSum / _train.Count, (double)correct / _train.Count, testAccuracy, trainTime, clock.Elapsed, _train.Count)
         {
+            TestLoss = testLoss,
             LearningRate = rate,
             CalibrationTime = calibrationTime,
         };

@@ -74,7 +74,7 @@ internal static class Cli
         eval.SetAction(r => Commands.Evaluate(r.GetValue(checkpoint)!, r.GetValue(dataDir), r.GetValue(threads), r.GetValue(simd), !r.GetValue(noInstall)));
 
         var index = new Option<int?>("--index") { Description = "Classify this image of the test set" };
-        var image = new Option<FileInfo?>("--image") { Description = "Classify this 28x28 8-bit grayscale image (binary PGM, P5), light object on a dark background" };
+        var image = new Option<FileInfo?>("--image") { Description = "Classify this 28x28 image, light object on a dark background: PNG (8-bit grey-scale, RGB or palette; colour is taken as luminance) or binary PGM (P5)" };
         var predict = new Command("predict", "Classify one image: class name and probabilities") { checkpoint, index, image, dataDir, noInstall };
         predict.Validators.Add(r =>
         {

@@ -72,11 +72,15 @@ internal static class Commands
         using var net = new LeNet(new NetworkOptions { Seed = s.Seed, MaxBatch = s.BatchSize, Threads = s.Threads, Simd = s.Simd });
         optimizer?.Attach(net);
         int first = 1;
+        // The best validation epoch so far and its accuracy: recorded in every checkpoint, so that a resumed run keeps
+        // the early-stopping count and the best checkpoint of the run it continues.
+        (int Epoch, double Accuracy) bestSoFar = (0, double.NaN);
         if (s.Init is not null) LoadInit(net, s.Init, s.AllowOtherNetwork);
         if (s.Resume is not null)
         {
             var meta = Checkpoint.Load(net, s.Resume.FullName, optimizer);
             first = CheckResume(meta, s, net, data, optimizer) + 1;
+            if (validation is not null) bestSoFar = ResumedBest(meta, s.Resume, first - 1);
         }
         string? best = validation is not null && s.Save is not null ? Path.ChangeExtension(s.Save.FullName, ".best.safetensors") : null;
         // Everything that can make the final writes fail is tried now, before the work they would lose
@@ -93,6 +97,10 @@ internal static class Commands
             (o.PreciseBatchNorm > 0 ? $", precise BN over {o.PreciseBatchNorm} batches" : "") +
             (augmentation is null ? "" : $", augment {Describe(augmentation)}"));
         if (first > s.Epochs) { Log($"the checkpoint already holds {first - 1} epochs; nothing to do for --epochs {s.Epochs}"); return 0; }
+        if (s.Resume is not null && validation is not null)
+            Log(bestSoFar.Epoch > 0
+                ? string.Create(Inv, $"best validation accuracy so far {bestSoFar.Accuracy:F4} after epoch {bestSoFar.Epoch}")
+                : $"{s.Resume.Name} does not record the best validation epoch (an older lenet wrote it): early stopping and the best checkpoint start again from epoch {first}");
 
         var trainer = new Trainer(net, train, test, new TrainOptions
         {
@@ -107,12 +115,25 @@ internal static class Commands
         {
             if (!TrySave(net, path, r.Epoch, metadata, s.Output, optimizer)) throw new SaveFailedException(r);
         }
+        // The settings and, with a validation set, the best epoch so far (graphgen.best_epoch, .best_value).
+        Dictionary<string, string> Saved(int epoch)
+        {
+            var metadata = Metadata(s, epoch, net, data, optimizer);
+            if (bestSoFar.Epoch > 0)
+            {
+                metadata[BestEpochKey] = bestSoFar.Epoch.ToString(Inv);
+                metadata[BestValueKey] = bestSoFar.Accuracy.ToString("R", Inv);
+            }
+            return metadata;
+        }
         var fit = new FitOptions
         {
-            FirstEpoch = first, Patience = o.EarlyStop,
-            Improved = best is null ? null : r =>
+            FirstEpoch = first, Patience = o.EarlyStop, PreviousBestEpoch = bestSoFar.Epoch, PreviousBestValue = bestSoFar.Accuracy,
+            Improved = validation is null ? null : r =>
             {
-                var metadata = Metadata(s, r.Epoch, net, data, optimizer);
+                bestSoFar = (r.Epoch, r.ValidationAccuracy);
+                if (best is null) return;
+                var metadata = Saved(r.Epoch);
                 metadata["graphgen.monitor"] = Metric.ValidationAccuracy.ToString();
                 metadata["graphgen.monitor_value"] = r.ValidationAccuracy.ToString("R", Inv);
                 Save(best, r, metadata);
@@ -125,7 +146,7 @@ internal static class Commands
                 bool periodic = s.CheckpointEvery > 0 && r.Epoch % s.CheckpointEvery == 0;
                 if (s.Save is not null && (periodic || r.Epoch == s.Epochs))
                 {
-                    Save(s.Save.FullName, r, Metadata(s, r.Epoch, net, data, optimizer));
+                    Save(s.Save.FullName, r, Saved(r.Epoch));
                     lastGood = $"{s.Save.FullName} (after epoch {r.Epoch})";
                 }
             },
@@ -133,11 +154,16 @@ internal static class Commands
         try
         {
             FitResult fitted = Progress.Fit(trainer, validation is null ? null : new DatasetSamples(validation), fit, s.Epochs);
+            if (fitted.StoppedEarly && results.Count == 0)
+            {
+                Log($"the run in {s.Resume!.Name} had stopped early: no better validation accuracy in the {o.EarlyStop} epochs after epoch {fitted.BestEpoch}; nothing to do");
+                return 0;
+            }
             if (fitted.StoppedEarly)
             {
                 Log($"stopped early: no better validation accuracy in the {o.EarlyStop} epochs after epoch {fitted.BestEpoch} ({fitted.BestValue.ToString("F4", Inv)})");
                 EpochResult last = results[^1];
-                if (s.Save is not null) Save(s.Save.FullName, last, Metadata(s, last.Epoch, net, data, optimizer));
+                if (s.Save is not null) Save(s.Save.FullName, last, Saved(last.Epoch));
             }
             if (best is not null && fitted.BestEpoch > 0) Log($"best validation accuracy {fitted.BestValue.ToString("F4", Inv)} after epoch {fitted.BestEpoch}: {best}");
         }
@@ -365,6 +391,23 @@ internal static class Commands
         return epoch;
     }
 
+    private const string BestEpochKey = "graphgen.best_epoch", BestValueKey = "graphgen.best_value";
+
+    /// <summary>The best validation epoch and accuracy up to the checkpoint's <paramref name="epoch"/>, as its metadata records them;
+    /// (0, NaN) when it does not (a checkpoint of an older lenet).</summary>
+    private static (int Epoch, double Accuracy) ResumedBest(IReadOnlyDictionary<string, string> meta, FileInfo file, int epoch)
+    {
+        bool hasEpoch = meta.TryGetValue(BestEpochKey, out string? epochText), hasValue = meta.TryGetValue(BestValueKey, out string? valueText);
+        if (!hasEpoch && !hasValue) return (0, double.NaN);
+        if (!hasEpoch || !hasValue)
+            throw new CheckpointException(file.FullName, $"holds {(hasEpoch ? BestEpochKey : BestValueKey)} without {(hasEpoch ? BestValueKey : BestEpochKey)}; the file was damaged or edited (use --init to start a new run from its weights)");
+        if (!int.TryParse(epochText, NumberStyles.None, Inv, out int best) || best < 1 || best > epoch)
+            throw new CheckpointException(file.FullName, $"{BestEpochKey} is '{Clip(epochText!)}', not an epoch from 1 to the checkpoint's {epoch}; the file was damaged or edited (use --init to start a new run from its weights)");
+        if (!double.TryParse(valueText, NumberStyles.Float, Inv, out double accuracy) || !(accuracy is >= 0 and <= 1))
+            throw new CheckpointException(file.FullName, $"{BestValueKey} is '{Clip(valueText!)}', not an accuracy from 0 to 1; the file was damaged or edited (use --init to start a new run from its weights)");
+        return (best, accuracy);
+    }
+
     private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
     public static int Evaluate(FileInfo checkpoint, string? dataDir, int threads, SimdPath simd, bool install)
@@ -402,7 +445,7 @@ internal static class Commands
         }
         else
         {
-            pixels = Pgm.Read(image!.FullName, net.InputShape[1], net.InputShape[2]);
+            pixels = InputImage.Read(image!.FullName, net.InputShape);
             what = image.Name;
         }
         var logits = new float[net.Classes];

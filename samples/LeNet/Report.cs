@@ -7,10 +7,11 @@ using System.Text;
 using GraphGen.Checkpoints;
 using GraphGen.Data;
 using GraphGen.Training;
+using static ScottPlot.IMultiplotExtensions; // AddPlot, Render, GetPlot
 
 namespace GraphGen.Samples;
 
-/// <summary>What a run leaves behind: epochs.csv, curves.png (loss and accuracies per epoch) and
+/// <summary>What a run leaves behind: epochs.csv, curves.png (losses and accuracies per epoch, two panels) and
 /// confusion.csv, plus the confusion matrix printed with the class names.</summary>
 internal static class Report
 {
@@ -25,7 +26,7 @@ internal static class Report
         string csv = Path.Combine(directory.FullName, "epochs.csv");
         var sb = new StringBuilder(EpochsHeader);
         foreach (var r in results)
-            sb.Append(Inv, $"{r.Epoch},{r.Loss:R},{r.TrainAccuracy:R},{r.TestAccuracy:R},{r.TrainTime.TotalSeconds:F3},{r.EvalTime.TotalSeconds:F3},{r.ImagesPerSecond:F0}\n");
+            sb.Append(Inv, $"{r.Epoch},{r.Loss:R},{r.TrainAccuracy:R},{r.TestAccuracy:R},{r.TrainTime.TotalSeconds:F3},{r.EvalTime.TotalSeconds:F3},{r.ImagesPerSecond:F0},{r.TestLoss:R}\n");
         WriteText(csv, sb.ToString());
         string png = Path.Combine(directory.FullName, "curves.png");
         byte[] image = Plot(results);
@@ -39,7 +40,8 @@ internal static class Report
         WriteText(matrix, m.ToString());
     }
 
-    private const string EpochsHeader = "epoch,loss,train_accuracy,test_accuracy,train_seconds,eval_seconds,images_per_second\n";
+    // test_loss came last, after the columns of earlier versions, so that their positions stay.
+    private const string EpochsHeader = "epoch,loss,train_accuracy,test_accuracy,train_seconds,eval_seconds,images_per_second,test_loss\n";
 
     /// <summary>Before training: creates <paramref name="directory"/> and proves each report file can be written there
     /// (a file of a realistic size is written and deleted; existing reports are left alone).</summary>
@@ -53,7 +55,7 @@ internal static class Report
         {
             throw new IOException($"cannot create the --out directory {directory.FullName}: {e.Message}", e);
         }
-        var room = new byte[256 * 1024]; // a 900x540 PNG of three curves is well under this
+        var room = new byte[256 * 1024]; // a 900x720 PNG of two panels of curves is well under this
         foreach (string name in new[] { "epochs.csv", "curves.png", "confusion.csv" })
             AtomicFile.Probe(Path.Combine(directory.FullName, name), stream => stream.Write(name == "curves.png" ? room : room.AsSpan(0, 4096)));
     }
@@ -71,25 +73,62 @@ internal static class Report
         return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
 
+    /// <summary>Epochs up to this many get a marker on every point; a longer run is drawn as lines only.</summary>
+    internal const int MarkedEpochs = 30;
+
     private static byte[] Plot(IReadOnlyList<EpochResult> results)
     {
-        double[] epochs = results.Select(r => (double)r.Epoch).ToArray();
-        var plot = new ScottPlot.Plot();
-        var loss = plot.Add.Scatter(epochs, results.Select(r => r.Loss).ToArray());
-        loss.LegendText = "train loss (right axis)";
-        loss.Axes.YAxis = plot.Axes.Right;
-        var train = plot.Add.Scatter(epochs, results.Select(r => r.TrainAccuracy).ToArray());
-        train.LegendText = "train accuracy";
-        var test = plot.Add.Scatter(epochs, results.Select(r => r.TestAccuracy).ToArray());
-        test.LegendText = "test accuracy";
-        plot.Title("LeNet-BN on FashionMNIST (GraphGen)");
-        plot.Axes.Bottom.Label.Text = "epoch";
-        plot.Axes.Left.Label.Text = "accuracy";
-        plot.Axes.Right.Label.Text = "loss";
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1); // whole epochs
-        plot.ShowLegend(ScottPlot.Edge.Bottom); // outside the data, which fills the whole frame
-        using ScottPlot.Image image = plot.GetImage(900, 540);
+        ScottPlot.Multiplot figure = Curves(results);
+        using ScottPlot.Image image = figure.Render(900, 720);
         return image.GetImageBytes(ScottPlot.ImageFormat.Png, 100);
+    }
+
+    /// <summary>Two panels over the epochs, one above the other: the losses (train, test, and validation when there is
+    /// one) and the accuracies. Two panels, not two y-axes on one, which crossed misleadingly in a short run. Every
+    /// point has a marker up to <see cref="MarkedEpochs"/> epochs, so that two epochs read as two points; the x-axis
+    /// spans the epochs with half an epoch either side and whole-epoch ticks; the loss axis starts at 0, the accuracy
+    /// axis spans the accuracies in steps of 0.05 within [0, 1].</summary>
+    internal static ScottPlot.Multiplot Curves(IReadOnlyList<EpochResult> results)
+    {
+        double[] epochs = results.Select(r => (double)r.Epoch).ToArray();
+        var loss = new ScottPlot.Plot();
+        var figure = new ScottPlot.Multiplot(loss) { Layout = new ScottPlot.MultiplotLayouts.Rows() };
+        ScottPlot.Plot accuracy = figure.AddPlot();
+        void Curve(ScottPlot.Plot plot, string name, Func<EpochResult, double> value)
+        {
+            double[] ys = results.Select(value).ToArray();
+            if (!ys.Any(double.IsFinite)) return; // no test or validation set
+            var scatter = plot.Add.Scatter(epochs, ys);
+            scatter.LegendText = name;
+            scatter.MarkerSize = results.Count <= MarkedEpochs ? 7 : 0;
+        }
+        Curve(loss, "train loss", r => r.Loss);
+        Curve(loss, "test loss", r => r.TestLoss);
+        Curve(loss, "validation loss", r => r.ValidationLoss);
+        Curve(accuracy, "train accuracy", r => r.TrainAccuracy);
+        Curve(accuracy, "test accuracy", r => r.TestAccuracy);
+        Curve(accuracy, "validation accuracy", r => r.ValidationAccuracy);
+        loss.Title("LeNet-BN on FashionMNIST (GraphGen)");
+        loss.Axes.Left.Label.Text = "loss (cross-entropy)";
+        accuracy.Axes.Left.Label.Text = "accuracy";
+        accuracy.Axes.Bottom.Label.Text = "epoch";
+        double[] losses = results.SelectMany(r => new[] { r.Loss, r.TestLoss, r.ValidationLoss }).Where(double.IsFinite).ToArray();
+        double[] accuracies = results.SelectMany(r => new[] { r.TrainAccuracy, r.TestAccuracy, r.ValidationAccuracy }).Where(double.IsFinite).ToArray();
+        foreach (ScottPlot.Plot plot in new[] { loss, accuracy })
+        {
+            plot.Axes.SetLimitsX(epochs[0] - 0.5, epochs[^1] + 0.5);
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+            // The same margins in both panels, so that their epochs line up.
+            plot.Layout.Fixed(new ScottPlot.PixelPadding(80, 30, 50, 40));
+        }
+        // A little room below 0 and above 1, so that a loss near 0 or an accuracy of 1 is not hidden by the frame.
+        if (losses.Length > 0) loss.Axes.SetLimitsY(-0.03 * losses.Max(), Math.Max(losses.Max(), 1e-3) * 1.1);
+        if (accuracies.Length > 0)
+            accuracy.Axes.SetLimitsY(Math.Max(-0.02, Math.Floor((accuracies.Min() - 0.02) * 20) / 20), Math.Min(1.02, Math.Ceiling((accuracies.Max() + 0.02) * 20) / 20));
+        // Losses fall and accuracies rise: the legends go where the curves usually are not.
+        loss.ShowLegend(ScottPlot.Alignment.UpperRight);
+        accuracy.ShowLegend(ScottPlot.Alignment.LowerRight);
+        return figure;
     }
 
     public static void PrintConfusion(long[,] confusion, double accuracy)

@@ -11,19 +11,25 @@ internal static class Peak
 {
     public static int Run()
     {
-        const long n = 100_000_000;
         foreach (int threads in new[] { 1, Environment.ProcessorCount })
         {
             foreach (int bits in new[] { 256, 512 })
             {
                 if (bits == 512 && !Vector512.IsHardwareAccelerated) continue;
-                var clock = Stopwatch.StartNew();
-                Parallel.For(0, threads, _ => { if (bits == 256) Chains256(n); else Chains512(n); });
-                double flops = 2.0 * 10 * (bits / 32) * n * threads;
-                Console.WriteLine($"Vector{bits}, {threads} thread(s): {flops / clock.Elapsed.TotalSeconds / 1e9:F1} GFLOP/s");
+                Console.WriteLine($"Vector{bits}, {threads} thread(s): {Measure(bits, threads):F1} GFLOP/s");
             }
         }
         return 0;
+    }
+
+    /// <summary>GFLOP/s of <paramref name="threads"/> threads each running <paramref name="iterations"/>
+    /// rounds of the ten chains at <paramref name="bits"/> (256 or 512) bits.</summary>
+    public static double Measure(int bits, int threads, long iterations = 100_000_000)
+    {
+        var clock = Stopwatch.StartNew();
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => { if (bits == 512) Chains512(iterations); else Chains256(iterations); });
+        double flops = 2.0 * 10 * (bits / 32) * iterations * threads;
+        return flops / clock.Elapsed.TotalSeconds / 1e9;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]

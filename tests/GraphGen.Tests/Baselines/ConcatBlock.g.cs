@@ -132,10 +132,13 @@ namespace GraphGen.Baselines
             _newWorkspace = () => new GraphGenWorkspace(_core.Lanes);
         }
 
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShapeView = global::System.Array.AsReadOnly(s_inputShape);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.LayerInfo> s_layersView = global::System.Array.AsReadOnly(s_layers);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.TensorInfo> s_tensorsView = global::System.Array.AsReadOnly(s_tensors);
         /// <inheritdoc/>
         public string Name => "ConcatBlock";
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => global::System.Array.AsReadOnly(s_inputShape);
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShapeView;
         /// <inheritdoc/>
         public int InputSize => 36; // 1, 6, 6
         /// <inheritdoc/>
@@ -147,9 +150,9 @@ namespace GraphGen.Baselines
         /// <inheritdoc/>
         public global::GraphGen.SimdPath Simd => _simd;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => global::System.Array.AsReadOnly(s_layers);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => s_layersView;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => global::System.Array.AsReadOnly(s_tensors);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => s_tensorsView;
         /// <inheritdoc/>
         public global::System.Span<float> Tensor(string name) => _core.Tensor(name);
         /// <inheritdoc/>
@@ -329,9 +332,9 @@ namespace GraphGen.Baselines
             if (_core.NonFinite(_arena, b.G4DS, b.G4DSStride, 5, n)) return "backward: loss gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense1_weight_grad)) return "backward: dense1.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense1_bias_grad)) return "backward: dense1.bias gradient";
-            if (_core.NonFinite(_arena, b.G3DS, b.G3DSStride, 81, n)) return "backward: gradient of the maxpool1 output";
-            if (_core.NonFinite(_arena, b.G3DZ, b.G3DZStride, 324, n)) return "backward: maxpool1 (gradient of the concat1 output)";
-            if (_core.NonFinite(_arena, b.G2DS, b.G2DSStride, 144, n)) return "backward: gradient of the relu3 output";
+            // backward: gradient of the maxpool1 output: not checked, a later gradient reuses G3DS's memory (buffer plan)
+            // backward: maxpool1 (gradient of the concat1 output): not checked, a later gradient reuses G3DZ's memory (buffer plan)
+            // backward: gradient of the relu3 output: not checked, a later gradient reuses G2DS's memory (buffer plan)
             if (_core.NonFinite(_arena, b.G2DZ, b.G2DZStride, 144, n)) return "backward: relu3 → batchnorm1 (gradient of the conv3 output)";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv3_weight_grad)) return "backward: conv3.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv3_bias_grad)) return "backward: conv3.bias gradient";
@@ -436,9 +439,9 @@ namespace GraphGen.Baselines
             G3PostBack<TV, S>(ref Slot(ref m, b.G3DS, b.G3DSStride, c), ref Slot(ref m, b.G3S, b.G3SStride, c), ref Slot(ref m, b.G3I, b.G3IStride, c), ref Slot(ref m, b.G3Z, b.G3ZStride, c),
                 ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref m);
             // concat1 input gradients
-            arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZStride).Slice(0 * S.Lanes, 72 * S.Lanes).CopyTo(arena.Slice(b.G1DS + b.G1DSStride * c, b.G1DSStride));
-            arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZStride).Slice(72 * S.Lanes, 144 * S.Lanes).CopyTo(arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSStride));
-            arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZStride).Slice(216 * S.Lanes, 108 * S.Lanes).CopyTo(arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride));
+            arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZSize).Slice(0 * S.Lanes, 72 * S.Lanes).CopyTo(arena.Slice(b.G1DS + b.G1DSStride * c, b.G1DSStride));
+            arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZSize).Slice(72 * S.Lanes, 144 * S.Lanes).CopyTo(arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSSize));
+            arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZSize).Slice(216 * S.Lanes, 108 * S.Lanes).CopyTo(arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride));
             // relu3+batchnorm1 backward
             G2PostBack<TV, S>(ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G2Z, b.G2ZStride, c),
                 ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1_beta), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c));
@@ -493,7 +496,7 @@ namespace GraphGen.Baselines
             Conv3Weights<TV, S>(ref Slot(ref m, b.G2P, b.G2PStride, c), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2W, b.G2WStride, c));
             // conv3 input gradient
             Conv3InputGrad<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Ref(_conv3_weight), ref Slot(ref m, b.G2DP, b.G2DPStride, c));
-            global::GraphGen.Execution.Kernels.CropAdd(arena.Slice(b.G2DP + b.G2DPStride * c, b.G2DPStride), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride), 3, 6, 6, 1, S.Lanes);
+            global::GraphGen.Execution.Kernels.CropAdd(arena.Slice(b.G2DP + b.G2DPStride * c, b.G2DPSize), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride), 3, 6, 6, 1, S.Lanes);
             // relu2 backward
             G1PostBack<TV, S>(ref Slot(ref m, b.G1DS, b.G1DSStride, c), ref Slot(ref m, b.G1S, b.G1SStride, c), ref m, ref Slot(ref m, b.G1Z, b.G1ZStride, c),
                 ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref m);
@@ -501,7 +504,7 @@ namespace GraphGen.Baselines
             Conv2Weights<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1W, b.G1WStride, c));
             // conv2 input gradient
             Conv2InputGrad<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Ref(_conv2_weight), ref Slot(ref m, b.G1DX, b.G1DXStride, c));
-            global::GraphGen.Execution.Kernels.Accumulate(arena.Slice(b.G1DX + b.G1DXStride * c, b.G1DXStride), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride));
+            global::GraphGen.Execution.Kernels.Accumulate(arena.Slice(b.G1DX + b.G1DXStride * c, b.G1DXSize), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride));
             // relu1 backward
             G0PostBack<TV, S>(ref Slot(ref m, b.G0DS, b.G0DSStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m, ref Slot(ref m, b.G0Z, b.G0ZStride, c),
                 ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref m);
@@ -1678,28 +1681,28 @@ namespace GraphGen.Baselines
             public readonly long G0Z, G0ZStride; // conv1 output
             public readonly long G0S, G0SStride; // conv1+relu1 output
             public readonly long G0DS, G0DSStride; // gradient of the loss w.r.t. the conv1+relu1 output
-            public readonly long G0DZ, G0DZStride; // gradient w.r.t. conv1 output
+            public readonly long G0DZ, G0DZStride, G0DZSize; // gradient w.r.t. conv1 output (in G3DZ's region: never live at the same time)
             public readonly long G0W, G0WStride; // conv1 per-chunk weight and bias gradients
             public readonly long G1Z, G1ZStride; // conv2 output
             public readonly long G1S, G1SStride; // conv2+relu2 output
             public readonly long G1DS, G1DSStride; // gradient of the loss w.r.t. the conv2+relu2 output
-            public readonly long G1DZ, G1DZStride; // gradient w.r.t. conv2 output
-            public readonly long G1DX, G1DXStride; // conv2 input gradient, before it is added to the other readers'
+            public readonly long G1DZ, G1DZStride, G1DZSize; // gradient w.r.t. conv2 output (in G2DS's region: never live at the same time)
+            public readonly long G1DX, G1DXStride, G1DXSize; // conv2 input gradient, before it is added to the other readers' (in G3DZ's region: never live at the same time)
             public readonly long G1W, G1WStride; // conv2 per-chunk weight and bias gradients
             public readonly long G2P, G2PStride; // conv3 zero-padded input
             public readonly long G2Z, G2ZStride; // conv3 output
             public readonly long G2S, G2SStride; // conv3+batchnorm1+relu3 output
             public readonly long G2F, G2FStride; // batchnorm1 partial statistics (K, S1, S2)
             public readonly long G2B, G2BStride; // batchnorm1 partial gradient sums (R1, R2)
-            public readonly long G2DS, G2DSStride; // gradient of the loss w.r.t. the conv3+batchnorm1+relu3 output
+            public readonly long G2DS, G2DSStride, G2DSSize; // gradient of the loss w.r.t. the conv3+batchnorm1+relu3 output (a region other gradients share)
             public readonly long G2DZ, G2DZStride; // gradient w.r.t. conv3 output
             public readonly long G2W, G2WStride; // conv3 per-chunk weight and bias gradients
-            public readonly long G2DP, G2DPStride; // conv3 padded input gradient
+            public readonly long G2DP, G2DPStride, G2DPSize; // conv3 padded input gradient (in G3DZ's region: never live at the same time)
             public readonly long G3Z, G3ZStride; // concat1 output
             public readonly long G3S, G3SStride; // concat1+maxpool1 output
             public readonly long G3I, G3IStride; // maxpool1 arg-max window index
-            public readonly long G3DS, G3DSStride; // gradient of the loss w.r.t. the concat1+maxpool1 output
-            public readonly long G3DZ, G3DZStride; // gradient w.r.t. concat1 output
+            public readonly long G3DS, G3DSStride, G3DSSize; // gradient of the loss w.r.t. the concat1+maxpool1 output (in G2DS's region: never live at the same time)
+            public readonly long G3DZ, G3DZStride, G3DZSize; // gradient w.r.t. concat1 output (a region other gradients share)
             public readonly long G4Z, G4ZStride; // dense1 output
             public readonly long G4DS, G4DSStride; // gradient of the loss w.r.t. the dense1 output
             public readonly long Total;
@@ -1713,13 +1716,10 @@ namespace GraphGen.Baselines
                 G0ZStride = global::GraphGen.Execution.Arena.Align(108L * lanes); G0Z = at; at += G0ZStride * chunks;
                 G0SStride = global::GraphGen.Execution.Arena.Align(108L * lanes); G0S = at; at += G0SStride * chunks;
                 G0DSStride = global::GraphGen.Execution.Arena.Align(108L * lanes); G0DS = at; at += G0DSStride * chunks;
-                G0DZStride = global::GraphGen.Execution.Arena.Align(108L * lanes); G0DZ = at; at += G0DZStride * chunks;
                 G0WStride = global::GraphGen.Execution.Arena.Align(30L); G0W = at; at += G0WStride * chunks;
                 G1ZStride = global::GraphGen.Execution.Arena.Align(72L * lanes); G1Z = at; at += G1ZStride * chunks;
                 G1SStride = global::GraphGen.Execution.Arena.Align(72L * lanes); G1S = at; at += G1SStride * chunks;
                 G1DSStride = global::GraphGen.Execution.Arena.Align(72L * lanes); G1DS = at; at += G1DSStride * chunks;
-                G1DZStride = global::GraphGen.Execution.Arena.Align(72L * lanes); G1DZ = at; at += G1DZStride * chunks;
-                G1DXStride = global::GraphGen.Execution.Arena.Align(108L * lanes); G1DX = at; at += G1DXStride * chunks;
                 G1WStride = global::GraphGen.Execution.Arena.Align(8L); G1W = at; at += G1WStride * chunks;
                 G2PStride = global::GraphGen.Execution.Arena.Align(192L * lanes); G2P = at; at += G2PStride * chunks;
                 G2ZStride = global::GraphGen.Execution.Arena.Align(144L * lanes); G2Z = at; at += G2ZStride * chunks;
@@ -1729,14 +1729,24 @@ namespace GraphGen.Baselines
                 G2DSStride = global::GraphGen.Execution.Arena.Align(144L * lanes); G2DS = at; at += G2DSStride * chunks;
                 G2DZStride = global::GraphGen.Execution.Arena.Align(144L * lanes); G2DZ = at; at += G2DZStride * chunks;
                 G2WStride = global::GraphGen.Execution.Arena.Align(112L); G2W = at; at += G2WStride * chunks;
-                G2DPStride = global::GraphGen.Execution.Arena.Align(192L * lanes); G2DP = at; at += G2DPStride * chunks;
                 G3ZStride = global::GraphGen.Execution.Arena.Align(324L * lanes); G3Z = at; at += G3ZStride * chunks;
                 G3SStride = global::GraphGen.Execution.Arena.Align(81L * lanes); G3S = at; at += G3SStride * chunks;
                 G3IStride = global::GraphGen.Execution.Arena.Align(81L * lanes); G3I = at; at += G3IStride * chunks;
-                G3DSStride = global::GraphGen.Execution.Arena.Align(81L * lanes); G3DS = at; at += G3DSStride * chunks;
                 G3DZStride = global::GraphGen.Execution.Arena.Align(324L * lanes); G3DZ = at; at += G3DZStride * chunks;
                 G4ZStride = global::GraphGen.Execution.Arena.Align(5L * lanes); G4Z = at; at += G4ZStride * chunks;
                 G4DSStride = global::GraphGen.Execution.Arena.Align(5L * lanes); G4DS = at; at += G4DSStride * chunks;
+                G0DZStride = G3DZStride; G0DZ = G3DZ; // planned: never live at the same time as G3DZ's other occupants
+                G1DZStride = G2DSStride; G1DZ = G2DS; // planned: never live at the same time as G2DS's other occupants
+                G1DXStride = G3DZStride; G1DX = G3DZ; // planned: never live at the same time as G3DZ's other occupants
+                G2DPStride = G3DZStride; G2DP = G3DZ; // planned: never live at the same time as G3DZ's other occupants
+                G3DSStride = G2DSStride; G3DS = G2DS; // planned: never live at the same time as G2DS's other occupants
+                G0DZSize = global::GraphGen.Execution.Arena.Align(108L * lanes);
+                G1DZSize = global::GraphGen.Execution.Arena.Align(72L * lanes);
+                G1DXSize = global::GraphGen.Execution.Arena.Align(108L * lanes);
+                G2DSSize = global::GraphGen.Execution.Arena.Align(144L * lanes);
+                G2DPSize = global::GraphGen.Execution.Arena.Align(192L * lanes);
+                G3DSSize = global::GraphGen.Execution.Arena.Align(81L * lanes);
+                G3DZSize = global::GraphGen.Execution.Arena.Align(324L * lanes);
                 Total = at;
             }
         }

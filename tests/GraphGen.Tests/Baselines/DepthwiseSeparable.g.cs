@@ -194,10 +194,13 @@ namespace GraphGen.Baselines
             _newWorkspace = () => new GraphGenWorkspace(_core.Lanes);
         }
 
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShapeView = global::System.Array.AsReadOnly(s_inputShape);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.LayerInfo> s_layersView = global::System.Array.AsReadOnly(s_layers);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.TensorInfo> s_tensorsView = global::System.Array.AsReadOnly(s_tensors);
         /// <inheritdoc/>
         public string Name => "DepthwiseSeparable";
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => global::System.Array.AsReadOnly(s_inputShape);
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShapeView;
         /// <inheritdoc/>
         public int InputSize => 192; // 3, 8, 8
         /// <inheritdoc/>
@@ -209,9 +212,9 @@ namespace GraphGen.Baselines
         /// <inheritdoc/>
         public global::GraphGen.SimdPath Simd => _simd;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => global::System.Array.AsReadOnly(s_layers);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => s_layersView;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => global::System.Array.AsReadOnly(s_tensors);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => s_tensorsView;
         /// <inheritdoc/>
         public global::System.Span<float> Tensor(string name) => _core.Tensor(name);
         /// <inheritdoc/>
@@ -415,19 +418,19 @@ namespace GraphGen.Baselines
             if (_core.NonFinite(_arena, b.G5DS, b.G5DSStride, 10, n)) return "backward: loss gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense1_weight_grad)) return "backward: dense1.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense1_bias_grad)) return "backward: dense1.bias gradient";
-            if (_core.NonFinite(_arena, b.G4DS, b.G4DSStride, 16, n)) return "backward: gradient of the globalavgpool1 output";
-            if (_core.NonFinite(_arena, b.G4DZ, b.G4DZStride, 512, n)) return "backward: globalavgpool1 → relu4 (gradient of the conv4 output)";
+            // backward: gradient of the globalavgpool1 output: not checked, a later gradient reuses G4DS's memory (buffer plan)
+            // backward: globalavgpool1 → relu4 (gradient of the conv4 output): not checked, a later gradient reuses G4DZ's memory (buffer plan)
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv4_weight_grad)) return "backward: conv4.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv4_bias_grad)) return "backward: conv4.bias gradient";
-            if (_core.NonFinite(_arena, b.G3DS, b.G3DSStride, 512, n)) return "backward: gradient of the add1 output";
-            if (_core.NonFinite(_arena, b.G2DS, b.G2DSStride, 512, n)) return "backward: add1 (gradient of the group input)";
-            if (_core.NonFinite(_arena, b.G2DS, b.G2DSStride, 512, n)) return "backward: gradient of the relu3 output";
-            if (_core.NonFinite(_arena, b.G2DZ, b.G2DZStride, 512, n)) return "backward: relu3 → batchnorm3 (gradient of the conv3 output)";
+            // backward: gradient of the add1 output: not checked, a later gradient reuses G3DS's memory (buffer plan)
+            // backward: add1 (gradient of the group input): not checked, a later gradient reuses G2DS's memory (buffer plan)
+            // backward: gradient of the relu3 output: not checked, a later gradient reuses G2DS's memory (buffer plan)
+            // backward: relu3 → batchnorm3 (gradient of the conv3 output): not checked, a later gradient reuses G2DZ's memory (buffer plan)
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv3_weight_grad)) return "backward: conv3.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv3_bias_grad)) return "backward: conv3.bias gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_batchnorm3_gamma_grad)) return "backward: batchnorm3.gamma gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_batchnorm3_beta_grad)) return "backward: batchnorm3.beta gradient";
-            if (_core.NonFinite(_arena, b.G1DS, b.G1DSStride, 512, n)) return "backward: gradient of the relu2 output";
+            // backward: gradient of the relu2 output: not checked, a later gradient reuses G1DS's memory (buffer plan)
             if (_core.NonFinite(_arena, b.G1DZ, b.G1DZStride, 512, n)) return "backward: relu2 → batchnorm2 (gradient of the conv2 output)";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv2_weight_grad)) return "backward: conv2.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv2_bias_grad)) return "backward: conv2.bias gradient";
@@ -585,12 +588,12 @@ namespace GraphGen.Baselines
             Conv4Weights<TV, S>(ref Slot(ref m, b.G4P, b.G4PStride, c), ref Slot(ref m, b.G4DZ, b.G4DZStride, c), ref Slot(ref m, b.G4W, b.G4WStride, c));
             // conv4 input gradient
             Conv4InputGrad<TV, S>(ref Slot(ref m, b.G4DZ, b.G4DZStride, c), ref Ref(_conv4_weight), ref Slot(ref m, b.G4DP, b.G4DPStride, c));
-            global::GraphGen.Execution.Kernels.Crop(arena.Slice(b.G4DP + b.G4DPStride * c, b.G4DPStride), arena.Slice(b.G3DS + b.G3DSStride * c, b.G3DSStride), 8, 8, 8, 1, 0, S.Lanes);
+            global::GraphGen.Execution.Kernels.Crop(arena.Slice(b.G4DP + b.G4DPStride * c, b.G4DPSize), arena.Slice(b.G3DS + b.G3DSStride * c, b.G3DSSize), 8, 8, 8, 1, 0, S.Lanes);
             // add1 backward
             G3PostBack<TV, S>(ref Slot(ref m, b.G3DS, b.G3DSStride, c), ref Slot(ref m, b.G3S, b.G3SStride, c), ref m, ref Slot(ref m, b.G2S, b.G2SStride, c),
                 ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref m, ref Slot(ref m, b.G0S, b.G0SStride, c));
             // add1 gradient to the shortcut relu1
-            arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSStride).CopyTo(arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride));
+            arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSSize).CopyTo(arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSSize));
             // relu3+batchnorm3 backward
             G2PostBack<TV, S>(ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref Slot(ref m, b.G2S, b.G2SStride, c), ref m, ref Slot(ref m, b.G2Z, b.G2ZStride, c),
                 ref Ref(_batchnorm3.Scale), ref Ref(_batchnorm3_beta), ref Ref(_batchnorm3.Mean), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2B, b.G2BStride, c));
@@ -640,7 +643,7 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm3 dx
             G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3.GradScale), ref Ref(_batchnorm3.GradC1), ref Ref(_batchnorm3.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZStride), 512, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZSize), 512, S.Lanes, valid);
             // conv3 weight gradient
             Conv3Weights<TV, S>(ref Slot(ref m, b.G1S, b.G1SStride, c), ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2W, b.G2WStride, c));
             // conv3 input gradient
@@ -671,12 +674,12 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm2 dx
             G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G1DZ + b.G1DZStride * c, b.G1DZStride), 512, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G1DZ + b.G1DZStride * c, b.G1DZSize), 512, S.Lanes, valid);
             // conv2 weight gradient
             Conv2Weights<TV, S>(ref Slot(ref m, b.G1P, b.G1PStride, c), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1W, b.G1WStride, c));
             // conv2 input gradient
             Conv2InputGrad<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Ref(_conv2_weight), ref Slot(ref m, b.G1DP, b.G1DPStride, c));
-            global::GraphGen.Execution.Kernels.CropAdd(arena.Slice(b.G1DP + b.G1DPStride * c, b.G1DPStride), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride), 8, 8, 8, 1, S.Lanes);
+            global::GraphGen.Execution.Kernels.CropAdd(arena.Slice(b.G1DP + b.G1DPStride * c, b.G1DPSize), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSSize), 8, 8, 8, 1, S.Lanes);
             // relu1+batchnorm1 backward
             G0PostBack<TV, S>(ref Slot(ref m, b.G0DS, b.G0DSStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m, ref Slot(ref m, b.G0Z, b.G0ZStride, c),
                 ref Ref(_batchnorm1.Scale), ref Ref(_batchnorm1_beta), ref Ref(_batchnorm1.Mean), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0B, b.G0BStride, c));
@@ -703,7 +706,7 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
             G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZStride), 512, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZSize), 512, S.Lanes, valid);
             // conv1 weight gradient
             Conv1Weights<TV, S>(ref Slot(ref m, b.G0P, b.G0PStride, c), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0W, b.G0WStride, c));
         }
@@ -2371,34 +2374,34 @@ namespace GraphGen.Baselines
             public readonly long G0S, G0SStride; // conv1+batchnorm1+relu1 output
             public readonly long G0F, G0FStride; // batchnorm1 partial statistics (K, S1, S2)
             public readonly long G0B, G0BStride; // batchnorm1 partial gradient sums (R1, R2)
-            public readonly long G0DS, G0DSStride; // gradient of the loss w.r.t. the conv1+batchnorm1+relu1 output
-            public readonly long G0DZ, G0DZStride; // gradient w.r.t. conv1 output
+            public readonly long G0DS, G0DSStride, G0DSSize; // gradient of the loss w.r.t. the conv1+batchnorm1+relu1 output (a region other gradients share)
+            public readonly long G0DZ, G0DZStride, G0DZSize; // gradient w.r.t. conv1 output (in G1DP's region: never live at the same time)
             public readonly long G0W, G0WStride; // conv1 per-chunk weight and bias gradients
             public readonly long G1P, G1PStride; // conv2 zero-padded input
             public readonly long G1Z, G1ZStride; // conv2 output
             public readonly long G1S, G1SStride; // conv2+batchnorm2+relu2 output
             public readonly long G1F, G1FStride; // batchnorm2 partial statistics (K, S1, S2)
             public readonly long G1B, G1BStride; // batchnorm2 partial gradient sums (R1, R2)
-            public readonly long G1DS, G1DSStride; // gradient of the loss w.r.t. the conv2+batchnorm2+relu2 output
-            public readonly long G1DZ, G1DZStride; // gradient w.r.t. conv2 output
+            public readonly long G1DS, G1DSStride, G1DSSize; // gradient of the loss w.r.t. the conv2+batchnorm2+relu2 output (in G1DP's region: never live at the same time)
+            public readonly long G1DZ, G1DZStride, G1DZSize; // gradient w.r.t. conv2 output (a region other gradients share)
             public readonly long G1W, G1WStride; // conv2 per-chunk weight and bias gradients
-            public readonly long G1DP, G1DPStride; // conv2 padded input gradient
+            public readonly long G1DP, G1DPStride, G1DPSize; // conv2 padded input gradient (a region other gradients share)
             public readonly long G2Z, G2ZStride; // conv3 output
             public readonly long G2S, G2SStride; // conv3+batchnorm3+relu3 output
             public readonly long G2F, G2FStride; // batchnorm3 partial statistics (K, S1, S2)
             public readonly long G2B, G2BStride; // batchnorm3 partial gradient sums (R1, R2)
-            public readonly long G2DS, G2DSStride; // gradient of the loss w.r.t. the conv3+batchnorm3+relu3 output
-            public readonly long G2DZ, G2DZStride; // gradient w.r.t. conv3 output
+            public readonly long G2DS, G2DSStride, G2DSSize; // gradient of the loss w.r.t. the conv3+batchnorm3+relu3 output (in G1DP's region: never live at the same time)
+            public readonly long G2DZ, G2DZStride, G2DZSize; // gradient w.r.t. conv3 output (in G1DZ's region: never live at the same time)
             public readonly long G2W, G2WStride; // conv3 per-chunk weight and bias gradients
             public readonly long G3S, G3SStride; // add1 output
-            public readonly long G3DS, G3DSStride; // gradient of the loss w.r.t. the add1 output
+            public readonly long G3DS, G3DSStride, G3DSSize; // gradient of the loss w.r.t. the add1 output (in G0DS's region: never live at the same time)
             public readonly long G4P, G4PStride; // conv4 zero-padded input
             public readonly long G4Z, G4ZStride; // conv4 output
             public readonly long G4S, G4SStride; // conv4+relu4+globalavgpool1 output
-            public readonly long G4DS, G4DSStride; // gradient of the loss w.r.t. the conv4+relu4+globalavgpool1 output
-            public readonly long G4DZ, G4DZStride; // gradient w.r.t. conv4 output
+            public readonly long G4DS, G4DSStride, G4DSSize; // gradient of the loss w.r.t. the conv4+relu4+globalavgpool1 output (in G1DP's region: never live at the same time)
+            public readonly long G4DZ, G4DZStride, G4DZSize; // gradient w.r.t. conv4 output (in G1DZ's region: never live at the same time)
             public readonly long G4W, G4WStride; // conv4 per-chunk weight and bias gradients
-            public readonly long G4DP, G4DPStride; // conv4 padded input gradient
+            public readonly long G4DP, G4DPStride, G4DPSize; // conv4 padded input gradient (in G1DP's region: never live at the same time)
             public readonly long G5Z, G5ZStride; // dense1 output
             public readonly long G5DS, G5DSStride; // gradient of the loss w.r.t. the dense1 output
             public readonly long Total;
@@ -2414,14 +2417,12 @@ namespace GraphGen.Baselines
                 G0FStride = global::GraphGen.Execution.Arena.Align(24L * lanes); G0F = at; at += G0FStride * chunks;
                 G0BStride = global::GraphGen.Execution.Arena.Align(16L * lanes); G0B = at; at += G0BStride * chunks;
                 G0DSStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G0DS = at; at += G0DSStride * chunks;
-                G0DZStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G0DZ = at; at += G0DZStride * chunks;
                 G0WStride = global::GraphGen.Execution.Arena.Align(224L); G0W = at; at += G0WStride * chunks;
                 G1PStride = global::GraphGen.Execution.Arena.Align(800L * lanes); G1P = at; at += G1PStride * chunks;
                 G1ZStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G1Z = at; at += G1ZStride * chunks;
                 G1SStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G1S = at; at += G1SStride * chunks;
                 G1FStride = global::GraphGen.Execution.Arena.Align(24L * lanes); G1F = at; at += G1FStride * chunks;
                 G1BStride = global::GraphGen.Execution.Arena.Align(16L * lanes); G1B = at; at += G1BStride * chunks;
-                G1DSStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G1DS = at; at += G1DSStride * chunks;
                 G1DZStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G1DZ = at; at += G1DZStride * chunks;
                 G1WStride = global::GraphGen.Execution.Arena.Align(80L); G1W = at; at += G1WStride * chunks;
                 G1DPStride = global::GraphGen.Execution.Arena.Align(800L * lanes); G1DP = at; at += G1DPStride * chunks;
@@ -2429,20 +2430,33 @@ namespace GraphGen.Baselines
                 G2SStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G2S = at; at += G2SStride * chunks;
                 G2FStride = global::GraphGen.Execution.Arena.Align(24L * lanes); G2F = at; at += G2FStride * chunks;
                 G2BStride = global::GraphGen.Execution.Arena.Align(16L * lanes); G2B = at; at += G2BStride * chunks;
-                G2DSStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G2DS = at; at += G2DSStride * chunks;
-                G2DZStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G2DZ = at; at += G2DZStride * chunks;
                 G2WStride = global::GraphGen.Execution.Arena.Align(72L); G2W = at; at += G2WStride * chunks;
                 G3SStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G3S = at; at += G3SStride * chunks;
-                G3DSStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G3DS = at; at += G3DSStride * chunks;
                 G4PStride = global::GraphGen.Execution.Arena.Align(640L * lanes); G4P = at; at += G4PStride * chunks;
                 G4ZStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G4Z = at; at += G4ZStride * chunks;
                 G4SStride = global::GraphGen.Execution.Arena.Align(16L * lanes); G4S = at; at += G4SStride * chunks;
-                G4DSStride = global::GraphGen.Execution.Arena.Align(16L * lanes); G4DS = at; at += G4DSStride * chunks;
-                G4DZStride = global::GraphGen.Execution.Arena.Align(512L * lanes); G4DZ = at; at += G4DZStride * chunks;
                 G4WStride = global::GraphGen.Execution.Arena.Align(64L); G4W = at; at += G4WStride * chunks;
-                G4DPStride = global::GraphGen.Execution.Arena.Align(640L * lanes); G4DP = at; at += G4DPStride * chunks;
                 G5ZStride = global::GraphGen.Execution.Arena.Align(10L * lanes); G5Z = at; at += G5ZStride * chunks;
                 G5DSStride = global::GraphGen.Execution.Arena.Align(10L * lanes); G5DS = at; at += G5DSStride * chunks;
+                G0DZStride = G1DPStride; G0DZ = G1DP; // planned: never live at the same time as G1DP's other occupants
+                G1DSStride = G1DPStride; G1DS = G1DP; // planned: never live at the same time as G1DP's other occupants
+                G2DSStride = G1DPStride; G2DS = G1DP; // planned: never live at the same time as G1DP's other occupants
+                G2DZStride = G1DZStride; G2DZ = G1DZ; // planned: never live at the same time as G1DZ's other occupants
+                G3DSStride = G0DSStride; G3DS = G0DS; // planned: never live at the same time as G0DS's other occupants
+                G4DSStride = G1DPStride; G4DS = G1DP; // planned: never live at the same time as G1DP's other occupants
+                G4DZStride = G1DZStride; G4DZ = G1DZ; // planned: never live at the same time as G1DZ's other occupants
+                G4DPStride = G1DPStride; G4DP = G1DP; // planned: never live at the same time as G1DP's other occupants
+                G0DSSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G0DZSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G1DSSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G1DZSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G1DPSize = global::GraphGen.Execution.Arena.Align(800L * lanes);
+                G2DSSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G2DZSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G3DSSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G4DSSize = global::GraphGen.Execution.Arena.Align(16L * lanes);
+                G4DZSize = global::GraphGen.Execution.Arena.Align(512L * lanes);
+                G4DPSize = global::GraphGen.Execution.Arena.Align(640L * lanes);
                 Total = at;
             }
         }

@@ -87,10 +87,13 @@ namespace GraphGen.Baselines
             _newWorkspace = () => new GraphGenWorkspace(_core.Lanes);
         }
 
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShapeView = global::System.Array.AsReadOnly(s_inputShape);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.LayerInfo> s_layersView = global::System.Array.AsReadOnly(s_layers);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.TensorInfo> s_tensorsView = global::System.Array.AsReadOnly(s_tensors);
         /// <inheritdoc/>
         public string Name => "DropoutLayer";
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => global::System.Array.AsReadOnly(s_inputShape);
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShapeView;
         /// <inheritdoc/>
         public int InputSize => 5; // 5
         /// <inheritdoc/>
@@ -102,9 +105,9 @@ namespace GraphGen.Baselines
         /// <inheritdoc/>
         public global::GraphGen.SimdPath Simd => _simd;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => global::System.Array.AsReadOnly(s_layers);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => s_layersView;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => global::System.Array.AsReadOnly(s_tensors);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => s_tensorsView;
         /// <inheritdoc/>
         public global::System.Span<float> Tensor(string name) => _core.Tensor(name);
         /// <inheritdoc/>
@@ -255,7 +258,7 @@ namespace GraphGen.Baselines
             if (_core.NonFinite(_arena, b.G2DS, b.G2DSStride, 3, n)) return "backward: loss gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense2_weight_grad)) return "backward: dense2.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense2_bias_grad)) return "backward: dense2.bias gradient";
-            if (_core.NonFinite(_arena, b.G1DS, b.G1DSStride, 4, n)) return "backward: gradient of the dropout1 output";
+            // backward: gradient of the dropout1 output: not checked, a later gradient reuses G1DS's memory (buffer plan)
             if (_core.NonFinite(_arena, b.G0DS, b.G0DSStride, 4, n)) return "backward: gradient of the relu1 output";
             if (_core.NonFinite(_arena, b.G0DZ, b.G0DZStride, 4, n)) return "backward: relu1 (gradient of the dense1 output)";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense1_weight_grad)) return "backward: dense1.weight gradient";
@@ -305,7 +308,7 @@ namespace GraphGen.Baselines
             // dense2 input gradient
             Dense2InputGrad<TV, S>(ref Slot(ref m, b.G2DS, b.G2DSStride, c), ref Ref(_dense2_weight), ref Slot(ref m, b.G1DS, b.G1DSStride, c));
             // dropout1 input gradient
-            global::GraphGen.Execution.Kernels.MultiplyInto(arena.Slice(b.G1DS + b.G1DSStride * c, b.G1DSStride), arena.Slice(b.G1M + b.G1MStride * c, b.G1MStride), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride), accumulate: false);
+            global::GraphGen.Execution.Kernels.MultiplyInto(arena.Slice(b.G1DS + b.G1DSStride * c, b.G1DSSize), arena.Slice(b.G1M + b.G1MStride * c, b.G1MStride), arena.Slice(b.G0DS + b.G0DSStride * c, b.G0DSStride), accumulate: false);
             // relu1 backward
             G0PostBack<TV, S>(ref Slot(ref m, b.G0DS, b.G0DSStride, c), ref Slot(ref m, b.G0S, b.G0SStride, c), ref m, ref Slot(ref m, b.G0Z, b.G0ZStride, c),
                 ref Ref(_ones), ref Ref(_zeros), ref Ref(_zeros), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref m);
@@ -598,10 +601,10 @@ namespace GraphGen.Baselines
             public readonly long G0Z, G0ZStride; // dense1 output
             public readonly long G0S, G0SStride; // dense1+relu1 output
             public readonly long G0DS, G0DSStride; // gradient of the loss w.r.t. the dense1+relu1 output
-            public readonly long G0DZ, G0DZStride; // gradient w.r.t. dense1 output
+            public readonly long G0DZ, G0DZStride, G0DZSize; // gradient w.r.t. dense1 output (a region other gradients share)
             public readonly long G1Z, G1ZStride; // dropout1 output
             public readonly long G1M, G1MStride; // dropout1 mask (0 or 1/(1 - rate))
-            public readonly long G1DS, G1DSStride; // gradient of the loss w.r.t. the dropout1 output
+            public readonly long G1DS, G1DSStride, G1DSSize; // gradient of the loss w.r.t. the dropout1 output (in G0DZ's region: never live at the same time)
             public readonly long G2Z, G2ZStride; // dense2 output
             public readonly long G2DS, G2DSStride; // gradient of the loss w.r.t. the dense2 output
             public readonly long Total;
@@ -617,9 +620,11 @@ namespace GraphGen.Baselines
                 G0DZStride = global::GraphGen.Execution.Arena.Align(4L * lanes); G0DZ = at; at += G0DZStride * chunks;
                 G1ZStride = global::GraphGen.Execution.Arena.Align(4L * lanes); G1Z = at; at += G1ZStride * chunks;
                 G1MStride = global::GraphGen.Execution.Arena.Align(4L * lanes); G1M = at; at += G1MStride * chunks;
-                G1DSStride = global::GraphGen.Execution.Arena.Align(4L * lanes); G1DS = at; at += G1DSStride * chunks;
                 G2ZStride = global::GraphGen.Execution.Arena.Align(3L * lanes); G2Z = at; at += G2ZStride * chunks;
                 G2DSStride = global::GraphGen.Execution.Arena.Align(3L * lanes); G2DS = at; at += G2DSStride * chunks;
+                G1DSStride = G0DZStride; G1DS = G0DZ; // planned: never live at the same time as G0DZ's other occupants
+                G0DZSize = global::GraphGen.Execution.Arena.Align(4L * lanes);
+                G1DSSize = global::GraphGen.Execution.Arena.Align(4L * lanes);
                 Total = at;
             }
         }

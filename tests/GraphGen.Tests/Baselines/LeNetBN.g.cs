@@ -222,10 +222,13 @@ namespace GraphGen.Baselines
             _newWorkspace = () => new GraphGenWorkspace(_core.Lanes);
         }
 
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShapeView = global::System.Array.AsReadOnly(s_inputShape);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.LayerInfo> s_layersView = global::System.Array.AsReadOnly(s_layers);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.TensorInfo> s_tensorsView = global::System.Array.AsReadOnly(s_tensors);
         /// <inheritdoc/>
         public string Name => "LeNetBN";
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => global::System.Array.AsReadOnly(s_inputShape);
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShapeView;
         /// <inheritdoc/>
         public int InputSize => 784; // 1, 28, 28
         /// <inheritdoc/>
@@ -237,9 +240,9 @@ namespace GraphGen.Baselines
         /// <inheritdoc/>
         public global::GraphGen.SimdPath Simd => _simd;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => global::System.Array.AsReadOnly(s_layers);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => s_layersView;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => global::System.Array.AsReadOnly(s_tensors);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => s_tensorsView;
         /// <inheritdoc/>
         public global::System.Span<float> Tensor(string name) => _core.Tensor(name);
         /// <inheritdoc/>
@@ -442,23 +445,23 @@ namespace GraphGen.Baselines
             if (!_batchnorm4.StatisticsFinite) return "forward: batchnorm4 batch statistics";
             if (_core.NonFinite(_arena, b.G3S, b.G3SStride, 84, n)) return "forward: batchnorm4 → sigmoid4 output";
             if (_core.NonFinite(_arena, b.G4Z, b.G4ZStride, 10, n)) return "forward: dense3 output";
-            if (_core.NonFinite(_arena, b.G4DS, b.G4DSStride, 10, n)) return "backward: loss gradient";
+            // backward: loss gradient: not checked, a later gradient reuses G4DS's memory (buffer plan)
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense3_weight_grad)) return "backward: dense3.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense3_bias_grad)) return "backward: dense3.bias gradient";
-            if (_core.NonFinite(_arena, b.G3DS, b.G3DSStride, 84, n)) return "backward: gradient of the sigmoid4 output";
-            if (_core.NonFinite(_arena, b.G3DZ, b.G3DZStride, 84, n)) return "backward: sigmoid4 → batchnorm4 (gradient of the dense2 output)";
+            // backward: gradient of the sigmoid4 output: not checked, a later gradient reuses G3DS's memory (buffer plan)
+            // backward: sigmoid4 → batchnorm4 (gradient of the dense2 output): not checked, a later gradient reuses G3DZ's memory (buffer plan)
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense2_weight_grad)) return "backward: dense2.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense2_bias_grad)) return "backward: dense2.bias gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_batchnorm4_gamma_grad)) return "backward: batchnorm4.gamma gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_batchnorm4_beta_grad)) return "backward: batchnorm4.beta gradient";
-            if (_core.NonFinite(_arena, b.G2DS, b.G2DSStride, 120, n)) return "backward: gradient of the sigmoid3 output";
+            // backward: gradient of the sigmoid3 output: not checked, a later gradient reuses G2DS's memory (buffer plan)
             if (_core.NonFinite(_arena, b.G2DZ, b.G2DZStride, 120, n)) return "backward: sigmoid3 → batchnorm3 (gradient of the dense1 output)";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense1_weight_grad)) return "backward: dense1.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense1_bias_grad)) return "backward: dense1.bias gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_batchnorm3_gamma_grad)) return "backward: batchnorm3.gamma gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_batchnorm3_beta_grad)) return "backward: batchnorm3.beta gradient";
-            if (_core.NonFinite(_arena, b.G1DS, b.G1DSStride, 256, n)) return "backward: gradient of the maxpool2 output";
-            if (_core.NonFinite(_arena, b.G1DZ, b.G1DZStride, 1024, n)) return "backward: maxpool2 → sigmoid2 → batchnorm2 (gradient of the conv2 output)";
+            // backward: gradient of the maxpool2 output: not checked, a later gradient reuses G1DS's memory (buffer plan)
+            // backward: maxpool2 → sigmoid2 → batchnorm2 (gradient of the conv2 output): not checked, a later gradient reuses G1DZ's memory (buffer plan)
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv2_weight_grad)) return "backward: conv2.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_conv2_bias_grad)) return "backward: conv2.bias gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_batchnorm2_gamma_grad)) return "backward: batchnorm2.gamma gradient";
@@ -619,7 +622,7 @@ namespace GraphGen.Baselines
             Dense3Forward<TV, S>(ref Slot(ref m, b.G3S, b.G3SStride, c), ref Ref(_dense3_weight), ref Ref(_dense3_bias), ref Slot(ref m, b.G4Z, b.G4ZStride, c), ref m, false);
             // softmax cross-entropy
             var (loss, correct) = global::GraphGen.Execution.Kernels.SoftmaxCrossEntropy(arena.Slice(b.G4Z + b.G4ZStride * c, b.G4ZStride), 10, S.Lanes, valid,
-                new global::System.ReadOnlySpan<int>(_labels, c * S.Lanes, S.Lanes), _invBatch, arena.Slice(b.G4DS + b.G4DSStride * c, b.G4DSStride));
+                new global::System.ReadOnlySpan<int>(_labels, c * S.Lanes, S.Lanes), _invBatch, arena.Slice(b.G4DS + b.G4DSStride * c, b.G4DSSize));
             _chunkLoss[c] = loss;
             _chunkCorrect[c] = correct;
             // dense3 input gradient
@@ -673,7 +676,7 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm4 dx
             G3BatchNormBack<TV, S>(ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Slot(ref m, b.G3Z, b.G3ZStride, c), ref Ref(_batchnorm4.Mean), ref Ref(_batchnorm4.GradScale), ref Ref(_batchnorm4.GradC1), ref Ref(_batchnorm4.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZStride), 84, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G3DZ + b.G3DZStride * c, b.G3DZSize), 84, S.Lanes, valid);
             // dense2 input gradient
             Dense2InputGrad<TV, S>(ref Slot(ref m, b.G3DZ, b.G3DZStride, c), ref Ref(_dense2_weight), ref Slot(ref m, b.G2DS, b.G2DSStride, c));
             // sigmoid3+batchnorm3 backward
@@ -725,7 +728,7 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm3 dx
             G2BatchNormBack<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref Ref(_batchnorm3.Mean), ref Ref(_batchnorm3.GradScale), ref Ref(_batchnorm3.GradC1), ref Ref(_batchnorm3.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZStride), 120, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G2DZ + b.G2DZStride * c, b.G2DZSize), 120, S.Lanes, valid);
             // dense1 input gradient
             Dense1InputGrad<TV, S>(ref Slot(ref m, b.G2DZ, b.G2DZStride, c), ref Ref(_dense1_weight), ref Slot(ref m, b.G1DS, b.G1DSStride, c));
             // maxpool2+sigmoid2+batchnorm2 backward
@@ -777,7 +780,7 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm2 dx
             G1BatchNormBack<TV, S>(ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1Z, b.G1ZStride, c), ref Ref(_batchnorm2.Mean), ref Ref(_batchnorm2.GradScale), ref Ref(_batchnorm2.GradC1), ref Ref(_batchnorm2.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G1DZ + b.G1DZStride * c, b.G1DZStride), 1024, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G1DZ + b.G1DZStride * c, b.G1DZSize), 1024, S.Lanes, valid);
             // conv2 weight gradient
             Conv2Weights<TV, S>(ref Slot(ref m, b.G0S, b.G0SStride, c), ref Slot(ref m, b.G1DZ, b.G1DZStride, c), ref Slot(ref m, b.G1W, b.G1WStride, c));
             // conv2 input gradient
@@ -808,7 +811,7 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
             G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZStride), 3456, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZSize), 3456, S.Lanes, valid);
             // conv1 weight gradient
             Conv1Weights<TV, S>(ref Slot(ref m, b.X, b.XStride, c), ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0W, b.G0WStride, c));
         }
@@ -2516,31 +2519,31 @@ namespace GraphGen.Baselines
             public readonly long G0I, G0IStride; // maxpool1 arg-max window index
             public readonly long G0F, G0FStride; // batchnorm1 partial statistics (K, S1, S2)
             public readonly long G0B, G0BStride; // batchnorm1 partial gradient sums (R1, R2)
-            public readonly long G0DS, G0DSStride; // gradient of the loss w.r.t. the conv1+batchnorm1+sigmoid1+maxpool1 output
-            public readonly long G0DZ, G0DZStride; // gradient w.r.t. conv1 output
+            public readonly long G0DS, G0DSStride, G0DSSize; // gradient of the loss w.r.t. the conv1+batchnorm1+sigmoid1+maxpool1 output (a region other gradients share)
+            public readonly long G0DZ, G0DZStride, G0DZSize; // gradient w.r.t. conv1 output (a region other gradients share)
             public readonly long G0W, G0WStride; // conv1 per-chunk weight and bias gradients
             public readonly long G1Z, G1ZStride; // conv2 output
             public readonly long G1S, G1SStride; // conv2+batchnorm2+sigmoid2+maxpool2 output
             public readonly long G1I, G1IStride; // maxpool2 arg-max window index
             public readonly long G1F, G1FStride; // batchnorm2 partial statistics (K, S1, S2)
             public readonly long G1B, G1BStride; // batchnorm2 partial gradient sums (R1, R2)
-            public readonly long G1DS, G1DSStride; // gradient of the loss w.r.t. the conv2+batchnorm2+sigmoid2+maxpool2 output
-            public readonly long G1DZ, G1DZStride; // gradient w.r.t. conv2 output
+            public readonly long G1DS, G1DSStride, G1DSSize; // gradient of the loss w.r.t. the conv2+batchnorm2+sigmoid2+maxpool2 output (in G0DS's region: never live at the same time)
+            public readonly long G1DZ, G1DZStride, G1DZSize; // gradient w.r.t. conv2 output (in G0DZ's region: never live at the same time)
             public readonly long G1W, G1WStride; // conv2 per-chunk weight and bias gradients
             public readonly long G2Z, G2ZStride; // dense1 output
             public readonly long G2S, G2SStride; // dense1+batchnorm3+sigmoid3 output
             public readonly long G2F, G2FStride; // batchnorm3 partial statistics (K, S1, S2)
             public readonly long G2B, G2BStride; // batchnorm3 partial gradient sums (R1, R2)
-            public readonly long G2DS, G2DSStride; // gradient of the loss w.r.t. the dense1+batchnorm3+sigmoid3 output
-            public readonly long G2DZ, G2DZStride; // gradient w.r.t. dense1 output
+            public readonly long G2DS, G2DSStride, G2DSSize; // gradient of the loss w.r.t. the dense1+batchnorm3+sigmoid3 output (in G0DZ's region: never live at the same time)
+            public readonly long G2DZ, G2DZStride, G2DZSize; // gradient w.r.t. dense1 output (a region other gradients share)
             public readonly long G3Z, G3ZStride; // dense2 output
             public readonly long G3S, G3SStride; // dense2+batchnorm4+sigmoid4 output
             public readonly long G3F, G3FStride; // batchnorm4 partial statistics (K, S1, S2)
             public readonly long G3B, G3BStride; // batchnorm4 partial gradient sums (R1, R2)
-            public readonly long G3DS, G3DSStride; // gradient of the loss w.r.t. the dense2+batchnorm4+sigmoid4 output
-            public readonly long G3DZ, G3DZStride; // gradient w.r.t. dense2 output
+            public readonly long G3DS, G3DSStride, G3DSSize; // gradient of the loss w.r.t. the dense2+batchnorm4+sigmoid4 output (in G0DZ's region: never live at the same time)
+            public readonly long G3DZ, G3DZStride, G3DZSize; // gradient w.r.t. dense2 output (in G0DS's region: never live at the same time)
             public readonly long G4Z, G4ZStride; // dense3 output
-            public readonly long G4DS, G4DSStride; // gradient of the loss w.r.t. the dense3 output
+            public readonly long G4DS, G4DSStride, G4DSSize; // gradient of the loss w.r.t. the dense3 output (in G2DZ's region: never live at the same time)
             public readonly long Total;
 
             public GraphGenBuffers(int chunks, int lanes)
@@ -2561,23 +2564,32 @@ namespace GraphGen.Baselines
                 G1IStride = global::GraphGen.Execution.Arena.Align(256L * lanes); G1I = at; at += G1IStride * chunks;
                 G1FStride = global::GraphGen.Execution.Arena.Align(48L * lanes); G1F = at; at += G1FStride * chunks;
                 G1BStride = global::GraphGen.Execution.Arena.Align(32L * lanes); G1B = at; at += G1BStride * chunks;
-                G1DSStride = global::GraphGen.Execution.Arena.Align(256L * lanes); G1DS = at; at += G1DSStride * chunks;
-                G1DZStride = global::GraphGen.Execution.Arena.Align(1024L * lanes); G1DZ = at; at += G1DZStride * chunks;
                 G1WStride = global::GraphGen.Execution.Arena.Align(2416L); G1W = at; at += G1WStride * chunks;
                 G2ZStride = global::GraphGen.Execution.Arena.Align(120L * lanes); G2Z = at; at += G2ZStride * chunks;
                 G2SStride = global::GraphGen.Execution.Arena.Align(120L * lanes); G2S = at; at += G2SStride * chunks;
                 G2FStride = global::GraphGen.Execution.Arena.Align(360L * lanes); G2F = at; at += G2FStride * chunks;
                 G2BStride = global::GraphGen.Execution.Arena.Align(240L * lanes); G2B = at; at += G2BStride * chunks;
-                G2DSStride = global::GraphGen.Execution.Arena.Align(120L * lanes); G2DS = at; at += G2DSStride * chunks;
                 G2DZStride = global::GraphGen.Execution.Arena.Align(120L * lanes); G2DZ = at; at += G2DZStride * chunks;
                 G3ZStride = global::GraphGen.Execution.Arena.Align(84L * lanes); G3Z = at; at += G3ZStride * chunks;
                 G3SStride = global::GraphGen.Execution.Arena.Align(84L * lanes); G3S = at; at += G3SStride * chunks;
                 G3FStride = global::GraphGen.Execution.Arena.Align(252L * lanes); G3F = at; at += G3FStride * chunks;
                 G3BStride = global::GraphGen.Execution.Arena.Align(168L * lanes); G3B = at; at += G3BStride * chunks;
-                G3DSStride = global::GraphGen.Execution.Arena.Align(84L * lanes); G3DS = at; at += G3DSStride * chunks;
-                G3DZStride = global::GraphGen.Execution.Arena.Align(84L * lanes); G3DZ = at; at += G3DZStride * chunks;
                 G4ZStride = global::GraphGen.Execution.Arena.Align(10L * lanes); G4Z = at; at += G4ZStride * chunks;
-                G4DSStride = global::GraphGen.Execution.Arena.Align(10L * lanes); G4DS = at; at += G4DSStride * chunks;
+                G1DSStride = G0DSStride; G1DS = G0DS; // planned: never live at the same time as G0DS's other occupants
+                G1DZStride = G0DZStride; G1DZ = G0DZ; // planned: never live at the same time as G0DZ's other occupants
+                G2DSStride = G0DZStride; G2DS = G0DZ; // planned: never live at the same time as G0DZ's other occupants
+                G3DSStride = G0DZStride; G3DS = G0DZ; // planned: never live at the same time as G0DZ's other occupants
+                G3DZStride = G0DSStride; G3DZ = G0DS; // planned: never live at the same time as G0DS's other occupants
+                G4DSStride = G2DZStride; G4DS = G2DZ; // planned: never live at the same time as G2DZ's other occupants
+                G0DSSize = global::GraphGen.Execution.Arena.Align(864L * lanes);
+                G0DZSize = global::GraphGen.Execution.Arena.Align(3456L * lanes);
+                G1DSSize = global::GraphGen.Execution.Arena.Align(256L * lanes);
+                G1DZSize = global::GraphGen.Execution.Arena.Align(1024L * lanes);
+                G2DSSize = global::GraphGen.Execution.Arena.Align(120L * lanes);
+                G2DZSize = global::GraphGen.Execution.Arena.Align(120L * lanes);
+                G3DSSize = global::GraphGen.Execution.Arena.Align(84L * lanes);
+                G3DZSize = global::GraphGen.Execution.Arena.Align(84L * lanes);
+                G4DSSize = global::GraphGen.Execution.Arena.Align(10L * lanes);
                 Total = at;
             }
         }

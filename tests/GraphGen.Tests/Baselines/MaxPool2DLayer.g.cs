@@ -70,10 +70,13 @@ namespace GraphGen.Baselines
             _newWorkspace = () => new GraphGenWorkspace(_core.Lanes);
         }
 
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShapeView = global::System.Array.AsReadOnly(s_inputShape);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.LayerInfo> s_layersView = global::System.Array.AsReadOnly(s_layers);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.TensorInfo> s_tensorsView = global::System.Array.AsReadOnly(s_tensors);
         /// <inheritdoc/>
         public string Name => "MaxPool2DLayer";
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => global::System.Array.AsReadOnly(s_inputShape);
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShapeView;
         /// <inheritdoc/>
         public int InputSize => 72; // 2, 6, 6
         /// <inheritdoc/>
@@ -85,9 +88,9 @@ namespace GraphGen.Baselines
         /// <inheritdoc/>
         public global::GraphGen.SimdPath Simd => _simd;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => global::System.Array.AsReadOnly(s_layers);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => s_layersView;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => global::System.Array.AsReadOnly(s_tensors);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => s_tensorsView;
         /// <inheritdoc/>
         public global::System.Span<float> Tensor(string name) => _core.Tensor(name);
         /// <inheritdoc/>

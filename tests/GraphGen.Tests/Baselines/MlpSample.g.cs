@@ -146,10 +146,13 @@ namespace GraphGen.Baselines
             _newWorkspace = () => new GraphGenWorkspace(_core.Lanes);
         }
 
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<int> s_inputShapeView = global::System.Array.AsReadOnly(s_inputShape);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.LayerInfo> s_layersView = global::System.Array.AsReadOnly(s_layers);
+        private static readonly global::System.Collections.ObjectModel.ReadOnlyCollection<global::GraphGen.TensorInfo> s_tensorsView = global::System.Array.AsReadOnly(s_tensors);
         /// <inheritdoc/>
         public string Name => "MlpSample";
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => global::System.Array.AsReadOnly(s_inputShape);
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => s_inputShapeView;
         /// <inheritdoc/>
         public int InputSize => 784; // 784
         /// <inheritdoc/>
@@ -161,9 +164,9 @@ namespace GraphGen.Baselines
         /// <inheritdoc/>
         public global::GraphGen.SimdPath Simd => _simd;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => global::System.Array.AsReadOnly(s_layers);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => s_layersView;
         /// <inheritdoc/>
-        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => global::System.Array.AsReadOnly(s_tensors);
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => s_tensorsView;
         /// <inheritdoc/>
         public global::System.Span<float> Tensor(string name) => _core.Tensor(name);
         /// <inheritdoc/>
@@ -334,10 +337,10 @@ namespace GraphGen.Baselines
             if (!_batchnorm2.StatisticsFinite) return "forward: batchnorm2 batch statistics";
             if (_core.NonFinite(_arena, b.G1S, b.G1SStride, 128, n)) return "forward: batchnorm2 → relu2 output";
             if (_core.NonFinite(_arena, b.G2Z, b.G2ZStride, 10, n)) return "forward: dense3 output";
-            if (_core.NonFinite(_arena, b.G2DS, b.G2DSStride, 10, n)) return "backward: loss gradient";
+            // backward: loss gradient: not checked, a later gradient reuses G2DS's memory (buffer plan)
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense3_weight_grad)) return "backward: dense3.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense3_bias_grad)) return "backward: dense3.bias gradient";
-            if (_core.NonFinite(_arena, b.G1DS, b.G1DSStride, 128, n)) return "backward: gradient of the relu2 output";
+            // backward: gradient of the relu2 output: not checked, a later gradient reuses G1DS's memory (buffer plan)
             if (_core.NonFinite(_arena, b.G1DZ, b.G1DZStride, 128, n)) return "backward: relu2 → batchnorm2 (gradient of the dense2 output)";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense2_weight_grad)) return "backward: dense2.weight gradient";
             if (!global::GraphGen.Execution.Kernels.AllFinite(_dense2_bias_grad)) return "backward: dense2.bias gradient";
@@ -439,7 +442,7 @@ namespace GraphGen.Baselines
             Dense3Forward<TV, S>(ref Slot(ref m, b.G1S, b.G1SStride, c), ref Ref(_dense3_weight), ref Ref(_dense3_bias), ref Slot(ref m, b.G2Z, b.G2ZStride, c), ref m, false);
             // softmax cross-entropy
             var (loss, correct) = global::GraphGen.Execution.Kernels.SoftmaxCrossEntropy(arena.Slice(b.G2Z + b.G2ZStride * c, b.G2ZStride), 10, S.Lanes, valid,
-                new global::System.ReadOnlySpan<int>(_labels, c * S.Lanes, S.Lanes), _invBatch, arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSStride));
+                new global::System.ReadOnlySpan<int>(_labels, c * S.Lanes, S.Lanes), _invBatch, arena.Slice(b.G2DS + b.G2DSStride * c, b.G2DSSize));
             _chunkLoss[c] = loss;
             _chunkCorrect[c] = correct;
             // dense3 input gradient
@@ -545,7 +548,7 @@ namespace GraphGen.Baselines
             int valid = global::GraphGen.Execution.LaneLayout.Valid(c, _batch, S.Lanes);
             // batchnorm1 dx
             G0BatchNormBack<TV, S>(ref Slot(ref m, b.G0DZ, b.G0DZStride, c), ref Slot(ref m, b.G0Z, b.G0ZStride, c), ref Ref(_batchnorm1.Mean), ref Ref(_batchnorm1.GradScale), ref Ref(_batchnorm1.GradC1), ref Ref(_batchnorm1.GradMeanDy));
-            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZStride), 256, S.Lanes, valid);
+            global::GraphGen.Execution.Kernels.ZeroInvalidLanes(arena.Slice(b.G0DZ + b.G0DZStride * c, b.G0DZSize), 256, S.Lanes, valid);
         }
 
         /// <summary>dense1 weight gradient: one block of output features, over the whole batch.</summary>
@@ -1035,16 +1038,16 @@ namespace GraphGen.Baselines
             public readonly long G0S, G0SStride; // dense1+batchnorm1+relu1 output
             public readonly long G0F, G0FStride; // batchnorm1 partial statistics (K, S1, S2)
             public readonly long G0B, G0BStride; // batchnorm1 partial gradient sums (R1, R2)
-            public readonly long G0DS, G0DSStride; // gradient of the loss w.r.t. the dense1+batchnorm1+relu1 output
-            public readonly long G0DZ, G0DZStride; // gradient w.r.t. dense1 output
+            public readonly long G0DS, G0DSStride, G0DSSize; // gradient of the loss w.r.t. the dense1+batchnorm1+relu1 output (a region other gradients share)
+            public readonly long G0DZ, G0DZStride, G0DZSize; // gradient w.r.t. dense1 output (a region other gradients share)
             public readonly long G1Z, G1ZStride; // dense2 output
             public readonly long G1S, G1SStride; // dense2+batchnorm2+relu2 output
             public readonly long G1F, G1FStride; // batchnorm2 partial statistics (K, S1, S2)
             public readonly long G1B, G1BStride; // batchnorm2 partial gradient sums (R1, R2)
-            public readonly long G1DS, G1DSStride; // gradient of the loss w.r.t. the dense2+batchnorm2+relu2 output
+            public readonly long G1DS, G1DSStride, G1DSSize; // gradient of the loss w.r.t. the dense2+batchnorm2+relu2 output (in G0DS's region: never live at the same time)
             public readonly long G1DZ, G1DZStride; // gradient w.r.t. dense2 output
             public readonly long G2Z, G2ZStride; // dense3 output
-            public readonly long G2DS, G2DSStride; // gradient of the loss w.r.t. the dense3 output
+            public readonly long G2DS, G2DSStride, G2DSSize; // gradient of the loss w.r.t. the dense3 output (in G0DZ's region: never live at the same time)
             public readonly long Total;
 
             public GraphGenBuffers(int chunks, int lanes)
@@ -1062,10 +1065,14 @@ namespace GraphGen.Baselines
                 G1SStride = global::GraphGen.Execution.Arena.Align(128L * lanes); G1S = at; at += G1SStride * chunks;
                 G1FStride = global::GraphGen.Execution.Arena.Align(384L * lanes); G1F = at; at += G1FStride * chunks;
                 G1BStride = global::GraphGen.Execution.Arena.Align(256L * lanes); G1B = at; at += G1BStride * chunks;
-                G1DSStride = global::GraphGen.Execution.Arena.Align(128L * lanes); G1DS = at; at += G1DSStride * chunks;
                 G1DZStride = global::GraphGen.Execution.Arena.Align(128L * lanes); G1DZ = at; at += G1DZStride * chunks;
                 G2ZStride = global::GraphGen.Execution.Arena.Align(10L * lanes); G2Z = at; at += G2ZStride * chunks;
-                G2DSStride = global::GraphGen.Execution.Arena.Align(10L * lanes); G2DS = at; at += G2DSStride * chunks;
+                G1DSStride = G0DSStride; G1DS = G0DS; // planned: never live at the same time as G0DS's other occupants
+                G2DSStride = G0DZStride; G2DS = G0DZ; // planned: never live at the same time as G0DZ's other occupants
+                G0DSSize = global::GraphGen.Execution.Arena.Align(256L * lanes);
+                G0DZSize = global::GraphGen.Execution.Arena.Align(256L * lanes);
+                G1DSSize = global::GraphGen.Execution.Arena.Align(128L * lanes);
+                G2DSSize = global::GraphGen.Execution.Arena.Align(10L * lanes);
                 Total = at;
             }
         }

@@ -1,5 +1,8 @@
+using System;
 using System.IO;
 using System.Linq;
+using GraphGen.Generator.Layers;
+using GraphGen.Generator.Parsing;
 using System.Runtime.CompilerServices;
 using Xunit;
 
@@ -29,5 +32,26 @@ public class ArchitectureTests
         var enums = Directory.GetFiles(GeneratorDirectory(), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/") && File.ReadAllText(f).Contains("enum LayerKind"));
         Assert.Empty(enums);
+    }
+
+    [Fact]
+    public void Every_activation_is_defined_once_in_its_own_file_and_every_attribute_is_parsed()
+    {
+        // One ActivationKind per activation LayerKind, each in Layers/Activations/<Kind>.cs.
+        var kinds = ActivationKind.All.Select(a => a.Kind).ToList();
+        Assert.Equal(kinds.Distinct().Count(), kinds.Count);
+        foreach (var a in ActivationKind.All)
+        {
+            string file = Path.Combine(GeneratorDirectory(), "Layers", "Activations", a.Kind + ".cs");
+            Assert.True(File.Exists(file), $"{a.Kind} is not defined in Layers/Activations/{a.Kind}.cs");
+            Assert.Equal(a.Kind + "Attribute", a.AttributeName);
+        }
+        // Every public attribute of the runtime's vocabulary is something the parser reads.
+        var parsed = Parser.LayerAttributes.Keys.Concat(Parser.MarkerAttributes.Keys).Append(Parser.NetworkAttributeName).ToHashSet();
+        var declared = typeof(NetworkAttribute).Assembly.GetTypes()
+            .Where(t => t.IsPublic && t.Namespace == "GraphGen" && typeof(Attribute).IsAssignableFrom(t))
+            .Select(t => t.FullName!).ToList();
+        Assert.NotEmpty(declared);
+        Assert.All(declared, name => Assert.Contains(name, parsed));
     }
 }

@@ -98,3 +98,20 @@ public class LibraryEdgeTests
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path)); // Save wrote nothing, not even a temp file
     }
 }
+
+/// <summary>The network's descriptive properties are views made once: reading them allocates nothing.</summary>
+public class DescriptionAllocationTests
+{
+    [Fact]
+    public void Reading_the_layers_tensors_and_input_shape_allocates_nothing()
+    {
+        using var net = new GraphGen.Tests.Nets.LeNet(new NetworkOptions { MaxBatch = 16 });
+        int sum = net.Layers.Count + net.Tensors.Count + net.InputShape.Count; // warm up
+        long before = System.GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++) sum += net.Layers.Count + net.Tensors.Count + net.InputShape.Count;
+        long allocated = System.GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Same(net.Tensors, net.Tensors);
+        Assert.True(sum > 0);
+    }
+}

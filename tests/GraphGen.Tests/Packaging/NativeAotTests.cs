@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using System.Text.RegularExpressions;
 using GraphGen.Checkpoints;
 using GraphGen.Data;
@@ -14,9 +16,63 @@ using Xunit.Abstractions;
 namespace GraphGen.Tests.Packaging;
 
 /// <summary>samples/Infer publishes as a NativeAOT executable (AVX2 level compiled in) that loads a
-/// checkpoint and evaluates the test set with the same accuracy as the JIT-compiled network.</summary>
-public class NativeAotTests(ITestOutputHelper output)
+/// checkpoint and evaluates the test set with the same accuracy as the JIT-compiled network; a user's
+/// PublishAot project gets the package's instruction set (GraphGenInstructionSet), not NativeAOT's SSE2.</summary>
+[Collection(PackagingCollection.Name)]
+public class NativeAotTests(PackedPackage package, ITestOutputHelper output)
 {
+    /// <summary>The package's buildTransitive targets set IlcInstructionSet for a PublishAot project on
+    /// x64: x86-64-v3 by default (AVX2, the Vector256 path, where NativeAOT alone would compile SSE2 and
+    /// run Vector128), or GraphGenInstructionSet, in the spelling of the framework's NativeAOT compiler
+    /// (.NET 8: x86-x64-v3; .NET 10: x86-64-v4).</summary>
+    [SkippableTheory]
+    [InlineData("net8.0", "", "x86-x64-v3", "Vector256")]
+    [InlineData("net10.0", "x86-64-v4", "x86-64-v4", "Vector512")]
+    public void ConsumerPublishedWithNativeAotRunsTheChosenInstructionSet(string framework, string property, string instructionSet, string path)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64, "publishes for linux-x64");
+        string name = $"aot-{framework}";
+        string app = package.CreateConsumer(name, $"""
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>{framework}</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <InvariantGlobalization>true</InvariantGlobalization>
+                <PublishAot>true</PublishAot>
+                <CppCompilerAndLinker Condition="!Exists('/usr/bin/clang') and Exists('/usr/bin/clang-14')">clang-14</CppCompilerAndLinker>
+              </PropertyGroup>
+            """, """
+            using System;
+            using GraphGen;
+
+            var x = new float[] { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0 };
+            var labels = new[] { 0, 1, 2 };
+            using var net = new Blobs(new NetworkOptions { Seed = 1, MaxBatch = 3, Threads = 1 });
+            double first = net.TrainStep(x, labels, 0.5f).MeanLoss, last = first;
+            for (int step = 0; step < 30; step++) last = net.TrainStep(x, labels, 0.5f).MeanLoss;
+            Console.WriteLine($"{net.Simd} loss {first:F4} -> {last:F4}");
+            return last < first ? 0 : 1;
+
+            [Network(Features = 4)]
+            [Dense(8)] [ReLU]
+            [Dense(3)]
+            public partial class Blobs { }
+            """);
+        string publish = Path.Combine(app, "publish");
+        string arguments = $"publish -c Release -r linux-x64 -o \"{publish}\"" + (property == "" ? "" : $" -p:GraphGenInstructionSet={property}");
+        package.RunInWork("dotnet", arguments, app);
+        string rsp = File.ReadAllText(Path.Combine(app, "obj", "Release", framework, "linux-x64", "native", name + ".ilc.rsp"));
+        Assert.Contains($"--instruction-set:{instructionSet}", rsp);
+
+        // The binary needs the CPU to have the level it was compiled for.
+        bool cpuHasIt = path == "Vector512" ? Vector512.IsHardwareAccelerated : Avx2.IsSupported && Fma.IsSupported;
+        Skip.IfNot(cpuHasIt, $"published ({instructionSet}); this CPU cannot run {path} code");
+        string result = package.RunInWork(Path.Combine(publish, name), "", app);
+        output.WriteLine(result);
+        Assert.StartsWith(path + " loss", result.Trim());
+    }
+
     [Fact]
     public void InferenceSamplePublishesWithNativeAotAndMatchesTheJit()
     {

@@ -15,7 +15,7 @@ namespace GraphGen.Tests.Training;
 public class FitTests
 {
     /// <summary>Mean cross-entropy and accuracy from the network's logits, computed here in double.</summary>
-    private static (double Loss, double Accuracy) ByHand(INetwork net, FloatSamples data)
+    internal static (double Loss, double Accuracy) ByHand(INetwork net, FloatSamples data)
     {
         var logits = new float[data.Count * net.Classes];
         net.Infer(data.Values, logits);
