@@ -59,7 +59,7 @@ internal static class DiagnosticDescriptors
         "'{0}' {1}", Usage);
 
     public static readonly DiagnosticDescriptor WindowTooLarge = Error("GG0010", "Window larger than its input",
-        "{0} has a {1}x{1} window but its input is {2}{3}; the window must fit inside the input", Shape);
+        "{0} has a {1} window but its input is {2}{3}; the window must fit inside the input", Shape);
 
     public static readonly DiagnosticDescriptor InvalidStrideOrPadding = Error("GG0011", "Invalid stride or padding",
         "{0}: {1}", Shape);
@@ -114,6 +114,14 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor DuplicateArgument = Error("GG0031", "Argument given twice",
         "{0}: {1} is given both as a constructor argument and as a named argument", Usage);
+
+    // Convolution geometry. IDs from GG0050 on.
+
+    public static readonly DiagnosticDescriptor GroupsMismatch = Error("GG0050", "Groups must divide the channels",
+        "{0}: Groups = {1} must divide both its input channels ({2}) and Filters ({3}), so that every group reads as many channels and writes as many filters as the others", Shape);
+
+    public static readonly DiagnosticDescriptor ConflictingArguments = Error("GG0051", "Square and per-axis arguments mixed",
+        "{0}: {1} and {2} both set the {3}; use {1} alone for a square {3}, or {4} for a rectangular one", Usage);
 
     // Graph structure (blocks). IDs from GG0040 on.
 

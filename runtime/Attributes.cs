@@ -29,26 +29,50 @@ public sealed class NetworkAttribute : Attribute
     public int Features { get; set; }
 }
 
-/// <summary>2-D convolution with <c>filters</c> output channels and a square kernel.</summary>
+/// <summary>2-D convolution with <c>filters</c> output channels. The window, step and zero padding are
+/// square by default (<see cref="Kernel"/>, <see cref="Stride"/>, <see cref="Padding"/>); the per-axis
+/// properties (<see cref="KernelHeight"/>/<see cref="KernelWidth"/> and so on) make them rectangular.
+/// <see cref="Groups"/> splits the channels into groups that do not see each other (grouped convolution;
+/// Groups equal to the input channels is a depthwise convolution).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class Conv2DAttribute : Attribute
 {
-    /// <summary>A convolution with <paramref name="filters"/> output channels; set <see cref="Kernel"/>.</summary>
+    /// <summary>A convolution with <paramref name="filters"/> output channels; set <see cref="Kernel"/>
+    /// (or <see cref="KernelHeight"/> and <see cref="KernelWidth"/>).</summary>
     public Conv2DAttribute(int filters) => Filters = filters;
     /// <summary>A convolution with <paramref name="filters"/> output channels and a
     /// <paramref name="kernel"/>×<paramref name="kernel"/> window.</summary>
     public Conv2DAttribute(int filters, int kernel) { Filters = filters; Kernel = kernel; }
     /// <summary>Output channels.</summary>
     public int Filters { get; }
-    /// <summary>Side of the square kernel.</summary>
+    /// <summary>Side of a square kernel. Not together with <see cref="KernelHeight"/>/<see cref="KernelWidth"/>.</summary>
     public int Kernel { get; set; }
-    /// <summary>Step between windows (default 1).</summary>
+    /// <summary>Kernel rows, for a non-square kernel (with <see cref="KernelWidth"/>).</summary>
+    public int KernelHeight { get; set; }
+    /// <summary>Kernel columns, for a non-square kernel (with <see cref="KernelHeight"/>).</summary>
+    public int KernelWidth { get; set; }
+    /// <summary>Step between windows along both axes (default 1). Not together with
+    /// <see cref="StrideHeight"/>/<see cref="StrideWidth"/>.</summary>
     public int Stride { get; set; } = 1;
-    /// <summary>Zero padding on every side (default 0), or <see cref="Same"/>.</summary>
+    /// <summary>Step between windows down the rows (default 1).</summary>
+    public int StrideHeight { get; set; } = 1;
+    /// <summary>Step between windows along the columns (default 1).</summary>
+    public int StrideWidth { get; set; } = 1;
+    /// <summary>Zero padding on every side (default 0), or <see cref="Same"/>. Not together with
+    /// <see cref="PaddingHeight"/>/<see cref="PaddingWidth"/>.</summary>
     public int Padding { get; set; }
+    /// <summary>Zero rows above and below (default 0), or <see cref="Same"/>.</summary>
+    public int PaddingHeight { get; set; }
+    /// <summary>Zero columns left and right (default 0), or <see cref="Same"/>.</summary>
+    public int PaddingWidth { get; set; }
+    /// <summary>Channel groups (default 1): input and output channels are split into this many equal groups,
+    /// and each output group sees only its input group, so the weights are
+    /// Filters × (input channels / Groups) × KernelHeight × KernelWidth. It must divide both channel counts.
+    /// Groups equal to the input channels is a depthwise convolution (Filters / Groups outputs per channel).</summary>
+    public int Groups { get; set; } = 1;
 
-    /// <summary><c>Padding = Conv2DAttribute.Same</c>: (Kernel − 1)/2 zeros on every side, so the output is
-    /// ⌈input / Stride⌉ high and wide, as "same" padding in Keras and PyTorch (odd kernels only).</summary>
+    /// <summary><c>Padding = Conv2DAttribute.Same</c>: (kernel − 1)/2 zeros on each side of each axis, so the
+    /// output is ⌈input / stride⌉ high and wide, as "same" padding in Keras and PyTorch (odd kernels only).</summary>
     public const int Same = int.MinValue;
 }
 

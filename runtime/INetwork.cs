@@ -57,6 +57,24 @@ public sealed record LayerInfo(
     int Outputs = 0, int Kernel = 0, int Stride = 0, int Padding = 0,
     double Epsilon = 0, double Momentum = 0)
 {
+    /// <summary>Kernel columns of a <see cref="LayerKind.Conv2D"/>; <see cref="Kernel"/> is its rows (and
+    /// both where not set: a square kernel).</summary>
+    public int KernelWidth { get => _kernelWidth != 0 ? _kernelWidth : Kernel; init => _kernelWidth = value; }
+    private readonly int _kernelWidth;
+
+    /// <summary>Column step of a <see cref="LayerKind.Conv2D"/>; <see cref="Stride"/> is its row step (and both where not set).</summary>
+    public int StrideWidth { get => _strideWidth != 0 ? _strideWidth : Stride; init => _strideWidth = value; }
+    private readonly int _strideWidth;
+
+    /// <summary>Zero columns on the left and right of a <see cref="LayerKind.Conv2D"/>'s input; <see cref="Padding"/>
+    /// is its zero rows above and below (and both where not set).</summary>
+    public int PaddingWidth { get => _paddingWidth ?? Padding; init => _paddingWidth = value; }
+    private readonly int? _paddingWidth;
+
+    /// <summary>Channel groups of a <see cref="LayerKind.Conv2D"/> (default 1): filter f reads only the input
+    /// channels of group f / (Outputs / Groups), so its weights are Outputs × InputShape[0]/Groups × Kernel × KernelWidth.</summary>
+    public int Groups { get; init; } = 1;
+
     /// <summary>The negative-input slope of a <see cref="LayerKind.LeakyReLU"/>.</summary>
     public double Slope { get; init; }
 

@@ -109,16 +109,50 @@ internal sealed partial class NetworkEmitter
 
     // ------------------------------------------------------------ convolution
 
-    private readonly record struct ConvGeometry(int Cin, int Hp, int Wp, int Cout, int K, int Stride, int OH, int OW)
+    /// <summary>One channel group's convolution (the whole convolution when Groups = 1): Cin input and
+    /// Cout output channels of the padded input Hp×Wp, a KH×KW kernel moved SH rows and SW columns at a step.</summary>
+    private readonly record struct ConvGeometry(int Cin, int Hp, int Wp, int Cout, int KH, int KW, int SH, int SW, int OH, int OW)
     {
-        public int KK => K * K;
-        public int CKK => Cin * K * K;
+        public int KK => KH * KW;
+        public int CKK => Cin * KH * KW;
+        public string Window => (KH == KW ? $"{KH}x{KH} kernel" : $"{KH}x{KW} kernel") + (SH == SW ? $", stride {SH}" : $", stride {SH}x{SW}");
     }
 
+    /// <summary>The geometry of one channel group of <paramref name="g"/>'s convolution.</summary>
     private static ConvGeometry Geometry(Group g)
     {
         var c = g.Producer!;
-        return new ConvGeometry(c.Input.C, c.Input.H + 2 * c.Padding, c.Input.W + 2 * c.Padding, c.Outputs, c.Kernel, c.Stride, c.Output.H, c.Output.W);
+        var padded = c.PaddedInput;
+        return new ConvGeometry(c.GroupInputs, padded.H, padded.W, c.GroupOutputs, c.KernelHeight, c.KernelWidth, c.StrideHeight, c.StrideWidth, c.Output.H, c.Output.W);
+    }
+
+    /// <summary>A grouped convolution's kernel: <paramref name="name"/> runs the per-group kernel
+    /// (<paramref name="name"/>Group, emitted by <paramref name="body"/> for one group's geometry) on each
+    /// group's slices: the group's channels of the tensors laid out [C][H][W][lanes], its filters' rows of
+    /// the weights. With one group the kernel is emitted directly.</summary>
+    private void GroupedConv(Group g, string summary, string name, string parameters, (string Ref, string Stride)[] slices, Action<ConvGeometry> body, Action? after = null)
+    {
+        var c = g.Producer!;
+        var q = Geometry(g);
+        if (c.Groups == 1)
+        {
+            Signature(summary, name, parameters);
+            body(q);
+            after?.Invoke();
+            _w.Close();
+            _w.Line();
+            return;
+        }
+        Signature(summary + $" {c.Groups} groups of {q.Cin} → {q.Cout} channels, each run by {name}Group on its slices.", name, parameters);
+        string args = string.Join(", ", slices.Select(a => a.Stride.Length == 0 ? a.Ref : $"ref At(ref {a.Ref}, grp * {a.Stride})"));
+        _w.Line($"for (nuint grp = 0; grp < {c.Groups}; grp++) {name}Group<TV, S>({args});");
+        after?.Invoke();
+        _w.Close();
+        _w.Line();
+        Signature($"{c.Name}, one channel group: {q.Cin}x{q.Hp}x{q.Wp} → {q.Cout}x{q.OH}x{q.OW}, {q.Window}.", name + "Group", parameters);
+        body(q);
+        _w.Close();
+        _w.Line();
     }
 
     private void EmitConvForward(Group g)
@@ -126,20 +160,20 @@ internal sealed partial class NetworkEmitter
         var c = g.Producer!;
         var q = Geometry(g);
         bool bn = g.BatchNorm is not null;
-        Signature($"{c.Name}: {q.Cin}x{q.Hp}x{q.Wp} → {q.Cout}x{q.OH}x{q.OW}, {q.K}x{q.K} kernel, stride {q.Stride}" +
+        var p = c.PaddedInput;
+        GroupedConv(g, $"{c.Name}: {p.C}x{p.H}x{p.W} → {c.Outputs}x{q.OH}x{q.OW}, {q.Window}" +
                   (bn ? $"; accumulates {g.BatchNorm!.Name}'s shifted sums (K, S1, S2) per channel and lane when withStats." : "."),
-            Cap(c.Name) + "Forward", "ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats");
-        PerRegisterFile(r =>
-        {
-            var tiles = g.Kernels!.Forward(r);
-            _w.Line(tiles.Usable
-                ? $"// planned: row tiles of {tiles.Channels} output channel(s) x {tiles.Width} columns, the {tiles.Channels * q.K} weights of a kernel row in registers"
-                : $"// planned: the general loop (a {q.K}-wide kernel row leaves no room for two columns of accumulators in {r} registers)");
-            if (tiles.Usable) EmitConvForwardRows(q, bn, tiles);
-            else EmitConvForwardGeneral(q, bn);
-        });
-        _w.Close();
-        _w.Line();
+            Cap(c.Name) + "Forward", "ref float x, ref float w, ref float b, ref float z, ref float stats, bool withStats",
+            new[] { ("x", Lit((long)q.Cin * q.Hp * q.Wp) + " * L"), ("w", Lit((long)q.Cout * q.CKK)), ("b", Lit(q.Cout)), ("z", Lit((long)q.Cout * q.OH * q.OW) + " * L"), ("stats", Lit(q.Cout * 3) + " * L"), ("withStats", "") },
+            q => PerRegisterFile(r =>
+            {
+                var tiles = g.Kernels!.Forward(r);
+                _w.Line(tiles.Usable
+                    ? $"// planned: row tiles of {tiles.Channels} output channel(s) x {tiles.Width} columns, the {tiles.Channels * q.KW} weights of a kernel row in registers"
+                    : $"// planned: the general loop (a {q.KW}-wide kernel row leaves no room for two columns of accumulators in {r} registers)");
+                if (tiles.Usable) EmitConvForwardRows(q, bn, tiles);
+                else EmitConvForwardGeneral(q, bn);
+            }));
     }
 
     /// <summary>Emits the kernel body twice, tiled for 32 vector registers (AVX-512) and for 16, and
@@ -218,15 +252,15 @@ internal sealed partial class NetworkEmitter
         for (int j = 0; j < bo; j++)
             _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV a{j}_{p} = b{j};")));
         _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
-        _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
-        _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {Times("ow", q.Stride)}) * L;");
-        _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + kh) * {q.K};");
+        _w.Open($"for (nuint kh = 0; kh < {q.KH}; kh++)");
+        _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.SH), "kh")}) * {q.Wp} + {Times("ow", q.SW)}) * L;");
+        _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.KH} + kh) * {q.KW};");
         for (int j = 0; j < bo; j++)
-            _w.Line(string.Join(" ", Enumerable.Range(0, q.K).Select(kw => $"TV w{j}_{kw} = S.Create(At(ref w, {Plus("wo", Lit((long)j * q.CKK + kw))}));")));
+            _w.Line(string.Join(" ", Enumerable.Range(0, q.KW).Select(kw => $"TV w{j}_{kw} = S.Create(At(ref w, {Plus("wo", Lit((long)j * q.CKK + kw))}));")));
         _w.Line("TV xv;");
-        for (int iw = 0; iw <= (t - 1) * q.Stride + q.K - 1; iw++)
+        for (int iw = 0; iw <= (t - 1) * q.SW + q.KW - 1; iw++)
         {
-            var pairs = Enumerable.Range(0, t).SelectMany(p => Enumerable.Range(0, q.K).Where(kw => p * q.Stride + kw == iw).Select(kw => (p, kw))).ToList();
+            var pairs = Enumerable.Range(0, t).SelectMany(p => Enumerable.Range(0, q.KW).Where(kw => p * q.SW + kw == iw).Select(kw => (p, kw))).ToList();
             if (pairs.Count == 0) continue;
             var fmas = pairs.SelectMany(pk => Enumerable.Range(0, bo).Select(j => $"a{j}_{pk.p} = S.MulAdd(w{j}_{pk.kw}, xv, a{j}_{pk.p});"));
             _w.Line($"xv = S.Load(ref x, {Plus("xo", iw == 0 ? "0" : $"{iw} * L")}); {string.Join(" ", fmas)}");
@@ -282,23 +316,23 @@ internal sealed partial class NetworkEmitter
         for (int j = 0; j < bo; j++)
             _w.Line(string.Join(" ", Enumerable.Range(0, bp).Select(p => $"TV a{j}{p} = b{j};")));
         _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
-        _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
-        _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {Times("ow", q.Stride)}) * L;");
-        _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + kh) * {q.K};");
+        _w.Open($"for (nuint kh = 0; kh < {q.KH}; kh++)");
+        _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.SH), "kh")}) * {q.Wp} + {Times("ow", q.SW)}) * L;");
+        _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.KH} + kh) * {q.KW};");
         void Tap(string kw)
         {
-            for (int p = 0; p < bp; p++) _w.Line($"TV x{p} = S.Load(ref x, xo + ({Plus(Lit(p * q.Stride), kw)}) * L);");
+            for (int p = 0; p < bp; p++) _w.Line($"TV x{p} = S.Load(ref x, xo + ({Plus(Lit(p * q.SW), kw)}) * L);");
             for (int j = 0; j < bo; j++)
             {
                 _w.Line($"TV w{j} = S.Create(At(ref w, {Plus("wo", Lit((long)j * q.CKK), kw)}));");
                 _w.Line(string.Join(" ", Enumerable.Range(0, bp).Select(p => $"a{j}{p} = S.MulAdd(w{j}, x{p}, a{j}{p});")));
             }
         }
-        if (q.K <= MaxUnrolledKernel)
-            for (int kw = 0; kw < q.K; kw++) { _w.Open(""); Tap(Lit(kw)); _w.Close(); }
+        if (q.KW <= MaxUnrolledKernel)
+            for (int kw = 0; kw < q.KW; kw++) { _w.Open(""); Tap(Lit(kw)); _w.Close(); }
         else
         {
-            _w.Open($"for (nuint kw = 0; kw < {q.K}; kw++)");
+            _w.Open($"for (nuint kw = 0; kw < {q.KW}; kw++)");
             Tap("kw");
             _w.Close();
         }
@@ -311,51 +345,53 @@ internal sealed partial class NetworkEmitter
     {
         var c = g.Producer!;
         var q = Geometry(g);
-        Signature($"{c.Name}: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).",
-            Cap(c.Name) + "Weights", "ref float x, ref float dz, ref float dw");
-        PerRegisterFile(r =>
-        {
-            var tiles = g.Kernels!.Weights(r);
-            _w.Line($"// planned: {tiles.Channels} output channel(s) x {tiles.Width} kernel columns of accumulators");
-            EmitConvWeightsBody(q, tiles);
-        });
-        _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
-        _w.Line("TV sum = S.Zero;");
-        _w.Line($"for (nuint p = 0; p < {q.OH * q.OW}; p++) sum = S.Add(sum, S.Load(ref dz, (oc * {q.OH * q.OW} + p) * L));");
-        _w.Line($"At(ref dw, {q.Cout * q.CKK} + oc) = S.Sum(sum);");
-        _w.Close();
-        _w.Close();
-        _w.Line();
+        GroupedConv(g, $"{c.Name}: dW[oc,ic,kh,kw] = Σ over positions and lanes of dz·x, and db = Σ dz, for one chunk (summed over chunks later, in chunk order).",
+            Cap(c.Name) + "Weights", "ref float x, ref float dz, ref float dw",
+            new[] { ("x", Lit((long)q.Cin * q.Hp * q.Wp) + " * L"), ("dz", Lit((long)q.Cout * q.OH * q.OW) + " * L"), ("dw", Lit((long)q.Cout * q.CKK)) },
+            q => PerRegisterFile(r =>
+            {
+                var tiles = g.Kernels!.Weights(r);
+                _w.Line($"// planned: {tiles.Channels} output channel(s) x {tiles.Width} kernel columns of accumulators");
+                EmitConvWeightsBody(q, tiles);
+            }),
+            after: () =>
+            {
+                _w.Open($"for (nuint oc = 0; oc < {c.Outputs}; oc++)");
+                _w.Line("TV sum = S.Zero;");
+                _w.Line($"for (nuint p = 0; p < {q.OH * q.OW}; p++) sum = S.Add(sum, S.Load(ref dz, (oc * {q.OH * q.OW} + p) * L));");
+                _w.Line($"At(ref dw, {c.WeightCount} + oc) = S.Sum(sum);");
+                _w.Close();
+            });
     }
 
     /// <summary>Accumulators for a block of output channels × a span of kernel columns, summed over
     /// every output position of the chunk (lanes stay separate until the final horizontal sum).</summary>
     private void EmitConvWeightsBody(ConvGeometry q, ConvTiles tiles)
     {
-        for (int start = 0; start < q.K; start += tiles.Width)
+        for (int start = 0; start < q.KW; start += tiles.Width)
         {
-            int size = Math.Min(tiles.Width, q.K - start);
+            int size = Math.Min(tiles.Width, q.KW - start);
             _w.Line($"// kernel columns {start}..{start + size - 1}");
             Blocked("oc", q.Cout, tiles.Channels, bo =>
             {
                 _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
-                _w.Open($"for (nuint kh = 0; kh < {q.K}; kh++)");
+                _w.Open($"for (nuint kh = 0; kh < {q.KH}; kh++)");
                 for (int j = 0; j < bo; j++)
                     _w.Line(string.Join(" ", Enumerable.Range(0, size).Select(kw => $"TV g{j}_{kw} = S.Zero;")));
                 _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
-                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.Stride), "kh")}) * {q.Wp} + {start}) * L;");
+                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.SH), "kh")}) * {q.Wp} + {start}) * L;");
                 _w.Line($"nuint zo = (oc * {q.OH} + oh) * {q.OW} * L;");
                 // The sweep over an output row stays a loop: unrolled, a 24-wide row made a body too
                 // big for the CPU's decoded-instruction cache and ran 2.9x slower.
                 _w.Open($"for (nuint ow = 0; ow < {q.OW}; ow++)");
                 _w.Line(string.Join(" ", Enumerable.Range(0, bo).Select(j => $"TV d{j} = S.Load(ref dz, zo + ({Plus(Lit((long)j * q.OH * q.OW), "ow")}) * L);")));
                 for (int kw = 0; kw < size; kw++)
-                    _w.Line($"{{ TV xv = S.Load(ref x, xo + ({Plus(Times("ow", q.Stride), Lit(kw))}) * L); {string.Join(" ", Enumerable.Range(0, bo).Select(j => $"g{j}_{kw} = S.MulAdd(d{j}, xv, g{j}_{kw});"))} }}");
+                    _w.Line($"{{ TV xv = S.Load(ref x, xo + ({Plus(Times("ow", q.SW), Lit(kw))}) * L); {string.Join(" ", Enumerable.Range(0, bo).Select(j => $"g{j}_{kw} = S.MulAdd(d{j}, xv, g{j}_{kw});"))} }}");
                 _w.Close();
                 _w.Close();
                 for (int j = 0; j < bo; j++)
                     for (int kw = 0; kw < size; kw++)
-                        _w.Line($"At(ref dw, (({Plus("oc", Lit(j))}) * {q.Cin} + ic) * {q.KK} + kh * {q.K} + {start + kw}) = S.Sum(g{j}_{kw});");
+                        _w.Line($"At(ref dw, (({Plus("oc", Lit(j))}) * {q.Cin} + ic) * {q.KK} + kh * {q.KW} + {start + kw}) = S.Sum(g{j}_{kw});");
                 _w.Close();
                 _w.Close();
             });
@@ -366,26 +402,25 @@ internal sealed partial class NetworkEmitter
     {
         var c = g.Producer!;
         var q = Geometry(g);
-        Signature($"{c.Name}: dx[ic,ih,iw] = Σ over oc and the (kh,kw) that reach (ih,iw) of w·dz, gathered so each dx is written once.",
-            Cap(c.Name) + "InputGrad", "ref float dz, ref float w, ref float dx");
-        PerRegisterFile(r =>
-        {
-            var tiles = g.Kernels!.InputGradient(r);
-            _w.Line(g.Kernels.InputGradientRows(r)
-                ? $"// planned: row tiles of {tiles.Width} input columns, {tiles.Split} accumulator(s) per column, the {q.K} weights of a kernel row in registers"
-                : tiles.Usable
-                    ? $"// planned: the general loop (the row tiles would unroll {(long)q.OW * q.K} > {KernelChoices.MaxUnrolledInputGradient} column x kernel steps)"
-                    : $"// planned: the general loop (a {q.K}-wide kernel row leaves no room for two columns in {r} registers)");
-            if (g.Kernels.InputGradientRows(r)) EmitConvInputGradRows(q, tiles);
-            else EmitConvInputGradGeneral(q);
-        });
-        _w.Close();
-        _w.Line();
+        GroupedConv(g, $"{c.Name}: dx[ic,ih,iw] = Σ over oc and the (kh,kw) that reach (ih,iw) of w·dz, gathered so each dx is written once.",
+            Cap(c.Name) + "InputGrad", "ref float dz, ref float w, ref float dx",
+            new[] { ("dz", Lit((long)q.Cout * q.OH * q.OW) + " * L"), ("w", Lit((long)q.Cout * q.CKK)), ("dx", Lit((long)q.Cin * q.Hp * q.Wp) + " * L") },
+            q => PerRegisterFile(r =>
+            {
+                var tiles = g.Kernels!.InputGradient(r);
+                _w.Line(g.Kernels.InputGradientRows(r)
+                    ? $"// planned: row tiles of {tiles.Width} input columns, {tiles.Split} accumulator(s) per column, the {q.KW} weights of a kernel row in registers"
+                    : tiles.Usable
+                        ? $"// planned: the general loop (the row tiles would unroll {(long)q.OW * q.KW} > {KernelChoices.MaxUnrolledInputGradient} column x kernel steps)"
+                        : $"// planned: the general loop (a {q.KW}-wide kernel row leaves no room for two columns in {r} registers)");
+                if (g.Kernels.InputGradientRows(r)) EmitConvInputGradRows(q, tiles);
+                else EmitConvInputGradGeneral(q);
+            }));
     }
 
     private void RowRange(ConvGeometry q)
     {
-        _w.Line($"nint ohLo = global::System.Math.Max(0, (ih - {q.K - q.Stride}) / {q.Stride}), ohHi = global::System.Math.Min({q.OH - 1}, ih / {q.Stride});");
+        _w.Line($"nint ohLo = global::System.Math.Max(0, (ih - {q.KH - q.SH}) / {q.SH}), ohHi = global::System.Math.Min({q.OH - 1}, ih / {q.SH});");
     }
 
     /// <summary>Row tiling: a tile of one input-gradient row in registers; per (output channel, kernel
@@ -402,10 +437,18 @@ internal sealed partial class NetworkEmitter
             int t = Math.Min(tiles.Width, q.Wp - iw0);
             // (ow, kw, p): dz column ow with kernel column kw lands on dx column iw0 + p.
             var pairs = (from ow in Enumerable.Range(0, q.OW)
-                         from kw in Enumerable.Range(0, q.K)
-                         let p = ow * q.Stride + kw - iw0
+                         from kw in Enumerable.Range(0, q.KW)
+                         let p = ow * q.SW + kw - iw0
                          where p >= 0 && p < t
                          select (ow, kw, p)).ToList();
+            if (pairs.Count == 0)
+            {
+                // Right-hand padding columns past the last window (a strided kernel): their gradient is zero.
+                _w.Open($"// dx columns {iw0}..{iw0 + t - 1}: no window reaches them");
+                for (int p = 0; p < t; p++) _w.Line($"S.Store(S.Zero, ref dx, ((ic * {q.Hp} + (nuint)ih) * {q.Wp} + {iw0 + p}) * L);");
+                _w.Close();
+                continue;
+            }
             _w.Open($"// dx columns {iw0}..{iw0 + t - 1}");
             // With Split = 2, column p sums even kernel columns in a{p} and odd ones in e{p}.
             string Acc(int p, int kw) => tiles.Split == 2 && kw % 2 == 1 ? $"e{p}" : $"a{p}";
@@ -413,7 +456,7 @@ internal sealed partial class NetworkEmitter
             if (tiles.Split == 2) _w.Line(string.Join(" ", Enumerable.Range(0, t).Select(p => $"TV e{p} = S.Zero;")));
             _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
             _w.Open("for (nint oh = ohLo; oh <= ohHi; oh++)");
-            _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + (nuint)({Plus("ih", "-" + Times("oh", q.Stride))})) * {q.K};".Replace("+ -", "- "));
+            _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.KH} + (nuint)({Plus("ih", "-" + Times("oh", q.SH))})) * {q.KW};".Replace("+ -", "- "));
             _w.Line($"nuint zo = (oc * {q.OH} + (nuint)oh) * {q.OW} * L;");
             var kws = pairs.Select(x => x.kw).Distinct().OrderBy(k => k).ToList();
             _w.Line(string.Join(" ", kws.Select(kw => $"TV w{kw} = S.Create(At(ref w, {Plus("wo", Lit(kw))}));")));
@@ -440,15 +483,15 @@ internal sealed partial class NetworkEmitter
             _w.Open($"for (nint ih = 0; ih < {q.Hp}; ih++)");
             RowRange(q);
             _w.Open($"for (nint iw = 0; iw < {q.Wp}; iw++)");
-            _w.Line($"nint owLo = global::System.Math.Max(0, (iw - {q.K - q.Stride}) / {q.Stride}), owHi = global::System.Math.Min({q.OW - 1}, iw / {q.Stride});");
+            _w.Line($"nint owLo = global::System.Math.Max(0, (iw - {q.KW - q.SW}) / {q.SW}), owHi = global::System.Math.Min({q.OW - 1}, iw / {q.SW});");
             _w.Line(string.Join(" ", Enumerable.Range(0, bi).Select(j => $"TV a{j} = S.Zero;")));
             _w.Open($"for (nuint oc = 0; oc < {q.Cout}; oc++)");
             _w.Open("for (nint oh = ohLo; oh <= ohHi; oh++)");
             _w.Line($"nuint zo = (oc * {q.OH} + (nuint)oh) * {q.OW};");
-            _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.K} + (nuint)({Plus("ih", "-" + Times("oh", q.Stride))})) * {q.K};".Replace("+ -", "- "));
+            _w.Line($"nuint wo = ((oc * {q.Cin} + ic) * {q.KH} + (nuint)({Plus("ih", "-" + Times("oh", q.SH))})) * {q.KW};".Replace("+ -", "- "));
             _w.Open("for (nint ow = owLo; ow <= owHi; ow++)");
             _w.Line("TV d = S.Load(ref dz, (zo + (nuint)ow) * L);");
-            _w.Line($"nuint wk = wo + (nuint)(iw - {Times("ow", q.Stride)});");
+            _w.Line($"nuint wk = wo + (nuint)(iw - {Times("ow", q.SW)});");
             for (int j = 0; j < bi; j++) _w.Line($"a{j} = S.MulAdd(S.Create(At(ref w, {Plus("wk", Lit((long)j * q.KK))})), d, a{j});");
             _w.Close();
             _w.Close();

@@ -15,7 +15,7 @@ internal sealed partial class NetworkEmitter
     }
 
     private static PointwiseGeometry PGeometry(Group g) => g.Pool is { } p
-        ? new PointwiseGeometry(g.Z.C, g.Z.H, g.Z.W, p.Kernel, p.Stride, p.Output.H, p.Output.W)
+        ? new PointwiseGeometry(g.Z.C, g.Z.H, g.Z.W, p.KernelHeight, p.StrideHeight, p.Output.H, p.Output.W)
         : new PointwiseGeometry(g.Z.C, g.Z.H, g.Z.W, 1, 1, g.Z.H, g.Z.W);
 
     private static string Reciprocal(int n) => (1.0f / n).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + "f";

@@ -222,6 +222,9 @@ internal sealed partial class NetworkEmitter
         }
     }
 
+    /// <summary>A convolution's padding as the Pad and Crop kernels take it: one value when it is the same on both axes.</summary>
+    private static string Pads(LayerModel c) => c.PaddingHeight == c.PaddingWidth ? Lit(c.PaddingHeight) : $"{c.PaddingHeight}, {c.PaddingWidth}";
+
     private static string Slot(string buffer) => $"ref Slot(ref m, b.{buffer}, b.{buffer}Stride, c)";
     private string Chunk(string buffer) => _buffers.Any(x => x.Name == buffer && x.Shares)
         ? $"arena.Slice(b.{buffer} + b.{buffer}Stride * c, b.{buffer}Size)"
@@ -239,7 +242,7 @@ internal sealed partial class NetworkEmitter
             case StepKind.Pad:
             {
                 var c = g.Producer!;
-                _w.Line($"{Ex}.Kernels.Pad({Chunk(input)}, {Chunk($"G{g.Index}P")}, {c.Input.C}, {c.Input.H}, {c.Input.W}, {c.Padding}, S.Lanes);");
+                _w.Line($"{Ex}.Kernels.Pad({Chunk(input)}, {Chunk($"G{g.Index}P")}, {c.Input.C}, {c.Input.H}, {c.Input.W}, {Pads(c)}, S.Lanes);");
                 break;
             }
             case StepKind.Produce when g.IsDropout:
@@ -351,7 +354,7 @@ internal sealed partial class NetworkEmitter
                 {
                     _w.Line($"{k}InputGrad<TV, S>({Slot(BufferLayout.DZ(_plan, g))}, {Arr(Field(p.Name, "weight"))}, {Slot($"G{g.Index}DP")});");
                     string crop = g.AccumulatesInputGradient ? "CropAdd" : "Crop";
-                    _w.Line($"{Ex}.Kernels.{crop}({Chunk($"G{g.Index}DP")}, {Chunk(target)}, {p.Input.C}, {p.Input.H}, {p.Input.W}, {p.Padding}, S.Lanes);");
+                    _w.Line($"{Ex}.Kernels.{crop}({Chunk($"G{g.Index}DP")}, {Chunk(target)}, {p.Input.C}, {p.Input.H}, {p.Input.W}, {Pads(p)}, S.Lanes);");
                 }
                 else if (BufferLayout.NeedsScratchInputGradient(g))
                 {

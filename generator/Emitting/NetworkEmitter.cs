@@ -74,7 +74,7 @@ internal sealed partial class NetworkEmitter
             switch (l.Kind)
             {
                 case LayerKind.Conv2D:
-                    yield return (l, l.Name + ".weight", Field(l.Name, "weight"), new[] { l.Outputs, l.Input.C, l.Kernel, l.Kernel }, true);
+                    yield return (l, l.Name + ".weight", Field(l.Name, "weight"), new[] { l.Outputs, l.GroupInputs, l.KernelHeight, l.KernelWidth }, true);
                     yield return (l, l.Name + ".bias", Field(l.Name, "bias"), new[] { l.Outputs }, true);
                     break;
                 case LayerKind.Dense:
@@ -119,12 +119,15 @@ internal sealed partial class NetworkEmitter
         {
             var tensors = Tensors().Where(t => t.Layer == l).Select(t => "\"" + t.Tensor + "\"");
             string args = $"\"{l.Name}\", {Rt}.LayerKind.{l.Kind}, {Ints(Dims(l.Input))}, {Ints(Dims(l.Output))}";
-            if (l.Kind is LayerKind.Conv2D) args += $", Outputs: {l.Outputs}, Kernel: {l.Kernel}, Stride: {l.Stride}, Padding: {l.Padding}";
+            if (l.Kind is LayerKind.Conv2D) args += $", Outputs: {l.Outputs}, Kernel: {l.KernelHeight}, Stride: {l.StrideHeight}, Padding: {l.PaddingHeight}";
             else if (l.Kind is LayerKind.Dense) args += $", Outputs: {l.Outputs}";
-            else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.Kernel}, Stride: {l.Stride}";
+            else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.KernelHeight}, Stride: {l.StrideHeight}";
             else if (l.Kind is LayerKind.BatchNorm) args += $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
             string inputs = string.Join(", ", l.Inputs.Select(v => "\"" + v + "\""));
             string slope = l.Kind == LayerKind.LeakyReLU ? $", Slope = {Num(l.Slope)}" : l.Kind == LayerKind.Dropout ? $", Rate = {Num(l.Rate)}" : "";
+            // A rectangular or grouped convolution's other axis and groups (Kernel, Stride and Padding above are the rows').
+            if (l.Kind is LayerKind.Conv2D && !l.IsSquare) slope += $", KernelWidth = {l.KernelWidth}, StrideWidth = {l.StrideWidth}, PaddingWidth = {l.PaddingWidth}";
+            if (l.Groups != 1) slope += $", Groups = {l.Groups}";
             _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }}{slope} }},");
         }
         _w.Close(";");
@@ -193,7 +196,7 @@ internal sealed partial class NetworkEmitter
         foreach (var l in _model.Layers)
         {
             if (l.Kind == LayerKind.Conv2D)
-                _w.Line($"{Ex}.Init.XavierUniform({Field(l.Name, "weight")}, fanIn: {l.Input.C * l.Kernel * l.Kernel}, fanOut: {l.Outputs * l.Kernel * l.Kernel}, rng);");
+                _w.Line($"{Ex}.Init.XavierUniform({Field(l.Name, "weight")}, fanIn: {l.GroupInputs * l.KernelHeight * l.KernelWidth}, fanOut: {l.GroupOutputs * l.KernelHeight * l.KernelWidth}, rng);");
             else if (l.Kind == LayerKind.Dense)
                 _w.Line($"{Ex}.Init.XavierUniform({Field(l.Name, "weight")}, fanIn: {l.Input.Size}, fanOut: {l.Outputs}, rng);");
             else if (l.Kind == LayerKind.BatchNorm)

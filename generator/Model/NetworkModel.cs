@@ -19,15 +19,27 @@ internal readonly record struct Shape(int Rank, int C, int H, int W)
 }
 
 /// <summary>One layer with its arguments resolved and its input and output shapes inferred.
-/// Outputs is the filter count (Conv2D) or unit count (Dense); Kernel is the window side of a
-/// convolution or pooling layer.
+/// Outputs is the filter count (Conv2D) or unit count (Dense); the kernel, stride and padding are a
+/// convolution's or pooling layer's window per axis ("same" padding resolved; pools are square and
+/// unpadded), and <see cref="Groups"/> a convolution's channel groups.
 /// <see cref="Inputs"/> names the values the layer reads: earlier layers' names or
 /// <see cref="NetworkModel.InputValue"/>; an Add reads (main path, shortcut). Layers are listed in
 /// source order, which is a topological order of the graph.</summary>
 internal sealed record LayerModel(
-    LayerKind Kind, string Name, int Outputs, int Kernel, int Stride, int Padding,
-    double Epsilon, double Momentum, Shape Input, Shape Output, EquatableArray<string> Inputs)
+    LayerKind Kind, string Name, int Outputs, int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth,
+    int PaddingHeight, int PaddingWidth, double Epsilon, double Momentum, Shape Input, Shape Output, EquatableArray<string> Inputs)
 {
+    /// <summary>A convolution's channel groups: each of the Outputs/Groups filters of group g reads only the
+    /// Input.C/Groups channels of group g (1: an ordinary convolution; Input.C: depthwise).</summary>
+    public int Groups { get; init; } = 1;
+    /// <summary>Input channels each filter reads.</summary>
+    public int GroupInputs => Input.C / Groups;
+    /// <summary>Filters per group.</summary>
+    public int GroupOutputs => Outputs / Groups;
+    /// <summary>The window is square, its stride and padding the same on both axes.</summary>
+    public bool IsSquare => KernelHeight == KernelWidth && StrideHeight == StrideWidth && PaddingHeight == PaddingWidth;
+    /// <summary>A convolution's input with its zero padding.</summary>
+    public Shape PaddedInput => Shape.Image(Input.C, Input.H + 2 * PaddingHeight, Input.W + 2 * PaddingWidth);
     /// <summary>An activation function (Layers/Activations/ defines each).</summary>
     public bool IsActivation => Layers.ActivationKind.Of(Kind) is not null;
     /// <summary>An activation that keeps order, so it commutes with a max pool.</summary>
@@ -43,7 +55,7 @@ internal sealed record LayerModel(
 
     public long WeightCount => Kind switch
     {
-        LayerKind.Conv2D => (long)Outputs * Input.C * Kernel * Kernel,
+        LayerKind.Conv2D => (long)Outputs * GroupInputs * KernelHeight * KernelWidth,
         LayerKind.Dense => (long)Outputs * Input.Size,
         _ => 0,
     };

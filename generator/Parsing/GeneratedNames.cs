@@ -12,7 +12,7 @@ internal static class GeneratedNames
     private static readonly Regex Pattern = new(
         "^(Name|InputShape|InputSize|Classes|MaxBatch|Threads|Simd|Layers|Tensors|Tensor|Gradient|TrainStep|Infer|FindNonFinite|Summary|PhaseTimes|ResetPhaseTimes|Dispose|NotGenerated" +
         "|Train\\d*|Update|Fold|InferPhase|InferChunk|At|Ref|Slot|GraphGenBuffers|GraphGenWorkspace" +
-        "|(Conv|Dense)\\d+(Forward|Weights|InputGrad|InferPooled)|G\\d+(Post|PostBack|BatchNormBack|Stats)" +
+        "|(Conv|Dense)\\d+(Forward|Weights|InputGrad|InferPooled)(Group)?|G\\d+(Post|PostBack|BatchNormBack|Stats)" +
         "|_(core|simd|arena|buf|ones|zeros|labels|chunkLoss|chunkCorrect|infer|fold|newWorkspace|batch|chunks|inferCount|invBatch|learningRate)" +
         "|_train\\d+|_dropout\\d+(_step)?|_(conv|dense|batchnorm)\\d+(_(weight|bias|gamma|beta|moving_mean|moving_var)(_grad|_folded)?)?|s_(inputShape|layers|tensors)(View)?)$",
         RegexOptions.CultureInvariant);

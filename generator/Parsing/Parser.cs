@@ -235,7 +235,18 @@ internal static class Parser
                 if (ctorKernel && namedKernel)
                     diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument, ArgumentLocation(syntax, data.AttributeConstructor, nameof(Conv2DAttribute.Kernel), preferNamed: true), nameof(LayerKind.Conv2D), nameof(Conv2DAttribute.Kernel)));
                 int kernel = ctorKernel ? Ctor(1) : NamedInt(data, nameof(Conv2DAttribute.Kernel), 0);
-                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, nameof(Conv2DAttribute.Stride), 1), NamedInt(data, nameof(Conv2DAttribute.Padding), 0), 0, 0, 0);
+                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, nameof(Conv2DAttribute.Stride), 1), NamedInt(data, nameof(Conv2DAttribute.Padding), 0), 0, 0, 0)
+                {
+                    KernelHeight = NamedIntOrNull(data, nameof(Conv2DAttribute.KernelHeight)),
+                    KernelWidth = NamedIntOrNull(data, nameof(Conv2DAttribute.KernelWidth)),
+                    StrideHeight = NamedIntOrNull(data, nameof(Conv2DAttribute.StrideHeight)),
+                    StrideWidth = NamedIntOrNull(data, nameof(Conv2DAttribute.StrideWidth)),
+                    PaddingHeight = NamedIntOrNull(data, nameof(Conv2DAttribute.PaddingHeight)),
+                    PaddingWidth = NamedIntOrNull(data, nameof(Conv2DAttribute.PaddingWidth)),
+                    HasStride = NamedIntOrNull(data, nameof(Conv2DAttribute.Stride)) is not null,
+                    HasPadding = NamedIntOrNull(data, nameof(Conv2DAttribute.Padding)) is not null,
+                    Groups = NamedInt(data, nameof(Conv2DAttribute.Groups), 1),
+                };
             }
             case LayerKind.Dense:
                 return new LayerSpec(kind, Ctor(0), 0, false, 0, 0, 0, 0, 0);

@@ -14,6 +14,33 @@ internal sealed record LayerSpec(
     LayerKind Kind, int Outputs, int Kernel, bool HasKernel, int Stride, int Padding,
     int Features, double Epsilon, double Momentum, Marker Marker = Marker.None, double Slope = 0, double Rate = 0)
 {
+    /// <summary>A convolution's per-axis arguments as written (null where not given); <see cref="Kernel"/>,
+    /// <see cref="Stride"/> and <see cref="Padding"/> are the square ones.</summary>
+    public int? KernelHeight { get; init; }
+    /// <inheritdoc cref="KernelHeight"/>
+    public int? KernelWidth { get; init; }
+    /// <inheritdoc cref="KernelHeight"/>
+    public int? StrideHeight { get; init; }
+    /// <inheritdoc cref="KernelHeight"/>
+    public int? StrideWidth { get; init; }
+    /// <inheritdoc cref="KernelHeight"/>
+    public int? PaddingHeight { get; init; }
+    /// <inheritdoc cref="KernelHeight"/>
+    public int? PaddingWidth { get; init; }
+    /// <summary>Whether the square Stride and Padding were written (their defaults do not conflict).</summary>
+    public bool HasStride { get; init; }
+    /// <inheritdoc cref="HasStride"/>
+    public bool HasPadding { get; init; }
+    /// <summary>A convolution's channel groups (1 unless given).</summary>
+    public int Groups { get; init; } = 1;
+
+    /// <summary>The window per axis: the per-axis arguments where given, else the square one (pools are square).</summary>
+    public (int Height, int Width) Kernels => (KernelHeight ?? Kernel, KernelWidth ?? Kernel);
+    /// <summary>The step per axis; a per-axis stride not given is 1.</summary>
+    public (int Height, int Width) Strides => StrideHeight is null && StrideWidth is null ? (Stride, Stride) : (StrideHeight ?? 1, StrideWidth ?? 1);
+    /// <summary>The padding per axis as written (<see cref="Vocabulary.Conv2DAttribute.Same"/> included); a per-axis padding not given is 0.</summary>
+    public (int Height, int Width) Paddings => PaddingHeight is null && PaddingWidth is null ? (Padding, Padding) : (PaddingHeight ?? 0, PaddingWidth ?? 0);
+
     /// <summary>A block marker that makes no layer of its own ([Residual], [Shortcut]).</summary>
     public bool IsPureMarker => Marker is Marker.Residual or Marker.Shortcut or Marker.Concat or Marker.Branch;
 }
@@ -52,6 +79,9 @@ internal static class ShapeInference
             _ => Describe(spec.Kind, name),
         };
 
+    /// <summary>A window layer's geometry once resolved: kernel, stride and padding per axis, and channel groups.</summary>
+    private readonly record struct Window(int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int PaddingHeight, int PaddingWidth, int Groups);
+
     /// <summary>A value of the graph while inference walks it: its name, shape and the spec that made
     /// it (−1 for the network input).</summary>
     private readonly record struct Value(string Name, Shape Shape, int Spec);
@@ -88,8 +118,6 @@ internal static class ShapeInference
         for (int i = 0; i < specs.Count; i++)
         {
             LayerSpec s = specs[i];
-            // "Same" padding is (Kernel - 1) / 2 on every side (odd kernels only, checked above).
-            if (s.Kind == LayerKind.Conv2D && s.Padding == Conv2DAttribute.Same) s = s with { Padding = (s.Kernel - 1) / 2 };
             string name = names[i];
             switch (s.Marker)
             {
@@ -113,6 +141,8 @@ internal static class ShapeInference
             shape = current.Shape;
             var inputs = new[] { current.Name };
             Shape output;
+            // A pool's window is square and unpadded; a convolution sets its own below.
+            var window = new Window(s.Kernel, s.Kernel, s.Stride, s.Stride, 0, 0, 1);
             switch (s.Kind)
             {
                 case LayerKind.Add:
@@ -161,17 +191,29 @@ internal static class ShapeInference
                 case LayerKind.Conv2D:
                 {
                     if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
-                    long hp = (long)shape.H + 2L * s.Padding, wp = (long)shape.W + 2L * s.Padding;
-                    if (s.Kernel > hp || s.Kernel > wp)
+                    var (kh, kw) = s.Kernels;
+                    var (sh, sw) = s.Strides;
+                    // "Same" padding is (kernel - 1) / 2 on each side of an axis (odd kernels only, checked above).
+                    var (ph, pw) = s.Paddings;
+                    if (ph == Conv2DAttribute.Same) ph = (kh - 1) / 2;
+                    if (pw == Conv2DAttribute.Same) pw = (kw - 1) / 2;
+                    if (shape.C % s.Groups != 0 || s.Outputs % s.Groups != 0)
                     {
-                        string padded = s.Padding > 0 ? Inv($" (padded to {hp}x{wp})") : "";
-                        diagnostics.Add(new(i, nameof(Conv2DAttribute.Kernel), DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), padded }));
+                        diagnostics.Add(new(i, nameof(Conv2DAttribute.Groups), DiagnosticDescriptors.GroupsMismatch, new object[] { what, s.Groups, shape.C, s.Outputs }));
                         return Fail();
                     }
-                    long oh = (hp - s.Kernel) / s.Stride + 1, ow = (wp - s.Kernel) / s.Stride + 1;
+                    long hp = (long)shape.H + 2L * ph, wp = (long)shape.W + 2L * pw;
+                    if (kh > hp || kw > wp)
+                    {
+                        string padded = ph > 0 || pw > 0 ? Inv($" (padded to {hp}x{wp})") : "";
+                        string argument = s.HasKernel ? nameof(Conv2DAttribute.Kernel) : kh > hp ? nameof(Conv2DAttribute.KernelHeight) : nameof(Conv2DAttribute.KernelWidth);
+                        diagnostics.Add(new(i, argument, DiagnosticDescriptors.WindowTooLarge, new object[] { what, Inv($"{kh}x{kw}"), shape.ToString(), padded }));
+                        return Fail();
+                    }
+                    long oh = (hp - kh) / sh + 1, ow = (wp - kw) / sw + 1;
                     // Checked in double first: absurd kernels and paddings overflow int and long.
                     double outputSize = (double)s.Outputs * oh * ow;
-                    double weights = (double)s.Outputs * shape.C * s.Kernel * s.Kernel + s.Outputs;
+                    double weights = (double)s.Outputs * (shape.C / s.Groups) * kh * kw + s.Outputs;
                     if (outputSize > MaxFloatsPerSample)
                     {
                         diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(outputSize), Inv($"values per sample ({s.Outputs}x{oh}x{ow})"), Count(MaxFloatsPerSample) }));
@@ -183,6 +225,7 @@ internal static class ShapeInference
                         return Fail();
                     }
                     output = Shape.Image(s.Outputs, (int)oh, (int)ow);
+                    window = new Window(kh, kw, sh, sw, ph, pw, s.Groups);
                     break;
                 }
                 case LayerKind.MaxPool2D:
@@ -191,7 +234,7 @@ internal static class ShapeInference
                     if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
                     if (s.Kernel > shape.H || s.Kernel > shape.W)
                     {
-                        diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.WindowTooLarge, new object[] { what, s.Kernel, shape.ToString(), "" }));
+                        diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.WindowTooLarge, new object[] { what, Inv($"{s.Kernel}x{s.Kernel}"), shape.ToString(), "" }));
                         return Fail();
                     }
                     output = Shape.Image(shape.C, (shape.H - s.Kernel) / s.Stride + 1, (shape.W - s.Kernel) / s.Stride + 1);
@@ -228,7 +271,8 @@ internal static class ShapeInference
                     break;
             }
 
-            var layer = new LayerModel(s.Kind, name, s.Outputs, s.Kernel, s.Stride, s.Padding, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray()) { Slope = s.Slope, Rate = s.Rate };
+            var layer = new LayerModel(s.Kind, name, s.Outputs, window.KernelHeight, window.KernelWidth, window.StrideHeight, window.StrideWidth,
+                window.PaddingHeight, window.PaddingWidth, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray()) { Slope = s.Slope, Rate = s.Rate, Groups = window.Groups };
             if (output.Size > MaxFloatsPerSample)
             {
                 diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(output.Size), Inv($"values per sample ({output})"), Count(MaxFloatsPerSample) }));
@@ -415,16 +459,8 @@ internal static class ShapeInference
         {
             case LayerKind.Conv2D:
                 if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Filters), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Filters), s.Outputs }));
-                if (!s.HasKernel) diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", Inv($"[Conv2D({s.Outputs}, Kernel = 5)]") }));
-                else if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Kernel), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Kernel), s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1") }));
-                if (s.Padding == Conv2DAttribute.Same)
-                {
-                    if (s.HasKernel && s.Kernel > 0 && s.Kernel % 2 == 0)
-                        diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = Same needs an odd kernel (it pads (Kernel - 1) / 2 on every side), but Kernel = {s.Kernel}; use an odd kernel or an explicit Padding") }));
-                }
-                else if (s.Padding < 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must not be negative (Conv2DAttribute.Same asks for \"same\" padding)") }));
-                else if (s.HasKernel && s.Kernel > 0 && s.Padding >= s.Kernel) diagnostics.Add(new(i, nameof(Conv2DAttribute.Padding), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Padding = {s.Padding} must be smaller than the kernel ({s.Kernel}); wider padding only adds outputs that see nothing but zeros") }));
+                if (s.Groups <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Groups), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Groups), s.Groups }));
+                CheckConvWindow(i, s, what, diagnostics);
                 break;
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
@@ -449,6 +485,72 @@ internal static class ShapeInference
                 if (!(s.Momentum >= 0 && s.Momentum <= 1))
                     diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.InvalidBatchNormMomentum, new object[] { what, Inv($"{s.Momentum}") }));
                 break;
+        }
+    }
+
+    /// <summary>A convolution's kernel, stride and padding: square and per-axis forms not mixed, every size
+    /// given and positive, each padding an odd kernel's "same" or smaller than the kernel along its axis.</summary>
+    private static void CheckConvWindow(int i, LayerSpec s, string what, List<ShapeDiagnostic> diagnostics)
+    {
+        const string Kernel = nameof(Conv2DAttribute.Kernel), KernelHeight = nameof(Conv2DAttribute.KernelHeight), KernelWidth = nameof(Conv2DAttribute.KernelWidth);
+        const string Stride = nameof(Conv2DAttribute.Stride), StrideHeight = nameof(Conv2DAttribute.StrideHeight), StrideWidth = nameof(Conv2DAttribute.StrideWidth);
+        const string Padding = nameof(Conv2DAttribute.Padding), PaddingHeight = nameof(Conv2DAttribute.PaddingHeight), PaddingWidth = nameof(Conv2DAttribute.PaddingWidth);
+        void Conflict(string square, int? height, string quantity, string heightName, string widthName) =>
+            diagnostics.Add(new(i, height is not null ? heightName : widthName, DiagnosticDescriptors.ConflictingArguments,
+                new object[] { what, square, height is not null ? heightName : widthName, quantity, Inv($"{heightName} and {widthName}") }));
+
+        // Each axis: the argument that set its kernel, stride and padding, and their values.
+        var axes = new List<(string Kernel, int K, string Stride, int S, string Padding, int P)>();
+        bool kernelOk = true;
+        if (s.HasKernel && (s.KernelHeight is not null || s.KernelWidth is not null)) { Conflict(Kernel, s.KernelHeight, "kernel", KernelHeight, KernelWidth); kernelOk = false; }
+        else if (s.KernelHeight is null != s.KernelWidth is null)
+        {
+            diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, Inv($"both {KernelHeight} and {KernelWidth} for a rectangular kernel"),
+                Inv($"[Conv2D({s.Outputs}, {KernelHeight} = {s.KernelHeight ?? 3}, {KernelWidth} = {s.KernelWidth ?? 1})]") }));
+            kernelOk = false;
+        }
+        else if (!s.HasKernel && s.KernelHeight is null)
+        {
+            diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", Inv($"[Conv2D({s.Outputs}, Kernel = 5)]") }));
+            kernelOk = false;
+        }
+        var (kh, kw) = s.Kernels;
+        string khName = s.HasKernel ? Kernel : KernelHeight, kwName = s.HasKernel ? Kernel : KernelWidth;
+        if (kernelOk)
+            foreach (var (name, k) in new[] { (khName, kh), (kwName, kw) }.Distinct())
+                if (k <= 0) { diagnostics.Add(new(i, name, DiagnosticDescriptors.NonPositiveSize, new object[] { what, name, k })); kernelOk = false; }
+
+        if (s.HasStride && (s.StrideHeight is not null || s.StrideWidth is not null)) Conflict(Stride, s.StrideHeight, "stride", StrideHeight, StrideWidth);
+        else
+        {
+            bool square = s.StrideHeight is null && s.StrideWidth is null;
+            var (sh, sw) = s.Strides;
+            foreach (var (name, v) in new[] { (square ? Stride : StrideHeight, sh), (square ? Stride : StrideWidth, sw) }.Distinct())
+                if (v <= 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = {v} must be at least 1") }));
+        }
+
+        if (s.HasPadding && (s.PaddingHeight is not null || s.PaddingWidth is not null)) { Conflict(Padding, s.PaddingHeight, "padding", PaddingHeight, PaddingWidth); return; }
+        bool squarePadding = s.PaddingHeight is null && s.PaddingWidth is null;
+        var (ph, pw) = s.Paddings;
+        // A square Padding against a rectangular kernel is checked on both axes but reported once.
+        var reported = new HashSet<string>();
+        foreach (var (name, p, kernelName, k) in new[] { (squarePadding ? Padding : PaddingHeight, ph, khName, kh), (squarePadding ? Padding : PaddingWidth, pw, kwName, kw) }.Distinct())
+        {
+            if (reported.Contains(name)) continue;
+            int before = diagnostics.Count;
+            string value = p == Conv2DAttribute.Same ? "Same" : p.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (p == Conv2DAttribute.Same)
+            {
+                if (kernelOk && k % 2 == 0)
+                    diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = Same needs an odd kernel (it pads (Kernel - 1) / 2 on every side), but {kernelName} = {k}; use an odd kernel or an explicit {name}") }));
+            }
+            else if (p < 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = {value} must not be negative (Conv2DAttribute.Same asks for \"same\" padding)") }));
+            else if (kernelOk && p >= k)
+            {
+                string kernel = kernelName == Kernel ? Inv($"the kernel ({k})") : Inv($"{kernelName} ({k})");
+                diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = {value} must be smaller than {kernel}; wider padding only adds outputs that see nothing but zeros") }));
+            }
+            if (diagnostics.Count > before) reported.Add(name);
         }
     }
 

@@ -61,7 +61,7 @@ internal static class BufferLayout
             if (g.IsConv && g.Padding > 0)
             {
                 var c = g.Producer!;
-                list.Add(new(p + "P", (long)c.Input.C * (c.Input.H + 2 * c.Padding) * (c.Input.W + 2 * c.Padding), true, $"{c.Name} zero-padded input"));
+                list.Add(new(p + "P", c.PaddedInput.Size, true, $"{c.Name} zero-padded input"));
             }
             if (g.Producer is not null) list.Add(new(p + "Z", g.Z.Size, true, $"{g.Producer.Name} output"));
             if (g.IsDropout) list.Add(new(p + "M", g.Z.Size, true, $"{g.Producer!.Name} mask (0 or 1/(1 - rate))"));
@@ -85,7 +85,7 @@ internal static class BufferLayout
                 var c = g.Producer!;
                 list.Add(new(p + "W", c.WeightCount + c.Outputs, false, $"{c.Name} per-chunk weight and bias gradients"));
                 if (g.Padding > 0 && g.NeedsInputGradient)
-                    list.Add(new(p + "DP", (long)c.Input.C * (c.Input.H + 2 * c.Padding) * (c.Input.W + 2 * c.Padding), true, $"{c.Name} padded input gradient", IsGradient: true));
+                    list.Add(new(p + "DP", c.PaddedInput.Size, true, $"{c.Name} padded input gradient", IsGradient: true));
             }
         }
         return list;

@@ -32,15 +32,18 @@ internal sealed record KernelChoices(
     {
         if (!g.IsConv) return null;
         var c = g.Producer!;
-        int cout = c.Outputs, ow = c.Output.W, k = c.Kernel, wp = c.Input.W + 2 * c.Padding;
+        // A grouped convolution runs one group at a time, so its tiles are sized for one group's filters;
+        // the row tilings run along the kernel's width.
+        int cout = c.GroupOutputs, ow = c.Output.W, k = c.KernelWidth, wp = c.PaddedInput.W;
         var f16 = ConvTiles.Forward(16, cout, ow, k);
         var f32 = ConvTiles.Forward(32, cout, ow, k);
         var i16 = ConvTiles.InputGradient(16, wp, k);
         var i32 = ConvTiles.InputGradient(32, wp, k);
         bool small = (long)ow * k <= MaxUnrolledInputGradient;
         // Inference runs conv + activation + pool as one pass when the pool's windows tile the output
-        // exactly, no residual joins the epilogue and the forward row tiling fits both register files.
-        bool fuses = g.Pool is not null && g.PoolTilesExactly && g.Residual is null && f16.Usable && f32.Usable;
+        // exactly, no residual joins the epilogue, the convolution is not grouped (its kernel runs group by
+        // group) and the forward row tiling fits both register files.
+        bool fuses = g.Pool is not null && g.PoolTilesExactly && g.Residual is null && c.Groups == 1 && f16.Usable && f32.Usable;
         return new KernelChoices(f16, f32, ConvTiles.Weights(16, cout, k), ConvTiles.Weights(32, cout, k),
             i16, i32, i16.Usable && small, i32.Usable && small, fuses);
     }

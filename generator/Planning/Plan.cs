@@ -54,7 +54,8 @@ internal sealed class Group
     public bool HasWeights => IsConv || IsDense;
     public bool HasPost => BatchNorm is not null || Residual is not null || Activation is not null || Pool is not null;
     public bool HasParameters => HasWeights || BatchNorm is not null;
-    public int Padding => IsConv ? Producer!.Padding : 0;
+    /// <summary>A convolution's larger padding (rows or columns): above 0 when it pads its input.</summary>
+    public int Padding => IsConv ? System.Math.Max(Producer!.PaddingHeight, Producer.PaddingWidth) : 0;
 
     /// <summary>What the group's head reads: the producer's inputs (several for a Concat), else the
     /// group input.</summary>
@@ -82,7 +83,7 @@ internal sealed class Group
     public bool NeedsBackward => HasParameters || NeedsInputGradient || NeedsShortcutGradient;
     /// <summary>True when a max pool's windows tile its input exactly (stride = size, no remainder):
     /// the backward pass then writes every position once and needs no zeroing.</summary>
-    public bool PoolTilesExactly => Pool is { Kind: not LayerKind.GlobalAvgPool2D } p && p.Stride == p.Kernel && p.Input.H % p.Kernel == 0 && p.Input.W % p.Kernel == 0;
+    public bool PoolTilesExactly => Pool is { Kind: not LayerKind.GlobalAvgPool2D } p && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth && p.Input.H % p.KernelHeight == 0 && p.Input.W % p.KernelWidth == 0;
 
     /// <summary>Whether <paramref name="layer"/>, which reads this group's output, fits the next free
     /// slot (the planner also checks that it is the output's only reader).</summary>

@@ -219,9 +219,12 @@ public static class Checkpoint
     {
         var settings = new List<string>();
         if (layer.Outputs != 0) settings.Add(string.Create(CultureInfo.InvariantCulture, $"outputs {layer.Outputs}"));
-        if (layer.Kernel != 0) settings.Add(string.Create(CultureInfo.InvariantCulture, $"kernel {layer.Kernel}"));
-        if (layer.Stride != 0) settings.Add(string.Create(CultureInfo.InvariantCulture, $"stride {layer.Stride}"));
-        if (layer.Padding != 0) settings.Add(string.Create(CultureInfo.InvariantCulture, $"padding {layer.Padding}"));
+        // Rectangular windows read "kernel 3x1"; square ones keep the single number they always had.
+        static string Axes(int height, int width) => height == width ? height.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{height}x{width}");
+        if (layer.Kernel != 0 || layer.KernelWidth != 0) settings.Add($"kernel {Axes(layer.Kernel, layer.KernelWidth)}");
+        if (layer.Stride != 0 || layer.StrideWidth != 0) settings.Add($"stride {Axes(layer.Stride, layer.StrideWidth)}");
+        if (layer.Padding != 0 || layer.PaddingWidth != 0) settings.Add($"padding {Axes(layer.Padding, layer.PaddingWidth)}");
+        if (layer.Groups != 1) settings.Add(string.Create(CultureInfo.InvariantCulture, $"groups {layer.Groups}"));
         if (layer.Epsilon != 0) settings.Add(string.Create(CultureInfo.InvariantCulture, $"eps {layer.Epsilon:R}"));
         if (layer.Momentum != 0) settings.Add(string.Create(CultureInfo.InvariantCulture, $"momentum {layer.Momentum:R}"));
         return settings.Count == 0 ? layer.Kind.ToString() : $"{layer.Kind}({string.Join(", ", settings)})";

@@ -108,34 +108,48 @@ public static class Kernels
 
     /// <summary>Copies a [C][H][W][lanes] chunk into the interior of a zero-bordered
     /// [C][H+2p][W+2p][lanes] chunk (the border is written as zeros too).</summary>
-    public static void Pad(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes)
+    public static void Pad(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes) =>
+        Pad(source, destination, channels, height, width, padding, padding, lanes);
+
+    /// <summary>As <see cref="Pad(ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/> with
+    /// <paramref name="paddingHeight"/> zero rows above and below and <paramref name="paddingWidth"/> zero
+    /// columns left and right: a [C][H+2ph][W+2pw][lanes] chunk.</summary>
+    public static void Pad(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int paddingHeight, int paddingWidth, int lanes)
     {
-        int hp = height + 2 * padding, wp = width + 2 * padding;
+        int hp = height + 2 * paddingHeight, wp = width + 2 * paddingWidth;
         destination.Slice(0, channels * hp * wp * lanes).Clear();
         for (int c = 0; c < channels; c++)
             for (int h = 0; h < height; h++)
                 source.Slice(((c * height + h) * width) * lanes, width * lanes)
-                    .CopyTo(destination.Slice(((c * hp + h + padding) * wp + padding) * lanes));
+                    .CopyTo(destination.Slice(((c * hp + h + paddingHeight) * wp + paddingWidth) * lanes));
     }
 
-    /// <summary>The inverse of <see cref="Pad"/> for gradients: copies the interior back.</summary>
-    public static void Crop(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes)
+    /// <summary>The inverse of <see cref="Pad(ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/> for gradients: copies the interior back.</summary>
+    public static void Crop(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes) =>
+        Crop(source, destination, channels, height, width, padding, padding, lanes);
+
+    /// <summary>The inverse of the per-axis <see cref="Pad(ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int)"/>.</summary>
+    public static void Crop(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int paddingHeight, int paddingWidth, int lanes)
     {
-        int hp = height + 2 * padding, wp = width + 2 * padding;
+        int hp = height + 2 * paddingHeight, wp = width + 2 * paddingWidth;
         for (int c = 0; c < channels; c++)
             for (int h = 0; h < height; h++)
-                source.Slice(((c * hp + h + padding) * wp + padding) * lanes, width * lanes)
+                source.Slice(((c * hp + h + paddingHeight) * wp + paddingWidth) * lanes, width * lanes)
                     .CopyTo(destination.Slice(((c * height + h) * width) * lanes));
     }
 
-    /// <summary>As <see cref="Crop"/>, but adds the interior to <paramref name="destination"/>: the input
+    /// <summary>As <see cref="Crop(ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/>, but adds the interior to <paramref name="destination"/>: the input
     /// gradient of a padded convolution whose input another layer also reads.</summary>
-    public static void CropAdd(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes)
+    public static void CropAdd(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int padding, int lanes) =>
+        CropAdd(source, destination, channels, height, width, padding, padding, lanes);
+
+    /// <summary>The per-axis form of <see cref="CropAdd(ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/>.</summary>
+    public static void CropAdd(ReadOnlySpan<float> source, Span<float> destination, int channels, int height, int width, int paddingHeight, int paddingWidth, int lanes)
     {
-        int hp = height + 2 * padding, wp = width + 2 * padding;
+        int hp = height + 2 * paddingHeight, wp = width + 2 * paddingWidth;
         for (int c = 0; c < channels; c++)
             for (int h = 0; h < height; h++)
-                Accumulate(source.Slice(((c * hp + h + padding) * wp + padding) * lanes, width * lanes),
+                Accumulate(source.Slice(((c * hp + h + paddingHeight) * wp + paddingWidth) * lanes, width * lanes),
                     destination.Slice(((c * height + h) * width) * lanes, width * lanes));
     }
 

@@ -259,21 +259,24 @@ public static class OnnxExporter
                 case LayerKind.Conv2D:
                 {
                     RequireImage(net, layer, shape);
-                    int c = shape[0], h = shape[1], w = shape[2], k = layer.Kernel, s = layer.Stride, p = layer.Padding, o = layer.Outputs;
-                    if (k <= 0 || s <= 0 || p < 0 || o <= 0)
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has kernel {k}, stride {s}, padding {p}, {o} outputs");
-                    outShape = [o, WindowOutput(net, layer, h, k, s, p), WindowOutput(net, layer, w, k, s, p)];
-                    string weight = AddInitializer(layer, 0, [o, c, k, k]);
+                    int c = shape[0], h = shape[1], w = shape[2], o = layer.Outputs, groups = layer.Groups;
+                    int kh = layer.Kernel, kw = layer.KernelWidth, sh = layer.Stride, sw = layer.StrideWidth, ph = layer.Padding, pw = layer.PaddingWidth;
+                    if (kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0 || o <= 0)
+                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has kernel {kh}x{kw}, stride {sh}x{sw}, padding {ph}x{pw}, {o} outputs");
+                    if (groups <= 0 || c % groups != 0 || o % groups != 0)
+                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has {groups} groups, which must divide its {c} input channels and {o} outputs");
+                    outShape = [o, WindowOutput(net, layer, h, kh, sh, ph), WindowOutput(net, layer, w, kw, sw, pw)];
+                    string weight = AddInitializer(layer, 0, [o, c / groups, kh, kw]);
                     string bias = AddInitializer(layer, 1, [o]);
                     opType = "Conv";
                     inputs = [current, weight, bias];
                     attributes = n =>
                     {
-                        IntsAttribute(n, "kernel_shape", k, k);
-                        IntsAttribute(n, "strides", s, s);
-                        IntsAttribute(n, "pads", p, p, p, p);
+                        IntsAttribute(n, "kernel_shape", kh, kw);
+                        IntsAttribute(n, "strides", sh, sw);
+                        IntsAttribute(n, "pads", ph, pw, ph, pw);
                         IntsAttribute(n, "dilations", 1, 1);
-                        IntAttribute(n, "group", 1);
+                        IntAttribute(n, "group", groups);
                     };
                     break;
                 }

@@ -142,3 +142,43 @@ public partial class DropoutNet { }
 [Conv2D(2, 5, Padding = Conv2DAttribute.Same)] [Tanh]
 [Dense(3)]
 public partial class SamePadding { }
+
+/// <summary>A MobileNet-style depthwise-separable block inside a residual block (depthwise 3×3 + BN + ReLU,
+/// pointwise 1×1 + BN + ReLU, identity shortcut), then a strided depthwise convolution with channel
+/// multiplier 2 (Groups = 4, 4 → 8) and "same" padding.</summary>
+[Network(Channels = 3, Height = 7, Width = 7)]
+[Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU]
+[Residual] [Conv2D(4, 3, Padding = 1, Groups = 4)] [BatchNorm] [ReLU] [Conv2D(4, 1)] [BatchNorm] [ReLU] [EndResidual]
+[Conv2D(8, 3, Stride = 2, Padding = Conv2DAttribute.Same, Groups = 4)] [ReLU]
+[GlobalAvgPool2D] [Dense(3)]
+public partial class DepthwiseNet { }
+
+/// <summary>Rectangular kernels, strides and paddings: 3×1 with stride 2×1 and padding 1×0; 1×15 with
+/// "same" padding per axis (0×7) in two groups, too wide for the row tilings with 16 registers (the general
+/// kernels run group by group); 2×4 with stride 1×3.</summary>
+[Network(Channels = 2, Height = 9, Width = 20)]
+[Conv2D(4, KernelHeight = 3, KernelWidth = 1, StrideHeight = 2, PaddingHeight = 1)] [BatchNorm] [Tanh]
+[Conv2D(4, KernelHeight = 1, KernelWidth = 15, Padding = Conv2DAttribute.Same, Groups = 2)] [ReLU] [MaxPool2D(2)]
+[Conv2D(2, KernelHeight = 2, KernelWidth = 4, StrideWidth = 3)] [Sigmoid]
+[Dense(3)]
+public partial class RectangularNet { }
+
+/// <summary>Grouped convolutions: a depthwise one on the network input (no input gradient), Groups = 2
+/// with batch norm and a max pool that tiles exactly (inference does not fuse a grouped convolution), and a
+/// grouped 1×1 (Groups = 2, 6 → 4).</summary>
+[Network(Channels = 4, Height = 6, Width = 6)]
+[Conv2D(4, 3, Groups = 4)] [ReLU]
+[Conv2D(6, 3, Padding = 1, Groups = 2)] [BatchNorm] [Sigmoid] [MaxPool2D(2)]
+[Conv2D(4, 1, Groups = 2)] [LeakyReLU]
+[Dense(3)]
+public partial class GroupedNet { }
+
+/// <summary>A ResNet-style stem, 7×7 with stride 2 and padding 3 on a 28-wide input: the padded row is 34
+/// wide but the last window ends at column 32, and with 16 vector registers the input-gradient row tiles
+/// are 3 columns wide, so the last tile (column 33) is reached by no window. That tile once declared a
+/// vector it never used, and the generated code did not compile (CS0168).</summary>
+[Network(Channels = 1, Height = 6, Width = 28)]
+[Conv2D(2, 1)] [ReLU]
+[Conv2D(3, 7, Stride = 2, Padding = 3)] [BatchNorm] [ReLU]
+[Dense(3)]
+public partial class StridedStem { }

@@ -47,6 +47,14 @@ public sealed class BaselineTests
             "[Conv2D(3, 3, Padding = 1)] [ReLU]\n" +
             "[Concat] [Conv2D(2, 1)] [ReLU] [Branch] [Conv2D(4, 3, Padding = 1)] [BatchNorm] [ReLU] [Branch] [EndConcat]\n" +
             "[MaxPool2D(2)] [Dense(5)]",
+        // MobileNet-style: a depthwise-separable residual block (depthwise 3x3 + BN + ReLU, pointwise 1x1 +
+        // BN + ReLU), then a rectangular, strided depthwise convolution with channel multiplier 2.
+        ["DepthwiseSeparable"] =
+            "[Network(Channels = 3, Height = 8, Width = 8)]\n" +
+            "[Conv2D(8, 3, Padding = 1)] [BatchNorm] [ReLU]\n" +
+            "[Residual] [Conv2D(8, 3, Padding = 1, Groups = 8)] [BatchNorm] [ReLU] [Conv2D(8, 1)] [BatchNorm] [ReLU] [EndResidual]\n" +
+            "[Conv2D(16, KernelHeight = 3, KernelWidth = 1, StrideHeight = 2, PaddingHeight = 1, Groups = 8)] [ReLU]\n" +
+            "[GlobalAvgPool2D] [Dense(10)]",
     };
 
     /// <summary>The attribute lines of a sample's network declaration.</summary>

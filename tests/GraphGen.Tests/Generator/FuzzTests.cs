@@ -20,7 +20,8 @@ public sealed record NetDescription(string Input, string[] Layers)
 
     /// <summary>Layer kinds in order, with the input kind: what makes two networks compile to different code paths.</summary>
     public string Shape => (Input.Contains("Features", StringComparison.Ordinal) ? "flat" : "image") + ":" +
-        string.Join(",", Layers.Select(l => l[1..].Split('(', ']')[0] + (l.Contains("Padding", StringComparison.Ordinal) ? "+pad" : "") + (l.Contains("Stride", StringComparison.Ordinal) ? "+stride" : "")));
+        string.Join(",", Layers.Select(l => l[1..].Split('(', ']')[0] + (l.Contains("Padding", StringComparison.Ordinal) ? "+pad" : "") + (l.Contains("Stride", StringComparison.Ordinal) ? "+stride" : "") +
+            (l.Contains("Groups", StringComparison.Ordinal) ? "+groups" : "") + (l.Contains("Width", StringComparison.Ordinal) ? "+rect" : "")));
 
     public override string ToString() => Declaration("Net");
 }
@@ -66,7 +67,7 @@ public sealed class FuzzTests
         (1, Gen.OneOfConst("[Network]", "[Network(Features = 4, Channels = 1)]", "[Network(Channels = 1, Height = 4)]",
             "[Network(Features = 0)]", "[Network(Channels = 0, Height = 0, Width = 0, Features = 0)]")));
 
-    private static readonly Gen<string> Conv =
+    private static readonly Gen<string> SquareConv =
         Gen.Select(Mostly(1, 6), Mostly(1, 5), Gen.Int[0, 19], Optional("Stride", Mostly(1, 3), 30), Optional("Padding", Mostly(0, 2), 30))
             .Select((filters, kernel, form, stride, padding) => form switch
             {
@@ -75,6 +76,27 @@ public sealed class FuzzTests
                 < 19 => $"[Conv2D({filters}{stride}{padding})]",               // no kernel
                 _ => $"[Conv2D({filters}, {kernel}, Kernel = {kernel}{stride}{padding})]", // kernel twice
             });
+
+    /// <summary>Rectangular kernels, strides and paddings, now and then half given or mixed with the square form.</summary>
+    private static readonly Gen<string> RectangularConv =
+        Gen.Select(Mostly(1, 6), Mostly(1, 5), Mostly(1, 5), Optional("StrideHeight", Mostly(1, 3), 30), Optional("StrideWidth", Mostly(1, 3), 30),
+                Optional("PaddingWidth", Mostly(0, 2), 30), Gen.Int[0, 9])
+            .Select((filters, kh, kw, sh, sw, pw, form) => form switch
+            {
+                < 7 => $"[Conv2D({filters}, KernelHeight = {kh}, KernelWidth = {kw}{sh}{sw}{pw})]",
+                7 => $"[Conv2D({filters}, KernelHeight = {kh}, KernelWidth = {kw}{sh}, Padding = Conv2DAttribute.Same)]",
+                8 => $"[Conv2D({filters}, KernelHeight = {kh}{sw})]",          // no width
+                _ => $"[Conv2D({filters}, {kh}, KernelWidth = {kw}{pw})]",   // square and per-axis
+            });
+
+    /// <summary>Grouped and depthwise convolutions (Groups × multiplier filters), whose groups often divide
+    /// the small channel counts the other layers make, and now and then do not.</summary>
+    private static readonly Gen<string> GroupedConv =
+        Gen.Select(Mostly(1, 4), Gen.Int[1, 2], Gen.OneOfConst(1, 3), Optional("Stride", Mostly(1, 2), 30))
+            .Select((groups, multiplier, kernel, stride) =>
+                $"[Conv2D({unchecked(groups * multiplier)}, {kernel}{(kernel == 3 ? ", Padding = 1" : "")}{stride}, Groups = {groups})]");
+
+    private static readonly Gen<string> Conv = Gen.Frequency((6, SquareConv), (2, RectangularConv), (2, GroupedConv));
 
     private static readonly Gen<string> Dense = Mostly(1, 16).Select(u => $"[Dense({u})]");
 

@@ -18,7 +18,7 @@ public class ReproducibilityTests
     private const int Steps = 3;
 
     // Networks with batch norm (moving statistics), convolutions, pools and plain dense layers.
-    private static readonly string[] Networks = { "LeNet", "ConvBnPool", "Pools", "Mlp", "StridePad", "ResidualNet", "ResidualEdges", "ConcatNet", "ConcatEdges", "DropoutNet" };
+    private static readonly string[] Networks = { "LeNet", "ConvBnPool", "Pools", "Mlp", "StridePad", "ResidualNet", "ResidualEdges", "ConcatNet", "ConcatEdges", "DropoutNet", "DepthwiseNet", "RectangularNet", "GroupedNet" };
 
     public static IEnumerable<object[]> Cases =>
         from name in Networks

@@ -50,6 +50,19 @@ internal static class GraphNets
             b.Conv(3, 3, padding: 1); b.Tanh(); b.GlobalAvgPool(); b.Dense(3);
             return b.Build("GlobalAvgPool", seed);
         },
+        // A depthwise-separable residual block with a rectangular stem: 2x3 kernel, stride 1x2, padding 1x0;
+        // depthwise 3x3 with channel multiplier 2 (Groups = 2, 2 → 4), pointwise 1x1, grouped 3x1 (Groups = 2).
+        ["GroupedConvs"] = seed =>
+        {
+            var b = new GraphBuilder(2, 6, 7);
+            string x = b.ReLU(b.Conv(2, (2, 3), (1, 2), (1, 0)));
+            b.ReLU(b.BatchNorm(b.Conv(4, (3, 3), (1, 1), (1, 1), groups: 2, from: x)));
+            b.BatchNorm(b.Conv(2, (1, 1), (1, 1), (0, 0)));
+            x = b.Add(b.Last, x);
+            b.Tanh(b.Conv(4, (3, 1), (2, 1), (0, 0), groups: 2, from: x));
+            b.Dense(3);
+            return b.Build("GroupedConvs", seed);
+        },
         ["IdentityBlock"] = seed => ResNet("IdentityBlock", seed, identity: true, projection: false),
         ["ProjectionBlock"] = seed => ResNet("ProjectionBlock", seed, identity: false, projection: true),
         ["ResNet"] = seed => ResNet("ResNet", seed, identity: true, projection: true),
@@ -202,6 +215,19 @@ internal sealed class GraphBuilder
         return Append(LayerKind.Conv2D, from, s, [outputs, Side(s[1]), Side(s[2])],
             name => [(name + ".weight", [outputs, s[0], kernel, kernel]), (name + ".bias", [outputs])],
             l => l with { Outputs = outputs, Kernel = kernel, Stride = stride, Padding = padding });
+    }
+
+    /// <summary>A convolution with a kh×kw kernel, strides and paddings per axis, and channel groups.</summary>
+    public string Conv(int outputs, (int H, int W) kernel, (int H, int W) stride, (int H, int W) padding, int groups = 1, string? from = null)
+    {
+        int[] s = ShapeOf(from);
+        return Append(LayerKind.Conv2D, from, s, [outputs, (s[1] + 2 * padding.H - kernel.H) / stride.H + 1, (s[2] + 2 * padding.W - kernel.W) / stride.W + 1],
+            name => [(name + ".weight", [outputs, s[0] / groups, kernel.H, kernel.W]), (name + ".bias", [outputs])],
+            l => l with
+            {
+                Outputs = outputs, Kernel = kernel.H, KernelWidth = kernel.W, Stride = stride.H, StrideWidth = stride.W,
+                Padding = padding.H, PaddingWidth = padding.W, Groups = groups,
+            });
     }
 
     public string Dense(int outputs, string? from = null)

@@ -74,6 +74,35 @@ public class ReferenceGradientTests
     }
 
     [Fact]
+    public void GroupedConvolutionReadsOnlyItsGroupsChannels()
+    {
+        // 4 input channels of 1x2, Groups = 2, 4 filters of 2 channels x 1x2: filter o reads channels
+        // 2·(o / 2) and 2·(o / 2) + 1 only. Every weight is 1 except filter 1's, which are 10; biases 0.
+        var b = new GraphBuilder(4, 1, 2);
+        b.Conv(4, (1, 2), (1, 1), (0, 0), groups: 2);
+        var reference = new ReferenceNetwork(b.Build("Grouped", 1));
+        Array.Fill(reference.Tensors["conv1.weight"], 1.0);
+        for (int i = 4; i < 8; i++) reference.Tensors["conv1.weight"][i] = 10;
+        Array.Clear(reference.Tensors["conv1.bias"]);
+        // x: channel c holds (c + 1, 2(c + 1)): group 0 sums 1+2+2+4 = 9, group 1 sums 3+6+4+8 = 21.
+        Assert.Equal([9, 90, 21, 21], reference.Forward([1, 2, 2, 4, 3, 6, 4, 8], 1, training: false));
+    }
+
+    [Fact]
+    public void RectangularKernelStrideAndPaddingFollowTheirOwnAxis()
+    {
+        // A 1x3 input, kernel 1x2 (weights 1, 10), stride 1x2, padding 1x1: the padded input is 3x5 with
+        // x = (1, 2, 3) in row 1, columns 1..3; rows 0 and 2 see only zeros. Output 3x2.
+        var b = new GraphBuilder(1, 1, 3);
+        b.Conv(1, (1, 2), (1, 2), (1, 1));
+        var reference = new ReferenceNetwork(b.Build("Rect", 1));
+        reference.Tensors["conv1.weight"][0] = 1; reference.Tensors["conv1.weight"][1] = 10;
+        reference.Tensors["conv1.bias"][0] = 0.5;
+        // Row 1: columns (0, 1) → 0·1 + 1·10 = 10; columns (2, 3) → 2 + 30 = 32; plus the bias.
+        Assert.Equal([0.5, 0.5, 10.5, 32.5, 0.5, 0.5], reference.Forward([1, 2, 3], 1, training: false));
+    }
+
+    [Fact]
     public void LeakyReLUScalesNegativeInputsBySlope()
     {
         double[] x = [-2, -0.5, 0, 0.5, 3];

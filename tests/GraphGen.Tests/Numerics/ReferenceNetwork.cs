@@ -239,9 +239,12 @@ internal sealed class ReferenceNetwork
         return (y, s);
     }
 
+    /// <summary>Convolution by definition: y[o,oh,ow] = b[o] + Σ over the Cg = C/G input channels of o's group
+    /// g = o / (O/G) and the KH×KW taps of w[o,c,kh,kw]·x[g·Cg + c, oh·SH + kh − PH, ow·SW + kw − PW] (zero outside).</summary>
     private (double[], int[]) Conv(LayerInfo l, double[] x, int n, int[] s)
     {
-        int C = s[0], H = s[1], W = s[2], O = l.Outputs, K = l.Kernel, st = l.Stride, p = l.Padding;
+        int C = s[0], H = s[1], W = s[2], O = l.Outputs, KH = l.Kernel, KW = l.KernelWidth, SH = l.Stride, SW = l.StrideWidth, PH = l.Padding, PW = l.PaddingWidth;
+        int Cg = C / l.Groups, Og = O / l.Groups;
         int OH = l.OutputShape[1], OW = l.OutputShape[2];
         var w = Tensors[l.Name + ".weight"]; var b = Tensors[l.Name + ".bias"];
         var y = new double[n * O * OH * OW];
@@ -251,13 +254,13 @@ internal sealed class ReferenceNetwork
                     for (int ow = 0; ow < OW; ow++)
                     {
                         double sum = b[o];
-                        for (int c = 0; c < C; c++)
-                            for (int kh = 0; kh < K; kh++)
-                                for (int kw = 0; kw < K; kw++)
+                        for (int c = 0; c < Cg; c++)
+                            for (int kh = 0; kh < KH; kh++)
+                                for (int kw = 0; kw < KW; kw++)
                                 {
-                                    int ih = oh * st + kh - p, iw = ow * st + kw - p;
+                                    int ih = oh * SH + kh - PH, iw = ow * SW + kw - PW;
                                     if (ih < 0 || iw < 0 || ih >= H || iw >= W) continue;
-                                    sum += w[((o * C + c) * K + kh) * K + kw] * x[((i * C + c) * H + ih) * W + iw];
+                                    sum += w[((o * Cg + c) * KH + kh) * KW + kw] * x[((i * C + o / Og * Cg + c) * H + ih) * W + iw];
                                 }
                         y[((i * O + o) * OH + oh) * OW + ow] = sum;
                     }
@@ -266,7 +269,8 @@ internal sealed class ReferenceNetwork
 
     private double[] ConvBack(LayerInfo l, double[] x, int n, int[] s, double[] dy, Dictionary<string, double[]> grads)
     {
-        int C = s[0], H = s[1], W = s[2], O = l.Outputs, K = l.Kernel, st = l.Stride, p = l.Padding;
+        int C = s[0], H = s[1], W = s[2], O = l.Outputs, KH = l.Kernel, KW = l.KernelWidth, SH = l.Stride, SW = l.StrideWidth, PH = l.Padding, PW = l.PaddingWidth;
+        int Cg = C / l.Groups, Og = O / l.Groups;
         int OH = l.OutputShape[1], OW = l.OutputShape[2];
         var w = Tensors[l.Name + ".weight"];
         var dw = new double[w.Length]; var db = new double[O]; var dx = new double[x.Length];
@@ -277,13 +281,13 @@ internal sealed class ReferenceNetwork
                     {
                         double g = dy[((i * O + o) * OH + oh) * OW + ow];
                         db[o] += g;
-                        for (int c = 0; c < C; c++)
-                            for (int kh = 0; kh < K; kh++)
-                                for (int kw = 0; kw < K; kw++)
+                        for (int c = 0; c < Cg; c++)
+                            for (int kh = 0; kh < KH; kh++)
+                                for (int kw = 0; kw < KW; kw++)
                                 {
-                                    int ih = oh * st + kh - p, iw = ow * st + kw - p;
+                                    int ih = oh * SH + kh - PH, iw = ow * SW + kw - PW;
                                     if (ih < 0 || iw < 0 || ih >= H || iw >= W) continue;
-                                    int wi = ((o * C + c) * K + kh) * K + kw, xi = ((i * C + c) * H + ih) * W + iw;
+                                    int wi = ((o * Cg + c) * KH + kh) * KW + kw, xi = ((i * C + o / Og * Cg + c) * H + ih) * W + iw;
                                     dw[wi] += g * x[xi];
                                     dx[xi] += g * w[wi];
                                 }

@@ -27,6 +27,10 @@ internal static class TestNets
         ["Activations"] = o => new Activations(o),
         ["SamePadding"] = o => new SamePadding(o),
         ["DropoutNet"] = o => new DropoutNet(o),
+        ["DepthwiseNet"] = o => new DepthwiseNet(o),
+        ["RectangularNet"] = o => new RectangularNet(o),
+        ["GroupedNet"] = o => new GroupedNet(o),
+        ["StridedStem"] = o => new StridedStem(o),
     };
 
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };
