@@ -220,7 +220,7 @@ namespace GraphGen.Baselines
         /// <inheritdoc/>
         public global::System.ReadOnlySpan<float> Gradient(string name) => _core.Gradient(name);
         /// <inheritdoc/>
-        public string Summary() => _core.Summary(_core.MaxBatch);
+        public string Summary() => _core.Summary();
         /// <inheritdoc/>
         public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.PhaseTime> PhaseTimes => _core.PhaseTimes;
         /// <inheritdoc/>
