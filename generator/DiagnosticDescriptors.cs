@@ -55,14 +55,37 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LayersWithoutNetwork = Error("GG0008", "Layer attributes without [Network]",
         "'{0}' has layer attributes but no [Network] attribute, so no network is generated and code that uses it as one does not compile; add [Network(...)] with the input shape", Usage);
 
-    public static readonly DiagnosticDescriptor ReservedName = Error("GG0009", "Name used by the generated code",
-        "'{0}' {1}", Usage);
+    // GG0009: what the generated part of the class needs for itself; one descriptor per mistake.
+    public static readonly DiagnosticDescriptor PrimaryConstructor = Error("GG0009", "Name used by the generated code",
+        "'{0}' has a primary constructor, but GraphGen generates the network's constructors (seed or NetworkOptions); remove the parameter list", Usage);
+
+    public static readonly DiagnosticDescriptor ClassNamedLikeMember = Error("GG0009", "Name used by the generated code",
+        "'{0}' is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name); rename the class", Usage);
+
+    public static readonly DiagnosticDescriptor UserConstructor = Error("GG0009", "Name used by the generated code",
+        "'{0}' is a constructor written in the network class, but GraphGen generates the network's constructors (seed or NetworkOptions) and one of yours would leave the network uninitialized; remove it (a static factory method can add set-up code)", Usage);
+
+    public static readonly DiagnosticDescriptor MemberNamedLikeGenerated = Error("GG0009", "Name used by the generated code",
+        "'{0}' is the name of a member that GraphGen generates in '{1}'; rename this member", Usage);
 
     public static readonly DiagnosticDescriptor WindowTooLarge = Error("GG0010", "Window larger than its input",
         "{0} has a {1} window but its input is {2}{3}; the window must fit inside the input", Shape);
 
-    public static readonly DiagnosticDescriptor InvalidStrideOrPadding = Error("GG0011", "Invalid stride or padding",
-        "{0}: {1}", Shape);
+    // GG0011: strides and paddings; one ID, one descriptor per mistake.
+    public static readonly DiagnosticDescriptor PoolStrideBelowOne = Error("GG0011", "Invalid stride or padding",
+        "{0}: Stride = {1} must be at least 1 (leave it out to use the window size)", Shape);
+
+    public static readonly DiagnosticDescriptor StrideBelowOne = Error("GG0011", "Invalid stride or padding",
+        "{0}: {1} = {2} must be at least 1", Shape);
+
+    public static readonly DiagnosticDescriptor SamePaddingEvenKernel = Error("GG0011", "Invalid stride or padding",
+        "{0}: {1} = Same needs an odd kernel (it pads (Kernel - 1) / 2 on every side), but {2} = {3}; use an odd kernel or an explicit {1}", Shape);
+
+    public static readonly DiagnosticDescriptor NegativePadding = Error("GG0011", "Invalid stride or padding",
+        "{0}: {1} = {2} must not be negative (Conv2DAttribute.Same asks for \"same\" padding)", Shape);
+
+    public static readonly DiagnosticDescriptor PaddingNotBelowKernel = Error("GG0011", "Invalid stride or padding",
+        "{0}: {1} = {2} must be smaller than {3}; wider padding only adds outputs that see nothing but zeros", Shape);
 
     public static readonly DiagnosticDescriptor NonPositiveSize = Error("GG0012", "Size must be positive",
         "{0}: {1} = {2} must be positive", Shape);

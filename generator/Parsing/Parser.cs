@@ -86,11 +86,9 @@ internal static class Parser
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.FileLocal, identifier, typeName));
         var declarations = type.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
         if (declarations.Any(d => d.ParameterList is not null))
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
-                "has a primary constructor, but GraphGen generates the network's constructors (seed or NetworkOptions); remove the parameter list"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.PrimaryConstructor, identifier, typeName));
         else if (GeneratedNames.Collides(typeName))
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, identifier, typeName,
-                "is the name of a member that GraphGen generates in the network class (a class cannot contain a member with its own name); rename the class"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ClassNamedLikeMember, identifier, typeName));
         CheckUserMembers(type, typeName, diagnostics);
         if (declarations.Any(d => !d.Modifiers.Any(SyntaxKind.PartialKeyword)))
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NotPartial, identifier, typeName));
@@ -179,13 +177,11 @@ internal static class Parser
                 // A primary constructor is declared by the type declaration itself (reported above).
                 if (constructor.DeclaringSyntaxReferences.Any(r => r.GetSyntax() is TypeDeclarationSyntax)) continue;
                 string signature = typeName + "(" + string.Join(", ", constructor.Parameters.Select(p => p.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))) + ")";
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, signature,
-                    "is a constructor written in the network class, but GraphGen generates the network's constructors (seed or NetworkOptions) and one of yours would leave the network uninitialized; remove it (a static factory method can add set-up code)"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UserConstructor, location, signature));
             }
             else if (member is not IMethodSymbol { MethodKind: not MethodKind.Ordinary } && GeneratedNames.Collides(member.Name))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, member.Name,
-                    $"is the name of a member that GraphGen generates in '{typeName}'; rename this member"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MemberNamedLikeGenerated, location, member.Name, typeName));
             }
         }
     }

@@ -465,7 +465,7 @@ internal static class ShapeInference
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
                 if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(MaxPool2DAttribute.Size), s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"Stride = {s.Stride} must be at least 1 (leave it out to use the window size)") }));
+                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.PoolStrideBelowOne, new object[] { what, s.Stride }));
                 break;
             case LayerKind.Dense:
                 if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(DenseAttribute.Units), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(DenseAttribute.Units), s.Outputs }));
@@ -526,7 +526,7 @@ internal static class ShapeInference
             bool square = s.StrideHeight is null && s.StrideWidth is null;
             var (sh, sw) = s.Strides;
             foreach (var (name, v) in new[] { (square ? Stride : StrideHeight, sh), (square ? Stride : StrideWidth, sw) }.Distinct())
-                if (v <= 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = {v} must be at least 1") }));
+                if (v <= 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.StrideBelowOne, new object[] { what, name, v }));
         }
 
         if (s.HasPadding && (s.PaddingHeight is not null || s.PaddingWidth is not null)) { Conflict(Padding, s.PaddingHeight, "padding", PaddingHeight, PaddingWidth); return; }
@@ -542,13 +542,13 @@ internal static class ShapeInference
             if (p == Conv2DAttribute.Same)
             {
                 if (kernelOk && k % 2 == 0)
-                    diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = Same needs an odd kernel (it pads (Kernel - 1) / 2 on every side), but {kernelName} = {k}; use an odd kernel or an explicit {name}") }));
+                    diagnostics.Add(new(i, name, DiagnosticDescriptors.SamePaddingEvenKernel, new object[] { what, name, kernelName, k }));
             }
-            else if (p < 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = {value} must not be negative (Conv2DAttribute.Same asks for \"same\" padding)") }));
+            else if (p < 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.NegativePadding, new object[] { what, name, value }));
             else if (kernelOk && p >= k)
             {
                 string kernel = kernelName == Kernel ? Inv($"the kernel ({k})") : Inv($"{kernelName} ({k})");
-                diagnostics.Add(new(i, name, DiagnosticDescriptors.InvalidStrideOrPadding, new object[] { what, Inv($"{name} = {value} must be smaller than {kernel}; wider padding only adds outputs that see nothing but zeros") }));
+                diagnostics.Add(new(i, name, DiagnosticDescriptors.PaddingNotBelowKernel, new object[] { what, name, value, kernel }));
             }
             if (diagnostics.Count > before) reported.Add(name);
         }
