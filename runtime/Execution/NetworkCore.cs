@@ -63,12 +63,22 @@ public sealed class NetworkCore : IDisposable
             _values[i] = new float[tensors[i].Length];
             if (tensors[i].Kind == TensorKind.Parameter) _gradients[i] = new float[tensors[i].Length];
         }
-        Pool = new WorkerPool(options.Oversubscribe ? options.Threads : Math.Min(options.Threads, Environment.ProcessorCount));
+        Pool = new WorkerPool(ThreadCount(options, Environment.ProcessorCount, CanStartThreads));
         // Whole chunks, not MaxBatch samples: inference stages up to MaxChunks·Lanes samples at a
         // time, which is more than MaxBatch whenever MaxBatch is not a multiple of the lane count.
         StagedBytes = new byte[(long)StagingSamples * inputSize];
         StagedFloats = new float[(long)StagingSamples * inputSize];
     }
+
+    /// <summary>False on WebAssembly (the browser, WASI), where starting a thread throws
+    /// PlatformNotSupportedException: a network there runs on the calling thread alone.</summary>
+    internal static bool CanStartThreads => !OperatingSystem.IsBrowser() && !OperatingSystem.IsWasi();
+
+    /// <summary>The threads a network runs on: <see cref="NetworkOptions.Threads"/>, at most
+    /// <paramref name="processors"/> unless <see cref="NetworkOptions.Oversubscribe"/> is set, and one
+    /// where threads cannot be started (<see cref="CanStartThreads"/>), whatever the options ask.</summary>
+    internal static int ThreadCount(NetworkOptions options, int processors, bool canStartThreads) =>
+        !canStartThreads ? 1 : options.Oversubscribe ? options.Threads : Math.Min(options.Threads, processors);
 
     /// <summary>Refuses a MaxBatch whose arena is larger than one array, naming the largest that fits.</summary>
     private void CheckArena(string name, Func<int, int, long> arenaFloats)

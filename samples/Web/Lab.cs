@@ -1,0 +1,104 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using GraphGen.Checkpoints;
+using GraphGen.Data;
+using GraphGen.Training;
+
+namespace GraphGen.Samples.Web;
+
+/// <summary>
+/// What the page does with the network, without the page: load a checkpoint, classify images, train.
+/// WebAssembly here runs one thread, so every network is created with <see cref="NetworkOptions.Threads"/> = 1;
+/// <see cref="SimdPath.Auto"/> then picks Vector128, which the browser runs as WebAssembly SIMD.
+/// </summary>
+public static class Lab
+{
+    /// <summary>Images per training step in the page.</summary>
+    public const int Batch = 32;
+
+    /// <summary>A LeNet for the browser: one thread, the widest accelerated vectors, batches of <see cref="Batch"/>.</summary>
+    public static LeNet Create(int seed = 0) => new(new NetworkOptions { Threads = 1, Seed = seed, MaxBatch = Batch });
+
+    /// <summary>Loads the safetensors checkpoint in <paramref name="bytes"/> into <paramref name="net"/>. The browser's
+    /// file system is in memory: the bytes go to a temporary file, which <see cref="Checkpoint.Load(INetwork, string)"/>
+    /// checks and reads. Throws <see cref="CheckpointException"/> naming the problem; the network is then unchanged.</summary>
+    public static void LoadCheckpoint(INetwork net, byte[] bytes, string name)
+    {
+        string path = Path.Combine(Path.GetTempPath(), Path.GetFileName(name));
+        File.WriteAllBytes(path, bytes);
+        try { Checkpoint.Load(net, path); }
+        finally { File.Delete(path); }
+    }
+
+    /// <summary>A data set from the bytes of a gzip IDX image file and its label file (see <see cref="Idx"/>).</summary>
+    public static Dataset LoadIdx(byte[] images, byte[] labels, string name)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), name);
+        Directory.CreateDirectory(dir);
+        string imagePath = Path.Combine(dir, "images.gz"), labelPath = Path.Combine(dir, "labels.gz");
+        File.WriteAllBytes(imagePath, images);
+        File.WriteAllBytes(labelPath, labels);
+        try { return Idx.LoadDataset(imagePath, labelPath, classes: 10); }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>The ten class probabilities of one 28x28 image (bytes, light object on a dark background).</summary>
+    public static float[] Probabilities(INetwork net, ReadOnlySpan<byte> image) => Trainer.Predict(net, image);
+
+    /// <summary>The predicted class of every image of <paramref name="set"/>, in one inference call, and its speed.</summary>
+    public static (int[] Classes, double ImagesPerSecond) Classify(INetwork net, Dataset set)
+    {
+        var logits = new float[set.Count * net.Classes];
+        long start = Stopwatch.GetTimestamp();
+        net.Infer(set.Pixels, logits);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var classes = new int[set.Count];
+        for (int i = 0; i < classes.Length; i++) classes[i] = ArgMax(logits.AsSpan(i * net.Classes, net.Classes));
+        return (classes, set.Count / seconds);
+    }
+
+    /// <summary>The index of the largest value (the first, on a tie).</summary>
+    public static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+            if (values[i] > values[best]) best = i;
+        return best;
+    }
+}
+
+/// <summary>Training in the page, one step at a time so the page can draw between steps: batches of
+/// <see cref="Lab.Batch"/> images drawn without replacement from a shuffled epoch of <paramref name="data"/>.</summary>
+public sealed class StepTrainer(INetwork net, Dataset data, float learningRate, int seed)
+{
+    private readonly Random _random = new(seed);
+    private readonly int[] _order = new int[data.Count];
+    private int _next = data.Count;
+    private readonly byte[] _pixels = new byte[Lab.Batch * data.SampleSize];
+    private readonly int[] _labels = new int[Lab.Batch];
+
+    /// <summary>Seconds spent inside <see cref="INetwork.TrainStep(ReadOnlySpan{byte}, ReadOnlySpan{int}, float)"/>.</summary>
+    public double Seconds { get; private set; }
+
+    /// <summary>Images trained on.</summary>
+    public long Images { get; private set; }
+
+    /// <summary>One training step; returns its mean loss.</summary>
+    public StepResult Step()
+    {
+        if (_next + Lab.Batch > _order.Length)
+        {
+            for (int i = 0; i < _order.Length; i++) _order[i] = i;
+            _random.Shuffle(_order);
+            _next = 0;
+        }
+        data.Gather(_order.AsSpan(_next, Lab.Batch), _pixels, _labels);
+        _next += Lab.Batch;
+        long start = Stopwatch.GetTimestamp();
+        StepResult result = net.TrainStep(_pixels, _labels, learningRate);
+        Seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Images += Lab.Batch;
+        return result;
+    }
+}
