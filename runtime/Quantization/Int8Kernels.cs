@@ -9,6 +9,7 @@ namespace GraphGen.Quantization;
 internal static unsafe class Int8Kernels
 {
     /// <summary>acc[o] = Σ_k x[k]·w[o·depth + k] for o &lt; outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DenseScalar(byte* x, sbyte* w, int* acc, int outputs, int depth)
     {
         for (int o = 0; o < outputs; o++)

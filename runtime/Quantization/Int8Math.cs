@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace GraphGen.Quantization;
 
@@ -72,17 +73,21 @@ internal static class Int8Math
 
     /// <summary>The code of accumulator <paramref name="acc"/> under a table from <see cref="Thresholds"/>:
     /// the number of entries 1..255 that are at most acc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Level(ReadOnlySpan<int> table, int acc)
     {
+        // Branch-free: the comparisons are unpredictable, and a mispredicted branch per step would cost more
+        // than the whole step. (acc − t) >> 63 is −1 where t > acc, else 0.
+        long a = acc;
         int q = 0;
-        if (table[q + 128] <= acc) q += 128;
-        if (table[q + 64] <= acc) q += 64;
-        if (table[q + 32] <= acc) q += 32;
-        if (table[q + 16] <= acc) q += 16;
-        if (table[q + 8] <= acc) q += 8;
-        if (table[q + 4] <= acc) q += 4;
-        if (table[q + 2] <= acc) q += 2;
-        if (table[q + 1] <= acc) q += 1;
+        q += 128 & ~(int)((a - table[q + 128]) >> 63);
+        q += 64 & ~(int)((a - table[q + 64]) >> 63);
+        q += 32 & ~(int)((a - table[q + 32]) >> 63);
+        q += 16 & ~(int)((a - table[q + 16]) >> 63);
+        q += 8 & ~(int)((a - table[q + 8]) >> 63);
+        q += 4 & ~(int)((a - table[q + 4]) >> 63);
+        q += 2 & ~(int)((a - table[q + 2]) >> 63);
+        q += 1 & ~(int)((a - table[q + 1]) >> 63);
         return q;
     }
 }

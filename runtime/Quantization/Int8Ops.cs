@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -252,6 +253,7 @@ internal sealed class LinearOp : Int8Op
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override unsafe void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
     {
         byte[] x = s.Values[Inputs[0]];
@@ -288,6 +290,7 @@ internal sealed class LinearOp : Int8Op
 
     // Direct convolution over the unpadded input, padding read as the zero point: the reference the
     // vector path is tested against.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void ConvScalar(byte* x, int* acc)
     {
         int depth = Depth, stride = PositionsPadded;
@@ -314,6 +317,7 @@ internal sealed class LinearOp : Int8Op
     }
 
     // The input planes with the padding filled with the zero point.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Stage(byte* x, byte* padded)
     {
         int hp = Hp, wp = Wp;
@@ -326,6 +330,7 @@ internal sealed class LinearOp : Int8Op
     // im2col for the dot-product kernel: for quad q = (c, ky, h) and output position p, the 4 bytes
     // input[c][p.y·S + ky][p.x·S + 4h .. 4h + 3] at col[(q·Ppad + p)·4]. Kernel columns past K read
     // whatever follows (their weights are zero).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Columns(byte* padded, byte* col)
     {
         int rq = RowQuads, ppad = PositionsPadded, hp = Hp, wp = Wp;
@@ -362,6 +367,7 @@ internal sealed class LinearOp : Int8Op
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Epilogue(int[] acc, byte[] output, Span<float> logits)
     {
         int stride = PositionsPadded;
@@ -425,6 +431,7 @@ internal sealed class LookupOp(string name, int input, int output, int channels,
                 _table[c * 256 + q] = Int8Math.Quantize(Apply(c, Int8Math.Dequantize(q, input.Scale, input.ZeroPoint)), output.Scale, output.ZeroPoint);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
     {
         byte[] x = s.Values[Inputs[0]], y = s.Values[Output];
@@ -448,6 +455,7 @@ internal sealed class PoolOp(string name, int input, int output, bool max, int[]
 
     public override void RunFloat(float[][] values) => Pool(values[Inputs[0]], values[Output]);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
     {
         byte[] x = s.Values[Inputs[0]], y = s.Values[Output];
@@ -508,6 +516,7 @@ internal sealed class AddOp(string name, int main, int shortcut, int output) : I
         (_so, _zo) = (values[Output].Scale, values[Output].ZeroPoint);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
     {
         byte[] a = s.Values[Inputs[0]], b = s.Values[Inputs[1]], y = s.Values[Output];

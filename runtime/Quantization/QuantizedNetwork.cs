@@ -134,6 +134,7 @@ public sealed partial class QuantizedNetwork : IDisposable
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private unsafe void RunItem(int item, int worker)
     {
         Int8Scratch s = _scratch[worker];
