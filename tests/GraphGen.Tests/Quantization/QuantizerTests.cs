@@ -60,7 +60,7 @@ public sealed class QuantizerTests
         Assert.Equal(Infer(scalar, x), Infer(vnni, x));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Vnni_convolution_kernel_matches_scalar_on_extreme_codes()
     {
         // Codes 0 and 255 against weights ±127 everywhere: the largest products, any sign.
