@@ -34,19 +34,22 @@ internal sealed class Int8Scratch
     public readonly byte[] Padded;
     public readonly byte[] Columns;
     public readonly int[] Accumulators;
+    public readonly int[] Pooled;
 
     public Int8Scratch(QValue[] values, Int8Op[] ops)
     {
         Values = new byte[values.Length][];
         for (int i = 0; i < values.Length; i++) Values[i] = new byte[values[i].Size + Slack];
-        int padded = 0, columns = 0, accumulators = 0;
+        int padded = 0, columns = 0, accumulators = 0, pooled = 0;
         foreach (var op in ops)
         {
             if (op is not LinearOp l) continue;
             padded = Math.Max(padded, l.PaddedBytes);
             columns = Math.Max(columns, l.ColumnBytes);
             accumulators = Math.Max(accumulators, l.AccumulatorCount);
+            pooled = Math.Max(pooled, l.O * l.PH * l.PW);
         }
+        Pooled = new int[pooled + 4];
         Padded = new byte[padded + Slack];
         Columns = new byte[columns + Slack];
         Accumulators = new int[accumulators + 16];
@@ -285,7 +288,7 @@ internal sealed class LinearOp : Int8Op
                 fixed (sbyte* w = Weight) Int8Kernels.DenseScalar(px, w, pa, O, Depth);
             }
         }
-        Epilogue(acc, s.Values[Output], logits);
+        Epilogue(acc, s.Pooled, s.Values[Output], logits);
     }
 
     // Direct convolution over the unpadded input, padding read as the zero point: the reference the
@@ -368,7 +371,7 @@ internal sealed class LinearOp : Int8Op
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Epilogue(int[] acc, byte[] output, Span<float> logits)
+    private void Epilogue(int[] acc, int[] pooled, byte[] output, Span<float> logits)
     {
         int stride = PositionsPadded;
         for (int o = 0; o < O; o++)
@@ -395,7 +398,12 @@ internal sealed class LinearOp : Int8Op
                 int v = m + correction;
                 int at = (o * PH + py) * PW + px;
                 if (Final) logits[at] = (float)Int8Math.Activate(Act, Slope, v * _multiplier[o]);
-                else output[at] = (byte)Int8Math.Level(table, v);
+                else pooled[at] = v;
+            }
+            if (!Final)
+            {
+                int first = o * PH * PW;
+                Int8Math.Levels(table, pooled.AsSpan(first, PH * PW), output.AsSpan(first, PH * PW));
             }
         }
     }
