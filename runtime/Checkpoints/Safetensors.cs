@@ -10,11 +10,45 @@ using System.Text.Unicode;
 
 namespace GraphGen.Checkpoints;
 
-/// <summary>One float32 tensor of a safetensors file.</summary>
+/// <summary>The element types of safetensors tensors that GraphGen reads and writes.</summary>
+public enum SafetensorsDtype
+{
+    /// <summary>float32 ("F32"): network parameters and state.</summary>
+    F32,
+    /// <summary>int8 ("I8"): quantized weights.</summary>
+    I8,
+    /// <summary>int32 ("I32"): quantized biases and integer parameters.</summary>
+    I32,
+}
+
+/// <summary>One tensor of a safetensors file: float32 unless made by <see cref="FromInt8"/> or <see cref="FromInt32"/>.</summary>
 /// <param name="Name">Its key in the header, e.g. "conv1.weight".</param>
 /// <param name="Shape">Its dimensions, outermost first (PyTorch layout: conv O×I×kH×kW, dense out×in).</param>
-/// <param name="Data">Its values in row-major order: as many as the product of <paramref name="Shape"/>.</param>
-public sealed record SafetensorsTensor(string Name, int[] Shape, float[] Data);
+/// <param name="Data">Its float32 values in row-major order: as many as the product of <paramref name="Shape"/>
+/// (empty for an integer tensor).</param>
+public sealed record SafetensorsTensor(string Name, int[] Shape, float[] Data)
+{
+    /// <summary>The element type.</summary>
+    public SafetensorsDtype Dtype { get; private init; } = SafetensorsDtype.F32;
+
+    /// <summary>The values of an <see cref="SafetensorsDtype.I8"/> tensor, else null.</summary>
+    public sbyte[]? Int8Data { get; private init; }
+
+    /// <summary>The values of an <see cref="SafetensorsDtype.I32"/> tensor, else null.</summary>
+    public int[]? Int32Data { get; private init; }
+
+    /// <summary>An int8 tensor.</summary>
+    public static SafetensorsTensor FromInt8(string name, int[] shape, sbyte[] data) =>
+        new(name, shape, []) { Dtype = SafetensorsDtype.I8, Int8Data = data ?? throw new ArgumentNullException(nameof(data)) };
+
+    /// <summary>An int32 tensor.</summary>
+    public static SafetensorsTensor FromInt32(string name, int[] shape, int[] data) =>
+        new(name, shape, []) { Dtype = SafetensorsDtype.I32, Int32Data = data ?? throw new ArgumentNullException(nameof(data)) };
+
+    internal long Count => Dtype switch { SafetensorsDtype.I8 => Int8Data!.Length, SafetensorsDtype.I32 => Int32Data!.Length, _ => Data.Length };
+
+    internal static int Size(SafetensorsDtype dtype) => dtype == SafetensorsDtype.I8 ? 1 : 4;
+}
 
 /// <summary>The contents of a safetensors file.</summary>
 public sealed class SafetensorsFile
@@ -39,7 +73,8 @@ public sealed class SafetensorsFile
 }
 
 /// <summary>
-/// Reads and writes the safetensors format (https://github.com/huggingface/safetensors), float32 tensors only:
+/// Reads and writes the safetensors format (https://github.com/huggingface/safetensors), float32 tensors (and, for
+/// quantized networks, int8 and int32 ones when asked for):
 /// an 8-byte little-endian header length N, N bytes of JSON header padded with spaces so that the data starts
 /// 8-byte aligned, then the tensors' little-endian bytes packed contiguously. Files written here load in Python's
 /// <c>safetensors.torch.load_file</c>; reading checks everything the reference reader checks and reports any
@@ -93,7 +128,13 @@ public static class Safetensors
     /// <summary>Reads and validates a whole file.</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="CheckpointException">The file is missing, unreadable or malformed; the message names the first problem.</exception>
-    public static SafetensorsFile Read(string path)
+    public static SafetensorsFile Read(string path) => Read(path, allowIntegers: false);
+
+    /// <summary>Reads and validates a whole file; with <paramref name="allowIntegers"/>, I8 and I32 tensors too.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="allowIntegers">Accept int8 and int32 tensors (a quantized network); otherwise only F32.</param>
+    /// <exception cref="CheckpointException">The file is missing, unreadable or malformed; the message names the first problem.</exception>
+    public static SafetensorsFile Read(string path, bool allowIntegers)
     {
         ArgumentNullException.ThrowIfNull(path);
         try
@@ -102,7 +143,7 @@ public static class Safetensors
             if (AtomicFile.Kind(path, followLinks: true) is { } kind)
                 throw new CheckpointException(path, $"it is {kind}, not a regular file");
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-            return Read(file, file.Length, path);
+            return Read(file, file.Length, path, allowIntegers);
         }
         catch (Exception e) when (e is not CheckpointException)
         {
@@ -116,14 +157,22 @@ public static class Safetensors
     /// <param name="length">The file's length in bytes: the data section is what follows the header up to it.</param>
     /// <param name="displayName">What error messages call the file.</param>
     /// <exception cref="CheckpointException">The bytes are not a valid float32 safetensors file, or could not be read.</exception>
-    public static SafetensorsFile Read(Stream stream, long length, string displayName)
+    public static SafetensorsFile Read(Stream stream, long length, string displayName) => Read(stream, length, displayName, allowIntegers: false);
+
+    /// <summary>As <see cref="Read(Stream, long, string)"/>; with <paramref name="allowIntegers"/>, I8 and I32 tensors too.</summary>
+    /// <param name="stream">The file's bytes.</param>
+    /// <param name="length">The file's length in bytes.</param>
+    /// <param name="displayName">What error messages call the file.</param>
+    /// <param name="allowIntegers">Accept int8 and int32 tensors; otherwise only F32.</param>
+    /// <exception cref="CheckpointException">The bytes are not a valid safetensors file of those types, or could not be read.</exception>
+    public static SafetensorsFile Read(Stream stream, long length, string displayName, bool allowIntegers)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(displayName);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         try
         {
-            return ReadCore(stream, length, displayName);
+            return ReadCore(stream, length, displayName, allowIntegers);
         }
         catch (CheckpointException)
         {
@@ -141,9 +190,9 @@ public static class Safetensors
         }
     }
 
-    private readonly record struct Entry(string Name, int[] Shape, long Begin, long End, int Index);
+    private readonly record struct Entry(string Name, int[] Shape, long Begin, long End, int Index, SafetensorsDtype Dtype);
 
-    private static SafetensorsFile ReadCore(Stream stream, long length, string file)
+    private static SafetensorsFile ReadCore(Stream stream, long length, string file, bool allowIntegers)
     {
         if (length < 8)
             throw new CheckpointException(file, $"the file is {length} bytes long, too short for the 8-byte header length");
@@ -159,12 +208,27 @@ public static class Safetensors
         stream.ReadExactly(header);
         long dataLength = length - 8 - (long)headerLength;
 
-        var (entries, metadata) = ParseHeader(file, header, dataLength);
+        var (entries, metadata) = ParseHeader(file, header, dataLength, allowIntegers);
 
         // The header proved the entries tile the data section in this order, so one sequential pass reads them.
         var tensors = new List<SafetensorsTensor>(entries.Count);
         foreach (Entry e in entries)
         {
+            if (e.Dtype == SafetensorsDtype.I8)
+            {
+                var bytes = new sbyte[e.End - e.Begin];
+                stream.ReadExactly(MemoryMarshal.AsBytes(bytes.AsSpan()));
+                tensors.Add(SafetensorsTensor.FromInt8(e.Name, e.Shape, bytes));
+                continue;
+            }
+            if (e.Dtype == SafetensorsDtype.I32)
+            {
+                var ints = new int[(e.End - e.Begin) / 4];
+                stream.ReadExactly(MemoryMarshal.AsBytes(ints.AsSpan()));
+                if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(ints, ints);
+                tensors.Add(SafetensorsTensor.FromInt32(e.Name, e.Shape, ints));
+                continue;
+            }
             var data = new float[(e.End - e.Begin) / 4];
             for (Span<float> rest = data, part; !rest.IsEmpty; rest = rest[part.Length..])
             {
@@ -181,7 +245,7 @@ public static class Safetensors
         return new SafetensorsFile(tensors, metadata);
     }
 
-    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string file, byte[] header, long dataLength)
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string file, byte[] header, long dataLength, bool allowIntegers)
     {
         if (!Utf8.IsValid(header))
             throw new CheckpointException(file, "the header is not valid UTF-8");
@@ -212,7 +276,7 @@ public static class Safetensors
                 if (name == MetadataKey)
                     ParseMetadata(file, property.Value, metadata);
                 else
-                    entries.Add(ParseEntry(file, name, property.Value, dataLength, entries.Count));
+                    entries.Add(ParseEntry(file, name, property.Value, dataLength, entries.Count, allowIntegers));
             }
         }
 
@@ -253,7 +317,7 @@ public static class Safetensors
         }
     }
 
-    private static Entry ParseEntry(string file, string name, JsonElement value, long dataLength, int index)
+    private static Entry ParseEntry(string file, string name, JsonElement value, long dataLength, int index, bool allowIntegers)
     {
         CheckpointException Fail(string problem) => new(file, $"tensor '{Clip(name)}': {problem}");
 
@@ -283,7 +347,14 @@ public static class Safetensors
 
         if (d.ValueKind != JsonValueKind.String) throw Fail($"\"dtype\" is {Kind(d)}, not a string");
         string type = Text(file, d);
-        if (type != "F32") throw Fail($"dtype {Clip(type)} is not supported, only F32");
+        SafetensorsDtype elementType = type switch
+        {
+            "F32" => SafetensorsDtype.F32,
+            "I8" when allowIntegers => SafetensorsDtype.I8,
+            "I32" when allowIntegers => SafetensorsDtype.I32,
+            _ => throw Fail($"dtype {Clip(type)} is not supported, only {(allowIntegers ? "F32, I8 and I32" : "F32")}"),
+        };
+        int size = SafetensorsTensor.Size(elementType);
 
         if (s.ValueKind != JsonValueKind.Array) throw Fail($"\"shape\" is {Kind(s)}, not an array");
         var dims = new int[s.GetArrayLength()];
@@ -306,9 +377,9 @@ public static class Safetensors
             : throw Fail($"data offset {Clip(x.GetRawText())} is not a non-negative integer");
         if (begin > end) throw Fail($"data_offsets [{begin}, {end}] end before they begin");
         if (end > dataLength) throw Fail($"data_offsets [{begin}, {end}] go past the end of the {dataLength}-byte data section");
-        if (end - begin != 4 * count)
-            throw Fail($"data_offsets [{begin}, {end}] span {end - begin} bytes but shape {Format(dims)} needs {4 * count}");
-        return new Entry(name, dims, begin, end, index);
+        if (end - begin != size * count)
+            throw Fail($"data_offsets [{begin}, {end}] span {end - begin} bytes but shape {Format(dims)} needs {size * count}");
+        return new Entry(name, dims, begin, end, index, elementType);
     }
 
     /// <summary>The product of the dimensions, or null when it exceeds what one array can hold.</summary>
@@ -352,23 +423,24 @@ public static class Safetensors
                 SafetensorsTensor t = tensors[i] ?? throw new ArgumentException($"tensor {i} is null.", nameof(tensors));
                 if (t.Name is null || t.Shape is null || t.Data is null)
                     throw new ArgumentException($"tensor {i} has a null name, shape or data.", nameof(tensors));
+                long count = t.Count;
                 if (!names.Add(t.Name))
                     throw new ArgumentException(t.Name == MetadataKey ? $"'{MetadataKey}' is reserved." : $"tensor name '{t.Name}' is repeated.", nameof(tensors));
                 if (Array.Exists(t.Shape, d => d < 0))
                     throw new ArgumentException($"tensor '{t.Name}' has a negative dimension: {Format(t.Shape)}.", nameof(tensors));
-                if (ElementCount(t.Shape) != t.Data.Length)
-                    throw new ArgumentException($"tensor '{t.Name}' has shape {Format(t.Shape)} but {t.Data.Length} values.", nameof(tensors));
-                counts[i] = t.Data.Length;
+                if (ElementCount(t.Shape) != count)
+                    throw new ArgumentException($"tensor '{t.Name}' has shape {Format(t.Shape)} but {count} values.", nameof(tensors));
+                counts[i] = count;
 
                 json.WritePropertyName(t.Name);
                 json.WriteStartObject();
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", t.Dtype.ToString());
                 json.WriteStartArray("shape");
                 foreach (int d in t.Shape) json.WriteNumberValue(d);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
-                offset += 4L * t.Data.Length;
+                offset += SafetensorsTensor.Size(t.Dtype) * count;
                 json.WriteNumberValue(offset);
                 json.WriteEndArray();
                 json.WriteEndObject();
@@ -390,10 +462,15 @@ public static class Safetensors
         stream.Write(header);
         for (int i = 0; i < tensors.Count; i++)
         {
-            float[] data = tensors[i].Data;
             // The header already promised these lengths; a list that changed since would corrupt the packing.
-            if (data.Length != counts[i])
+            if (tensors[i].Count != counts[i])
                 throw new InvalidOperationException($"tensor '{tensors[i].Name}' changed length while being written.");
+            if (tensors[i].Int8Data is { } int8)
+            {
+                stream.Write(MemoryMarshal.AsBytes(int8.AsSpan()));
+                continue;
+            }
+            float[] data = tensors[i].Int32Data is { } int32 ? MemoryMarshal.Cast<int, float>(int32.AsSpan()).ToArray() : tensors[i].Data;
             for (ReadOnlySpan<float> rest = data, part; !rest.IsEmpty; rest = rest[part.Length..])
             {
                 part = rest[..Math.Min(Chunk, rest.Length)];

@@ -13,6 +13,7 @@ namespace GraphGen.Samples;
 ///   lenet eval --checkpoint F  test accuracy and confusion matrix of a saved network
 ///   lenet predict ...          one image → class and probabilities
 ///   lenet summary              layers and output shapes
+///   lenet quantize --checkpoint F --out Q   int8 quantization; lenet eval --int8 --checkpoint Q evaluates it
 /// Exit codes: 0 ok, 1 failure (bad data, bad checkpoint, divergence), 2 bad command line.
 /// </summary>
 public static class Program
@@ -20,6 +21,8 @@ public static class Program
     public static int Main(string[] args)
     {
         RootCommand root = Cli.Build();
+        QuantizeCommand.AddTo(root);
+        EvalInt8Command.AddTo(root);
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

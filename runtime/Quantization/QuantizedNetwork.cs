@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Generic;
+using System.Runtime.Intrinsics.X86;
+using System.Text;
+using GraphGen.Execution;
+
+namespace GraphGen.Quantization;
+
+/// <summary>Which int8 dot-product kernels a <see cref="QuantizedNetwork"/> runs. All give the same bytes.</summary>
+public enum Int8Kernel
+{
+    /// <summary><see cref="AvxVnni"/> where the processor has it, else <see cref="Scalar"/>.</summary>
+    Auto = 0,
+    /// <summary>Plain loops: direct convolution, one multiply-add per weight.</summary>
+    Scalar = 1,
+    /// <summary>AVX-VNNI vpdpbusd (uint8 × int8 → int32, 8 lanes of 4 products) on im2col columns. .NET 10
+    /// exposes no 512-bit form of this instruction (there is no Avx512Vnni class), so this is the widest.</summary>
+    AvxVnni = 2,
+}
+
+/// <summary>How a <see cref="QuantizedNetwork"/> runs.</summary>
+public sealed class Int8Options
+{
+    /// <summary>Threads per inference call, the caller's included (1 to 1024). Default: all processors.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>The kernels; <see cref="Int8Kernel.Auto"/> picks the fastest this processor runs.</summary>
+    public Int8Kernel Kernel { get; init; } = Int8Kernel.Auto;
+}
+
+/// <summary>
+/// A network quantized to int8 by <see cref="Quantizer"/> for inference: int8 weights per output channel,
+/// int32 biases, uint8 activations. Any number of threads may call <see cref="Infer(ReadOnlySpan{byte}, Span{float})"/>;
+/// calls run one at a time, each spread over <see cref="Threads"/> threads by samples. After construction an
+/// inference call allocates nothing. The results do not depend on the thread count or the kernel.
+/// </summary>
+public sealed partial class QuantizedNetwork : IDisposable
+{
+    internal readonly QValue[] Values;
+    internal readonly Int8Op[] Ops;
+    private readonly byte[] _byteInput = new byte[256]; // pixel byte → input code
+    private readonly Int8Scratch[] _scratch;
+    private readonly WorkerPool _pool;
+    private readonly WorkItem _body;
+    private readonly object _gate = new();
+    private unsafe byte* _pixels;
+    private unsafe float* _floats;
+    private unsafe float* _logits;
+    private int _samples, _items;
+    private bool _disposed;
+
+    internal QuantizedNetwork(string name, QValue[] values, Int8Op[] ops, Int8Options? options)
+    {
+        options ??= new Int8Options();
+        if (options.Threads is < 1 or > 1024)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Threads, "Int8Options.Threads must be between 1 and 1024");
+        Kernel = options.Kernel switch
+        {
+            Int8Kernel.Auto => AvxVnni.IsSupported ? Int8Kernel.AvxVnni : Int8Kernel.Scalar,
+            Int8Kernel.AvxVnni when !AvxVnni.IsSupported => throw new PlatformNotSupportedException("this processor has no AVX-VNNI; use Int8Kernel.Scalar or Auto"),
+            Int8Kernel.Scalar or Int8Kernel.AvxVnni => options.Kernel,
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Kernel, "unknown Int8Kernel"),
+        };
+        Name = name;
+        Values = values;
+        Ops = ops;
+        InputShape = values[0].Shape;
+        InputSize = values[0].Size;
+        Classes = ops[^1] is LinearOp { Final: true } l ? QValue.Product(l.OutputShape) : values[ops[^1].Output].Size;
+        for (int b = 0; b < 256; b++) _byteInput[b] = Int8Math.Quantize(b / 255.0, values[0].Scale, values[0].ZeroPoint);
+        Threads = Math.Min(options.Threads, Environment.ProcessorCount);
+        _scratch = new Int8Scratch[Threads];
+        for (int i = 0; i < Threads; i++) _scratch[i] = new Int8Scratch(values, ops);
+        _pool = new WorkerPool(Threads);
+        _body = RunItem;
+    }
+
+    /// <summary>The float network's class name.</summary>
+    public string Name { get; }
+    /// <summary>Shape of one sample: [C, H, W] or [features].</summary>
+    public IReadOnlyList<int> InputShape { get; }
+    /// <summary>Values per sample.</summary>
+    public int InputSize { get; }
+    /// <summary>Logits per sample.</summary>
+    public int Classes { get; }
+    /// <summary>Threads per call (at most the processor count).</summary>
+    public int Threads { get; }
+    /// <summary>The kernels in use.</summary>
+    public Int8Kernel Kernel { get; }
+
+    /// <summary>The same quantized network run with other options (kernel, threads); the parameters are shared.</summary>
+    public QuantizedNetwork With(Int8Options options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new QuantizedNetwork(Name, Values, Ops, options);
+    }
+
+    /// <summary>Logits for any number of samples of byte pixels (each divided by 255, as <see cref="INetwork.Infer(ReadOnlySpan{byte}, Span{float})"/>).</summary>
+    /// <exception cref="ArgumentException">The lengths are not a whole number of samples, or disagree.</exception>
+    public unsafe void Infer(ReadOnlySpan<byte> pixels, Span<float> logits)
+    {
+        int n = Samples(pixels.Length, logits.Length);
+        fixed (byte* p = pixels) fixed (float* l = logits) Run(p, null, l, n);
+    }
+
+    /// <summary>Logits for any number of samples of float inputs.</summary>
+    /// <exception cref="ArgumentException">The lengths are not a whole number of samples, or disagree.</exception>
+    public unsafe void Infer(ReadOnlySpan<float> inputs, Span<float> logits)
+    {
+        int n = Samples(inputs.Length, logits.Length);
+        fixed (float* p = inputs) fixed (float* l = logits) Run(null, p, l, n);
+    }
+
+    private int Samples(int inputs, int logits)
+    {
+        if (inputs % InputSize != 0)
+            throw new ArgumentException($"{Name} (int8): the input holds {inputs} values, not a whole number of {InputSize}-value samples", nameof(inputs));
+        int n = inputs / InputSize;
+        if (logits != (long)n * Classes)
+            throw new ArgumentException($"{Name} (int8): {n} samples need {(long)n * Classes} logits, the output span holds {logits}", nameof(logits));
+        return n;
+    }
+
+    private unsafe void Run(byte* pixels, float* floats, float* logits, int n)
+    {
+        if (n == 0) return;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _pixels = pixels; _floats = floats; _logits = logits; _samples = n;
+            // A fixed partition: item i takes samples [n·i/items, n·(i+1)/items), whichever thread runs it.
+            _items = Math.Min(n, Threads * 4);
+            try { _pool.Run(_items, _body); }
+            finally { _pixels = null; _floats = null; _logits = null; }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private unsafe void RunItem(int item, int worker)
+    {
+        Int8Scratch s = _scratch[worker];
+        int first = (int)((long)_samples * item / _items), end = (int)((long)_samples * (item + 1) / _items);
+        byte[] input = s.Values[0];
+        QValue x = Values[0];
+        for (int i = first; i < end; i++)
+        {
+            long offset = (long)i * InputSize;
+            if (_pixels is not null)
+                for (int k = 0; k < InputSize; k++) input[k] = _byteInput[_pixels[offset + k]];
+            else
+                for (int k = 0; k < InputSize; k++) input[k] = Int8Math.Quantize(_floats[offset + k], x.Scale, x.ZeroPoint);
+            var logits = new Span<float>(_logits + (long)i * Classes, Classes);
+            foreach (Int8Op op in Ops) op.Run(s, Kernel, op is LinearOp { Final: true } ? logits : default);
+            if (Ops[^1] is not LinearOp { Final: true })
+            {
+                QValue y = Values[Ops[^1].Output];
+                byte[] codes = s.Values[Ops[^1].Output];
+                for (int k = 0; k < Classes; k++) logits[k] = (float)Int8Math.Dequantize(codes[k], y.Scale, y.ZeroPoint);
+            }
+        }
+    }
+
+    /// <summary>The operations, one a line: the layers each covers, its output shape and quantization.</summary>
+    public string Summary()
+    {
+        var text = new StringBuilder();
+        text.Append($"{Name} int8, {Kernel} kernels, {Threads} thread(s); input [{string.Join(", ", InputShape)}] scale {Values[0].Scale:G6} zero point {Values[0].ZeroPoint}\n");
+        foreach (Int8Op op in Ops)
+        {
+            QValue y = Values[op.Output];
+            string output = op is LinearOp { Final: true } ? "float logits" : $"scale {y.Scale:G6} zero point {y.ZeroPoint}";
+            text.Append($"  {op.GetType().Name[..^2],-7} {op.Name,-40} [{string.Join(", ", y.Shape)}] {output}\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _pool.Dispose();
+        }
+    }
+}
