@@ -26,6 +26,7 @@ internal static unsafe class Int8Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DenseVnni(byte* x, sbyte* w, int* acc, int outputsPadded, int quads)
     {
+#if NET9_0_OR_GREATER
         int* xq = (int*)x;
         long row = outputsPadded * 4;
         for (int ob = 0; ob < outputsPadded; ob += 8)
@@ -44,6 +45,9 @@ internal static unsafe class Int8Kernels
                 a0 = AvxVnni.MultiplyWideningAndAdd(a0, Vector256.Create(xq[q]).AsByte(), Vector256.Load(wb));
             ((a0 + a1) + (a2 + a3)).Store(acc + ob);
         }
+#else
+        throw new System.PlatformNotSupportedException("AVX-VNNI needs .NET 9 or later (it is a preview API in .NET 8)");
+#endif
     }
 
     /// <summary>Convolution as a product of the im2col columns (col[(q·positions + p)·4 + j], uint8) and the
@@ -53,6 +57,7 @@ internal static unsafe class Int8Kernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ConvVnni(byte* col, int* w, int* acc, int outputs, int quads, int positions)
     {
+#if NET9_0_OR_GREATER
         long stride = positions * 4L;
         for (int p = 0; p < positions; p += 8)
         {
@@ -75,5 +80,8 @@ internal static unsafe class Int8Kernels
                 a3.Store(acc + (o + 3) * positions + p);
             }
         }
+#else
+        throw new System.PlatformNotSupportedException("AVX-VNNI needs .NET 9 or later (it is a preview API in .NET 8)");
+#endif
     }
 }

@@ -48,6 +48,13 @@ public sealed partial class QuantizedNetwork : IDisposable
     private int _samples, _items;
     private bool _disposed;
 
+    /// <summary>AVX-VNNI is used from .NET 9 on (on .NET 8 it is a preview API, so the scalar kernels run).</summary>
+#if NET9_0_OR_GREATER
+    internal static bool VnniSupported => AvxVnni.IsSupported;
+#else
+    internal static bool VnniSupported => false;
+#endif
+
     internal QuantizedNetwork(string name, QValue[] values, Int8Op[] ops, Int8Options? options)
     {
         options ??= new Int8Options();
@@ -55,8 +62,8 @@ public sealed partial class QuantizedNetwork : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.Threads, "Int8Options.Threads must be between 1 and 1024");
         Kernel = options.Kernel switch
         {
-            Int8Kernel.Auto => AvxVnni.IsSupported ? Int8Kernel.AvxVnni : Int8Kernel.Scalar,
-            Int8Kernel.AvxVnni when !AvxVnni.IsSupported => throw new PlatformNotSupportedException("this processor has no AVX-VNNI; use Int8Kernel.Scalar or Auto"),
+            Int8Kernel.Auto => VnniSupported ? Int8Kernel.AvxVnni : Int8Kernel.Scalar,
+            Int8Kernel.AvxVnni when !VnniSupported => throw new PlatformNotSupportedException("this processor has no AVX-VNNI; use Int8Kernel.Scalar or Auto"),
             Int8Kernel.Scalar or Int8Kernel.AvxVnni => options.Kernel,
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Kernel, "unknown Int8Kernel"),
         };
