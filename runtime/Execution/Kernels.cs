@@ -75,20 +75,27 @@ public static class Kernels
         return Vector.Sum(guard) == 0f && tail == 0f;
     }
 
-    /// <summary>Sums per-chunk partial gradients [chunk][stride] into <paramref name="destination"/>,
-    /// chunk 0 first, so the result does not depend on which thread produced which chunk.</summary>
-    public static void SumChunks(ReadOnlySpan<float> partials, long stride, int chunks, Span<float> destination, int offset = 0)
+    /// <summary>Sums per-chunk partial gradients [chunk][stride] into <paramref name="destination"/>
+    /// pairwise, in place, in a fixed tree (chunk c + s is added into chunk c for s = 1, 2, 4, …), then copies
+    /// chunk 0. The rounding error grows with log2(chunks) rather than with chunks (a convolution's weight
+    /// gradient after batch norm is a sum of terms that cancel, over hundreds of chunks on narrow paths), and
+    /// the order does not depend on which thread produced which chunk. The partials are overwritten.</summary>
+    public static void SumChunks(Span<float> partials, long stride, int chunks, Span<float> destination, int offset = 0)
     {
-        ReadOnlySpan<float> first = partials.Slice(offset, destination.Length);
-        first.CopyTo(destination);
-        for (int c = 1; c < chunks; c++)
+        int n = destination.Length;
+        for (long s = 1; s < chunks; s *= 2)
         {
-            ReadOnlySpan<float> p = partials.Slice((int)(c * stride) + offset, destination.Length);
-            int i = 0;
-            for (; i + Vector<float>.Count <= destination.Length; i += Vector<float>.Count)
-                (new Vector<float>(destination.Slice(i)) + new Vector<float>(p.Slice(i))).CopyTo(destination.Slice(i));
-            for (; i < destination.Length; i++) destination[i] += p[i];
+            for (long c = 0; c + s < chunks; c += 2 * s)
+            {
+                Span<float> into = partials.Slice(checked((int)(c * stride)) + offset, n);
+                ReadOnlySpan<float> p = partials.Slice(checked((int)((c + s) * stride)) + offset, n);
+                int i = 0;
+                for (; i + Vector<float>.Count <= n; i += Vector<float>.Count)
+                    (new Vector<float>(into.Slice(i)) + new Vector<float>(p.Slice(i))).CopyTo(into.Slice(i));
+                for (; i < n; i++) into[i] += p[i];
+            }
         }
+        partials.Slice(offset, n).CopyTo(destination);
     }
 
     /// <summary>True when every value is finite.</summary>

@@ -201,6 +201,8 @@ public static class Quantizer
                 case LayerKind.Dense:
                 {
                     bool conv = layer.Kind == LayerKind.Conv2D;
+                    if (conv && (layer.Groups != 1 || layer.KernelWidth != layer.Kernel || layer.StrideWidth != layer.Stride || layer.PaddingWidth != layer.Padding))
+                        throw new NotSupportedException($"{net.Name}: layer {layer.Name} is a grouped or rectangular Conv2D (groups {layer.Groups}, kernel {layer.Kernel}x{layer.KernelWidth}, stride {layer.Stride}x{layer.StrideWidth}, padding {layer.Padding}x{layer.PaddingWidth}), which int8 quantization does not support yet");
                     if (conv && (shape.Length != 3 || layer.Kernel <= 0 || layer.Stride <= 0 || layer.Padding < 0 || layer.Kernel > shape[1] + 2 * layer.Padding || layer.Kernel > shape[2] + 2 * layer.Padding))
                         throw new InvalidOperationException($"{net.Name}: layer {layer.Name} (Conv2D) has kernel {layer.Kernel}, stride {layer.Stride}, padding {layer.Padding} on [{string.Join(", ", shape)}]");
                     if (layer.Outputs <= 0) throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has {layer.Outputs} outputs");

@@ -15,7 +15,7 @@ public sealed class QuantizerTests
     public static TheoryData<string> Supported()
     {
         var data = new TheoryData<string>();
-        foreach (string name in TestNets.All.Keys.Where(n => !n.StartsWith("Concat", StringComparison.Ordinal))) data.Add(name);
+        foreach (string name in TestNets.All.Keys.Where(n => !n.StartsWith("Concat", StringComparison.Ordinal) && !GroupedOrRectangular.Contains(n))) data.Add(name);
         return data;
     }
 
@@ -122,6 +122,21 @@ public sealed class QuantizerTests
         Assert.Equal(["conv1+batchnorm1+sigmoid1+maxpool1", "conv2+batchnorm2+sigmoid2+maxpool2", "dense1+batchnorm3+sigmoid3", "dense2+batchnorm4+sigmoid4", "dense3"],
             q.Ops.Select(o => o.Name));
         Assert.True(((LinearOp)q.Ops[^1]).Final);
+    }
+
+    // Test networks with grouped or rectangular convolutions, which int8 inference refuses.
+    private static readonly string[] GroupedOrRectangular = { "RectangularNet", "GroupedNet", "DepthwiseNet" };
+
+    [Theory]
+    [InlineData("RectangularNet")]
+    [InlineData("GroupedNet")]
+    [InlineData("DepthwiseNet")]
+    public void Grouped_and_rectangular_convolutions_are_refused_by_name(string name)
+    {
+        using var net = TestNets.Create(name);
+        string conv = net.Layers.First(l => l.Kind == LayerKind.Conv2D && (l.Groups != 1 || l.KernelWidth != l.Kernel || l.StrideWidth != l.Stride || l.PaddingWidth != l.Padding)).Name;
+        var e = Assert.Throws<NotSupportedException>(() => Quantize(net));
+        Assert.Contains($"layer {conv} is a grouped or rectangular Conv2D", e.Message);
     }
 
     [Theory]

@@ -55,13 +55,30 @@ public class KernelsTests
     }
 
     [Fact]
-    public void SumChunksAddsInChunkOrder()
+    public void SumChunksAddsEveryChunk()
     {
         // [chunk][stride = 4]: two values per chunk at offset 1.
         float[] partials = { 0, 1, 2, 0, 0, 10, 20, 0, 0, 100, 200, 0 };
         var sum = new float[2];
         Kernels.SumChunks(partials, 4, 3, sum, offset: 1);
         Assert.Equal(new[] { 111f, 222f }, sum);
+    }
+
+    [Fact]
+    public void SumChunksIsPairwise()
+    {
+        // 4096 chunks of 0.1f: added one after the other in float the sum drifts to 409.61578; pairwise every
+        // level adds equal values, so the sum is 4096 * 0.1f exactly (409.60001). Nine values per chunk so both
+        // the vector part and the tail are checked.
+        const int chunks = 4096, width = 9, stride = 16;
+        var partials = new float[chunks * stride];
+        for (int c = 0; c < chunks; c++) for (int i = 0; i < width; i++) partials[c * stride + 3 + i] = 0.1f;
+        var sum = new float[width];
+        Kernels.SumChunks(partials, stride, chunks, sum, offset: 3);
+        Assert.All(sum, s => Assert.Equal(4096 * 0.1f, s));
+        float sequential = 0;
+        for (int c = 0; c < chunks; c++) sequential += 0.1f;
+        Assert.NotEqual(4096 * 0.1f, sequential);
     }
 
     [Fact]
