@@ -176,12 +176,48 @@ public class BatchSizeTests(ITestOutputHelper output)
         }
     }
 
-    private static void CheckStep(INetwork net, int batch, string context)
+    /// <summary>The draw that found the max-pool near-tie (seed 5aQMHkUJh8T1): in image 132, channel 4 of
+    /// ConvBnPool, two conv outputs of one pool window are 9.4e-8 apart in double (−0.086959621 and
+    /// −0.086959527) and float32 computes them 5.8e-8 and 4.4e-8 off, so the kernels' batch-norm outputs
+    /// round to the same float (0.37972867) and the first one wins, while the reference routes the
+    /// gradient to the last. conv1.weight's gradient was 0.25 % off the reference; it is 1.3e-6 off a
+    /// reference that routes that window as the kernels do.</summary>
+    [Fact]
+    public void TrainStepWithAMaxPoolNearTie()
+    {
+        using INetwork net = TestNets.Create("ConvBnPool", SimdPath.Scalar, threads: 3, seed: 595, maxBatch: 595);
+        int ties = CheckStep(net, 595, "ConvBnPool, Scalar, MaxBatch 595, batch 595, 3 threads");
+        Assert.True(ties >= 1, "the draw no longer has a max-pool near-tie: it tests nothing");
+    }
+
+    /// <summary>Max-pool inputs closer than this (times max(1, |input|)) are a tie as far as float32 is
+    /// concerned: the kernels' float inputs of a pool are a few units of 1e-7 off the reference's
+    /// (2e-7 in the draw above), so which of them is the maximum is decided by rounding.</summary>
+    private const double PoolTieTolerance = 1e-5;
+
+    /// <summary>At most this many routings of the near-tie windows are tried (each is a reference
+    /// backward pass); a draw with more keeps the first ones, the reference's own routing first.</summary>
+    private const int MaxRoutings = 16;
+
+    /// <summary>One TrainStep against the reference; returns the number of max-pool near-ties. A max pool
+    /// whose two largest inputs are within rounding of each other may route its gradient to either
+    /// (the gradient is discontinuous there), so parameter gradients are compared with references
+    /// that route the near-tie windows every possible way, and must all match under one of them.</summary>
+    private static int CheckStep(INetwork net, int batch, string context)
     {
         var (x, labels) = TestNets.Batch(net, batch, seed: batch + 1);
-        double[] refLogits = new ReferenceNetwork(net).Forward(TestNets.ToDouble(x), batch, training: true);
-        var reference = new ReferenceNetwork(net); // a training forward updates the moving statistics: once only
-        var (refLoss, refCorrect, refGrads) = reference.LossAndGradients(TestNets.ToDouble(x), labels);
+        var first = new ReferenceNetwork(net);
+        double[] refLogits = first.Forward(TestNets.ToDouble(x), batch, training: true);
+        var ties = first.MaxPoolNearTies(PoolTieTolerance);
+        // Every reference before the step, which updates the parameters; a training forward updates
+        // the moving statistics, so each routing gets a fresh reference.
+        var references = Routings(ties).Select(routes =>
+        {
+            var r = new ReferenceNetwork(net);
+            foreach (var (key, position) in routes) r.MaxPoolRoutes[key] = position;
+            return (Reference: r, Result: r.LossAndGradients(TestNets.ToDouble(x), labels));
+        }).ToList();
+        var (reference, (refLoss, refCorrect, _)) = references[0];
         StepResult r = net.TrainStep(x, labels, 0.1f);
 
         Assert.True(r.IsFinite, context);
@@ -190,14 +226,30 @@ public class BatchSizeTests(ITestOutputHelper output)
         // The arg-max of a sample whose two largest logits are within rounding may go either way.
         int close = CloseCalls(refLogits, net.Classes, batch);
         Assert.True(Math.Abs(r.Correct - refCorrect) <= close, $"{context}: {r.Correct} correct vs reference {refCorrect} ({close} close calls)");
-        foreach (TensorInfo t in net.Tensors)
+        foreach (TensorInfo t in net.Tensors.Where(t => t.Kind != TensorKind.Parameter))
         {
-            double err = t.Kind == TensorKind.Parameter
-                ? TestNets.RelativeError(net.Gradient(t.Name), refGrads[t.Name], floor: 1e-2)
-                : TestNets.RelativeError(net.Tensor(t.Name), reference.Tensors[t.Name]);
-            double bound = t.Kind == TensorKind.Parameter ? 1e-3 : 1e-5;
-            Assert.True(err < bound, $"{context}: {t.Name}{(t.Kind == TensorKind.Parameter ? " gradient" : "")} relative error {err:G3}");
+            double err = TestNets.RelativeError(net.Tensor(t.Name), reference.Tensors[t.Name]);
+            Assert.True(err < 1e-5, $"{context}: {t.Name} relative error {err:G3}");
         }
+        TensorInfo[] parameters = net.Tensors.Where(t => t.Kind == TensorKind.Parameter).ToArray();
+        double[] best = references
+            .Select(c => parameters.Select(t => TestNets.RelativeError(net.Gradient(t.Name), c.Result.Grads[t.Name], floor: 1e-2)).ToArray())
+            .MinBy(errors => errors.Max())!;
+        string routed = ties.Count == 0 ? "" : $" (best of {references.Count} routings of {ties.Count} max-pool near-ties)";
+        for (int i = 0; i < parameters.Length; i++)
+            Assert.True(best[i] < 1e-3, $"{context}: {parameters[i].Name} gradient relative error {best[i]:G3}{routed}");
+        return ties.Count;
+    }
+
+    /// <summary>The ways to route the near-tie windows, the reference's own (no overrides) first; at most
+    /// <see cref="MaxRoutings"/>.</summary>
+    private static List<List<((int, int), int)>> Routings(List<(int Layer, int Window, int[] Positions)> ties)
+    {
+        var routings = new List<List<((int, int), int)>> { new() };
+        foreach (var (layer, window, positions) in ties)
+            routings = routings.SelectMany(routes => positions.Select(p => new List<((int, int), int)>(routes) { ((layer, window), p) }))
+                .Take(MaxRoutings).ToList();
+        return routings;
     }
 
     private static int CloseCalls(double[] logits, int classes, int n)

@@ -165,8 +165,8 @@ internal sealed class ReferenceNetwork
                 LayerKind.Tanh => g.Select((d, i) => d * (1 - output[i] * output[i])).ToArray(),
                 LayerKind.LeakyReLU => g.Select((d, i) => input[i] > 0 ? d : l.Slope * d).ToArray(),
                 LayerKind.SiLU => g.Select((d, i) => d * SiLUDerivative(input[i])).ToArray(),
-                LayerKind.MaxPool2D => PoolBack(l, input, n, s, g, max: true),
-                LayerKind.AvgPool2D => PoolBack(l, input, n, s, g, max: false),
+                LayerKind.MaxPool2D => PoolBack(li, l, input, n, s, g, max: true),
+                LayerKind.AvgPool2D => PoolBack(li, l, input, n, s, g, max: false),
                 LayerKind.GlobalAvgPool2D => GlobalAvgPoolBack(n, s, g),
                 LayerKind.Add => g,
                 LayerKind.Dropout => g.Select((d, i) => d * _masks[li][i]).ToArray(), // y = x·m, so dx = dy·m
@@ -409,7 +409,51 @@ internal sealed class ReferenceNetwork
         return (y, new[] { C, OH, OW });
     }
 
-    private static double[] PoolBack(LayerInfo l, double[] x, int n, int[] s, double[] dy, bool max)
+    /// <summary>Max-pool windows whose gradient goes to a given position instead of the first maximum,
+    /// keyed by (layer index, window: the flat index of the pool's output value); the position is
+    /// u·P + v within the P×P window. See <see cref="MaxPoolNearTies"/>.</summary>
+    public Dictionary<(int Layer, int Window), int> MaxPoolRoutes { get; } = new();
+
+    /// <summary>Max-pool windows of the last forward pass whose largest inputs are within
+    /// <paramref name="tolerance"/>·max(1, |max|) of each other: the positions (u·P + v) of all those
+    /// inputs, the first maximum first. The arg-max of such a window is decided by rounding: float
+    /// kernels that compute the inputs in float32 may pick any of them (a max pool's gradient is
+    /// discontinuous there), and the gradient of everything before the pool then differs from this
+    /// reference's by a whole routed value, not by rounding. Compare against a reference that routes
+    /// these windows as the kernels did (<see cref="MaxPoolRoutes"/>).</summary>
+    public List<(int Layer, int Window, int[] Positions)> MaxPoolNearTies(double tolerance)
+    {
+        var ties = new List<(int, int, int[])>();
+        for (int li = 0; li < _layers.Count; li++)
+        {
+            var l = _layers[li];
+            if (l.Kind != LayerKind.MaxPool2D) continue;
+            double[] x = Value(_sources[li][0]);
+            int[] s = Shape(_sources[li][0]);
+            int C = s[0], H = s[1], W = s[2], P = l.Kernel, Q = l.Stride, OH = l.OutputShape[1], OW = l.OutputShape[2];
+            int n = x.Length / (C * H * W);
+            var values = new double[P * P];
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < C; c++)
+                    for (int oh = 0; oh < OH; oh++)
+                        for (int ow = 0; ow < OW; ow++)
+                        {
+                            double best = double.NegativeInfinity; int first = 0;
+                            for (int u = 0; u < P; u++)
+                                for (int v = 0; v < P; v++)
+                                {
+                                    values[u * P + v] = x[((i * C + c) * H + oh * Q + u) * W + ow * Q + v];
+                                    if (values[u * P + v] > best) { best = values[u * P + v]; first = u * P + v; }
+                                }
+                            double within = tolerance * Math.Max(1, Math.Abs(best));
+                            int[] close = Enumerable.Range(0, P * P).Where(k => k != first && best - values[k] <= within).ToArray();
+                            if (close.Length > 0) ties.Add((li, ((i * C + c) * OH + oh) * OW + ow, [first, .. close]));
+                        }
+        }
+        return ties;
+    }
+
+    private double[] PoolBack(int li, LayerInfo l, double[] x, int n, int[] s, double[] dy, bool max)
     {
         int C = s[0], H = s[1], W = s[2], P = l.Kernel, Q = l.Stride, OH = l.OutputShape[1], OW = l.OutputShape[2];
         var dx = new double[x.Length];
@@ -427,6 +471,8 @@ internal sealed class ReferenceNetwork
                                 if (!max) dx[xi] += g / (P * P);
                                 else if (x[xi] > bestValue) { bestValue = x[xi]; best = xi; } // first maximum wins
                             }
+                        if (max && MaxPoolRoutes.TryGetValue((li, ((i * C + c) * OH + oh) * OW + ow), out int route))
+                            best = ((i * C + c) * H + oh * Q + route / P) * W + ow * Q + route % P;
                         if (max) dx[best] += g;
                     }
         return dx;
