@@ -20,6 +20,29 @@ public static class Lab
     /// <summary>A LeNet for the browser: one thread, the widest accelerated vectors, batches of <see cref="Batch"/>.</summary>
     public static LeNet Create(int seed = 0) => new(new NetworkOptions { Threads = 1, Seed = seed, MaxBatch = Batch });
 
+    /// <summary>One line on every parameter's gradient, "name norm checksum magnitude" separated by spaces (round-trip
+    /// floats): its L2 norm, Σ gᵢ·cᵢ with fixed weights cᵢ = (7919·i mod 13) − 6, and Σ |gᵢ|·6, the checksum's scale.
+    /// The browser test compares the page's first training step with the native one through it: the gradients of one
+    /// step from the same weights and batch, which a wrong kernel changes and the rounding of WebAssembly does not.</summary>
+    public static string GradientDigest(INetwork net)
+    {
+        var parts = new System.Collections.Generic.List<string>();
+        foreach (TensorInfo t in net.Tensors)
+        {
+            if (t.Kind != TensorKind.Parameter) continue;
+            ReadOnlySpan<float> g = net.Gradient(t.Name);
+            double squares = 0, checksum = 0, magnitude = 0;
+            for (int i = 0; i < g.Length; i++)
+            {
+                squares += (double)g[i] * g[i];
+                checksum += g[i] * (double)((7919L * i) % 13 - 6);
+                magnitude += Math.Abs(g[i]) * 6.0;
+            }
+            parts.Add(FormattableString.Invariant($"{t.Name} {Math.Sqrt(squares):R} {checksum:R} {magnitude:R}"));
+        }
+        return string.Join(" ", parts);
+    }
+
     /// <summary>Loads the safetensors checkpoint in <paramref name="bytes"/> into <paramref name="net"/>. The browser's
     /// file system is in memory: the bytes go to a temporary file, which <see cref="Checkpoint.Load(INetwork, string)"/>
     /// checks and reads. Throws <see cref="CheckpointException"/> naming the problem; the network is then unchanged.</summary>

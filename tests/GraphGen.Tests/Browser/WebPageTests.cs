@@ -273,10 +273,30 @@ public sealed class WebPageTests(PublishedWebApp app, ITestOutputHelper output) 
         double[] losses = NativeRun(native, train, Steps, Seed, LearningRate).Losses;
         for (int i = 0; i < Steps; i++)
             output.WriteLine($"step {i + 1,3}: browser {browser[i]:F6}, native {losses[i]:F6}, relative difference {Math.Abs(browser[i] - losses[i]) / losses[i]:E1}");
-        // The same arithmetic up to rounding (x64 fuses multiply-adds, WebAssembly SIMD does not): about 1e-6 apart for
-        // the first steps; later the rounding differences grow, as two runs of SGD on different hardware do.
+        // The first step starts from the same weights (the seed's) on the same batch: the same arithmetic up to rounding
+        // (x64 fuses multiply-adds, WebAssembly SIMD does not; the scalar exp/log of the loss differ in the last bit),
+        // so its loss and every parameter's gradient agree to about 1e-6. That holds the forward and backward kernels
+        // and the chunk sums on WebAssembly to the native ones.
+        double first = Math.Abs(browser[0] - losses[0]) / losses[0];
+        Assert.True(first <= 1e-6, $"step 1: the browser's loss {browser[0]:R} is {first:E2} (relative) from the native {losses[0]:R}");
+        List<string> digest = app.Logged("first step gradients");
+        Assert.Single(digest);
+        using (LeNet once = app.Native(SimdPath.Vector128, Seed))
+        {
+            NativeRun(once, train, 1, Seed, LearningRate);
+            CompareGradients(digest[0]["graphgen-web: first step gradients: ".Length..], once);
+        }
+        // Later steps are two SGD runs whose weights differ by rounding, and a discrete choice can then fall one way in
+        // the browser and the other natively. Seed 3 since the pairwise chunk sums (Kernels.SumChunks): steps 1-3 agree
+        // to 2.5e-7, but step 3's backward pass parts in one middle conv2 output channel (its weight gradient 2e-3 off
+        // in sum, channels 0 and 15 and every batch-norm-2 gradient within 1e-5, hence every layer-1 gradient moved):
+        // the signature of a max-pool-2 window whose two largest values are within rounding of each other, the
+        // gradient routed to the other position. Native without FMA (DOTNET_EnableAVX2=0) takes the native path, so
+        // it is not the fused multiply-add alone; the sequential chunk sum of the web branch happened to meet no such
+        // tie in ten steps. Losses then sit 1e-4 apart from step 4 (2.2e-3 at step 8). So ten steps are held to 1 %
+        // and the last ten to 3 % on average below; the first step's gradients above are what hold the kernels.
         double early = Enumerable.Range(0, 10).Max(i => Math.Abs(browser[i] - losses[i]) / losses[i]);
-        Assert.True(early <= 1e-5, $"in the first ten steps the browser's loss leaves the native one by {early:E2} (relative)");
+        Assert.True(early <= 1e-2, $"in the first ten steps the browser's loss leaves the native one by {early:E2} (relative)");
         double browserEnd = browser[^10..].Average(), nativeEnd = losses[^10..].Average();
         Assert.True(Math.Abs(browserEnd - nativeEnd) <= 0.03 * nativeEnd, $"mean loss of the last ten steps: browser {browserEnd:F4}, native {nativeEnd:F4}");
 
@@ -317,6 +337,38 @@ public sealed class WebPageTests(PublishedWebApp app, ITestOutputHelper output) 
             losses[step] = net.TrainStep(pixels, labels, learningRate).MeanLoss;
         }
         return (losses, steps * Batch / Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>Holds the page's digest of its first step's gradients (samples/Web Lab.GradientDigest: per parameter its
+    /// L2 norm, a checksum Σ gᵢ·cᵢ with cᵢ = (7919·i mod 13) − 6, and Σ |gᵢ|·6) to the same digest of <paramref name="native"/>.
+    /// Norms agree to 1e-4 relative and checksums to 1e-4 of their scale; the floor of 1e-5 is for the conv and dense
+    /// biases that batch norm follows, whose gradients are zero but for rounding (about 1e-7).</summary>
+    private void CompareGradients(string browserDigest, INetwork native)
+    {
+        string[] words = browserDigest.Split(' ');
+        var parameters = native.Tensors.Where(t => t.Kind == TensorKind.Parameter).ToList();
+        Assert.Equal(parameters.Count * 4, words.Length);
+        for (int k = 0; k < parameters.Count; k++)
+        {
+            string name = parameters[k].Name;
+            Assert.Equal(name, words[4 * k]);
+            double norm = double.Parse(words[4 * k + 1], CultureInfo.InvariantCulture);
+            double checksum = double.Parse(words[4 * k + 2], CultureInfo.InvariantCulture);
+            ReadOnlySpan<float> g = native.Gradient(name);
+            double squares = 0, nativeChecksum = 0, magnitude = 0;
+            for (int i = 0; i < g.Length; i++)
+            {
+                squares += (double)g[i] * g[i];
+                nativeChecksum += g[i] * (double)((7919L * i) % 13 - 6);
+                magnitude += Math.Abs(g[i]) * 6.0;
+            }
+            double nativeNorm = Math.Sqrt(squares);
+            output.WriteLine($"step 1 gradient of {name}: norm browser {norm:E6}, native {nativeNorm:E6}; checksum browser {checksum:E6}, native {nativeChecksum:E6}");
+            Assert.True(Math.Abs(norm - nativeNorm) <= 1e-4 * nativeNorm + 1e-5,
+                $"step 1: the gradient of {name} has norm {norm:R} in the browser and {nativeNorm:R} natively");
+            Assert.True(Math.Abs(checksum - nativeChecksum) <= 1e-4 * magnitude + 1e-5,
+                $"step 1: the gradient of {name} has checksum {checksum:R} in the browser and {nativeChecksum:R} natively (scale {magnitude:R})");
+        }
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)
