@@ -59,12 +59,15 @@ public class PackageTests(PackedPackage package, ITestOutputHelper output)
             .Select(g => (string)g.Attribute("targetFramework")!).Order(StringComparer.Ordinal));
 
         // SourceLink fills the repository element from git: the commit always; the URL, and the project
-        // URL with it, from the remote "origin" when there is one (a release's clone has it).
+        // URL with it, from the remote "origin" when it is a hosted repository (a release's clone). A
+        // clone of a local directory (origin is a path, as in CI's clean clone) or no remote gives none.
         var repository = metadata.Element(ns + "repository")!;
         Assert.Equal("git", (string?)repository.Attribute("type"));
         Assert.Equal(Git("rev-parse HEAD").Trim(), (string?)repository.Attribute("commit"));
         string? url = (string?)repository.Attribute("url");
-        if (TryGit("remote get-url origin", out _))
+        bool hosted = TryGit("remote get-url origin", out string origin)
+            && (origin.Trim().StartsWith("https://", StringComparison.Ordinal) || origin.Trim().StartsWith("git@", StringComparison.Ordinal));
+        if (hosted)
         {
             Assert.StartsWith("https://", url);
             Assert.Equal(url, metadata.Element(ns + "projectUrl")?.Value);
