@@ -452,7 +452,7 @@ public static class OnnxExporter
 
     // ValueInfoProto { name = 1, type = 2 }; TypeProto { tensor_type = 1 }; TypeProto.Tensor { elem_type = 1, shape = 2 };
     // TensorShapeProto { dim = 1 }; Dimension { dim_value = 1, dim_param = 2 }. The batch axis is symbolic.
-    private static ProtoWriter ValueInfo(string name, int[] perSample)
+    internal static ProtoWriter ValueInfo(string name, int[] perSample)
     {
         var info = new ProtoWriter();
         info.WriteString(1, name);
@@ -470,13 +470,13 @@ public static class OnnxExporter
     }
 
     // AttributeProto: name = 1, f = 2, i = 3, ints = 8, type = 20 (FLOAT = 1, INT = 2, INTS = 7).
-    private static void IntAttribute(ProtoWriter node, string name, long value) =>
+    internal static void IntAttribute(ProtoWriter node, string name, long value) =>
         node.WriteMessage(5, a => { a.WriteString(1, name); a.WriteInt64(3, value); a.WriteInt64(20, 2); });
 
-    private static void FloatAttribute(ProtoWriter node, string name, float value) =>
+    internal static void FloatAttribute(ProtoWriter node, string name, float value) =>
         node.WriteMessage(5, a => { a.WriteString(1, name); a.WriteFloat(2, value); a.WriteInt64(20, 1); });
 
-    private static void IntsAttribute(ProtoWriter node, string name, params long[] values) =>
+    internal static void IntsAttribute(ProtoWriter node, string name, params long[] values) =>
         node.WriteMessage(5, a =>
         {
             a.WriteString(1, name);

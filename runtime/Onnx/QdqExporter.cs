@@ -75,37 +75,37 @@ public static class QdqExporter
                     string wq = Initializer($"{stem}.weight_q", Int8, l.Conv ? [l.O, l.C, l.K, l.K] : [l.O, depth], MemoryMarshal.AsBytes(l.Weight.AsSpan()));
                     string ws = Floats($"{stem}.weight_scale", [l.O], l.WeightScale);
                     string wz = Initializer($"{stem}.weight_zero_point", Int8, [l.O], new byte[l.O]);
-                    Node("DequantizeLinear", [wq, ws, wz], $"{stem}.weight", n => IntAttribute(n, "axis", 0));
+                    Node("DequantizeLinear", [wq, ws, wz], $"{stem}.weight", n => OnnxExporter.IntAttribute(n, "axis", 0));
                     var biasScale = new float[l.O];
                     for (int o = 0; o < l.O; o++) biasScale[o] = (float)((double)input.Scale * l.WeightScale[o]);
                     string bq = Initializer($"{stem}.bias_q", Int32, [l.O], MemoryMarshal.AsBytes(l.Bias.AsSpan()));
                     string bs = Floats($"{stem}.bias_scale", [l.O], biasScale);
                     string bz = Initializer($"{stem}.bias_zero_point", Int32, [l.O], new byte[4 * l.O]);
-                    Node("DequantizeLinear", [bq, bs, bz], $"{stem}.bias", n => IntAttribute(n, "axis", 0));
+                    Node("DequantizeLinear", [bq, bs, bz], $"{stem}.bias", n => OnnxExporter.IntAttribute(n, "axis", 0));
                     y = $"{stem}.linear";
                     if (l.Conv)
                     {
                         Node("Conv", [x, $"{stem}.weight", $"{stem}.bias"], y, n =>
                         {
-                            IntsAttribute(n, "kernel_shape", l.K, l.K);
-                            IntsAttribute(n, "strides", l.S, l.S);
-                            IntsAttribute(n, "pads", l.P, l.P, l.P, l.P);
+                            OnnxExporter.IntsAttribute(n, "kernel_shape", l.K, l.K);
+                            OnnxExporter.IntsAttribute(n, "strides", l.S, l.S);
+                            OnnxExporter.IntsAttribute(n, "pads", l.P, l.P, l.P, l.P);
                         });
                     }
                     else
                     {
-                        if (input.Shape.Length == 3) { Node("Flatten", [x], $"{stem}.flat", n => IntAttribute(n, "axis", 1)); x = $"{stem}.flat"; }
-                        Node("Gemm", [x, $"{stem}.weight", $"{stem}.bias"], y, n => IntAttribute(n, "transB", 1));
+                        if (input.Shape.Length == 3) { Node("Flatten", [x], $"{stem}.flat", n => OnnxExporter.IntAttribute(n, "axis", 1)); x = $"{stem}.flat"; }
+                        Node("Gemm", [x, $"{stem}.weight", $"{stem}.bias"], y, n => OnnxExporter.IntAttribute(n, "transB", 1));
                     }
                     y = Activation(y, stem, l.Act, l.Slope);
                     if (l.PoolK > 0)
                     {
-                        Node("MaxPool", [y], $"{stem}.pool", n => { IntsAttribute(n, "kernel_shape", l.PoolK, l.PoolK); IntsAttribute(n, "strides", l.PoolS, l.PoolS); });
+                        Node("MaxPool", [y], $"{stem}.pool", n => { OnnxExporter.IntsAttribute(n, "kernel_shape", l.PoolK, l.PoolK); OnnxExporter.IntsAttribute(n, "strides", l.PoolS, l.PoolS); });
                         y = $"{stem}.pool";
                     }
                     if (l.Final)
                     {
-                        if (l.Conv) { Node("Flatten", [y], $"{stem}.flat_out", n => IntAttribute(n, "axis", 1)); y = $"{stem}.flat_out"; }
+                        if (l.Conv) { Node("Flatten", [y], $"{stem}.flat_out", n => OnnxExporter.IntAttribute(n, "axis", 1)); y = $"{stem}.flat_out"; }
                         Node("Identity", [y], OnnxExporter.OutputName);
                         continue;
                     }
@@ -123,7 +123,7 @@ public static class QdqExporter
                     y = Activation(x, stem, t.Act, t.Slope);
                     break;
                 case PoolOp p:
-                    Node(p.Max ? "MaxPool" : "AveragePool", [x], $"{stem}.pool", n => { IntsAttribute(n, "kernel_shape", p.KH, p.KW); IntsAttribute(n, "strides", p.S, p.S); });
+                    Node(p.Max ? "MaxPool" : "AveragePool", [x], $"{stem}.pool", n => { OnnxExporter.IntsAttribute(n, "kernel_shape", p.KH, p.KW); OnnxExporter.IntsAttribute(n, "strides", p.S, p.S); });
                     y = $"{stem}.pool";
                     break;
                 case AddOp:
@@ -138,7 +138,7 @@ public static class QdqExporter
         if (net.Ops[^1] is not LinearOp { Final: true })
         {
             string last = names[net.Ops[^1].Output];
-            if (net.Values[net.Ops[^1].Output].Shape.Length == 3) { Node("Flatten", [last], "output.flat", n => IntAttribute(n, "axis", 1)); last = "output.flat"; }
+            if (net.Values[net.Ops[^1].Output].Shape.Length == 3) { Node("Flatten", [last], "output.flat", n => OnnxExporter.IntAttribute(n, "axis", 1)); last = "output.flat"; }
             Node("Identity", [last], OnnxExporter.OutputName);
         }
 
@@ -151,7 +151,7 @@ public static class QdqExporter
                 case Quantization.Activation.ReLU: Node("Relu", [x], y); break;
                 case Quantization.Activation.Sigmoid: Node("Sigmoid", [x], y); break;
                 case Quantization.Activation.Tanh: Node("Tanh", [x], y); break;
-                case Quantization.Activation.LeakyReLU: Node("LeakyRelu", [x], y, n => FloatAttribute(n, "alpha", (float)slope)); break;
+                case Quantization.Activation.LeakyReLU: Node("LeakyRelu", [x], y, n => OnnxExporter.FloatAttribute(n, "alpha", (float)slope)); break;
                 case Quantization.Activation.SiLU:
                     Node("Sigmoid", [x], $"{stem}.sigmoid");
                     Node("Mul", [x, $"{stem}.sigmoid"], y);
@@ -164,8 +164,8 @@ public static class QdqExporter
         foreach (var node in nodes) graph.WriteMessage(1, node);
         graph.WriteString(2, net.Name + "_int8");
         foreach (var t in initializers) graph.WriteMessage(5, t);
-        graph.WriteMessage(11, ValueInfo(OnnxExporter.InputName, [.. net.InputShape]));
-        graph.WriteMessage(12, ValueInfo(OnnxExporter.OutputName, [net.Classes]));
+        graph.WriteMessage(11, OnnxExporter.ValueInfo(OnnxExporter.InputName, [.. net.InputShape]));
+        graph.WriteMessage(12, OnnxExporter.ValueInfo(OnnxExporter.OutputName, [net.Classes]));
 
         var model = new ProtoWriter(graph.Length + 64);
         model.WriteInt64(1, OnnxExporter.IrVersion);
@@ -174,29 +174,4 @@ public static class QdqExporter
         model.WriteMessage(8, opset => { opset.WriteString(1, ""); opset.WriteInt64(2, OnnxExporter.OpsetVersion); });
         return model.ToArray();
     }
-
-    private static ProtoWriter ValueInfo(string name, int[] perSample)
-    {
-        var info = new ProtoWriter();
-        info.WriteString(1, name);
-        info.WriteMessage(2, type => type.WriteMessage(1, tensor =>
-        {
-            tensor.WriteInt64(1, Float);
-            tensor.WriteMessage(2, shape =>
-            {
-                shape.WriteMessage(1, dim => dim.WriteString(2, OnnxExporter.BatchDimension));
-                foreach (int d in perSample) shape.WriteMessage(1, dim => dim.WriteInt64(1, d));
-            });
-        }));
-        return info;
-    }
-
-    private static void IntAttribute(ProtoWriter node, string name, long value) =>
-        node.WriteMessage(5, a => { a.WriteString(1, name); a.WriteInt64(3, value); a.WriteInt64(20, 2); });
-
-    private static void FloatAttribute(ProtoWriter node, string name, float value) =>
-        node.WriteMessage(5, a => { a.WriteString(1, name); a.WriteFloat(2, value); a.WriteInt64(20, 1); });
-
-    private static void IntsAttribute(ProtoWriter node, string name, params long[] values) =>
-        node.WriteMessage(5, a => { a.WriteString(1, name); foreach (long v in values) a.WriteInt64(8, v); a.WriteInt64(20, 7); });
 }
