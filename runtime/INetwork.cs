@@ -27,8 +27,9 @@ public sealed class NetworkOptions
     public int MaxBatch { get; init; } = 256;
     /// <summary>Threads used by a step, the caller's included (1 to 1024). Default: all processors.
     /// More than <see cref="Environment.ProcessorCount"/> are used only with <see cref="Oversubscribe"/>;
-    /// otherwise the network runs on that many (see <see cref="INetwork.Threads"/>). Results are
-    /// bit-identical for every thread count.</summary>
+    /// otherwise the network runs on that many (see <see cref="INetwork.Threads"/>). Where threads cannot be
+    /// started (WebAssembly in the browser or WASI) a network runs on the calling thread whatever this says.
+    /// Results are bit-identical for every thread count.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
     /// <summary>Run <see cref="Threads"/> threads even where that is more than the processors
     /// (default false: never more threads than processors, which only slows a step down).</summary>
@@ -137,7 +138,7 @@ public interface INetwork : IDisposable
     /// <summary>Largest training batch.</summary>
     int MaxBatch { get; }
     /// <summary>Threads used per step: <see cref="NetworkOptions.Threads"/>, at most the processor
-    /// count unless <see cref="NetworkOptions.Oversubscribe"/> is set.</summary>
+    /// count unless <see cref="NetworkOptions.Oversubscribe"/> is set, and 1 on WebAssembly.</summary>
     int Threads { get; }
     /// <summary>The vector width in use.</summary>
     SimdPath Simd { get; }

@@ -63,13 +63,34 @@ public static class Checkpoint
     }
 
     /// <summary>
-    /// Proves that <see cref="Save"/> of <paramref name="net"/> to <paramref name="path"/> would succeed now, without
+    /// Writes the same bytes as <see cref="Save(INetwork, string, IReadOnlyDictionary{string, string}?, Optimizer?)"/> to
+    /// <paramref name="stream"/> (a memory stream, a browser download, an HTTP response) from its current position. There is
+    /// no atomic replacement: what the stream is written to is the caller's.
+    /// </summary>
+    /// <param name="net">The network to save.</param>
+    /// <param name="stream">A writable stream; it is left open.</param>
+    /// <param name="metadata">Extra metadata entries.</param>
+    /// <param name="optimizer">The optimizer attached to <paramref name="net"/>, whose state tensors are saved too.</param>
+    /// <exception cref="InvalidOperationException">A tensor holds NaN or ±∞, or a moving variance is negative; nothing is written.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> is not writable.</exception>
+    public static void Save(INetwork net, Stream stream, IReadOnlyDictionary<string, string>? metadata = null, Optimizer? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite) throw new ArgumentException("the stream is not writable", nameof(stream));
+        var (tensors, entries) = Snapshot(net, metadata, optimizer);
+        if (BadValues(net, tensors) is { } problem)
+            throw new InvalidOperationException($"{net.Name} is not saved: {problem}");
+        Safetensors.WriteTo(stream, tensors, entries);
+    }
+
+    /// <summary>
+    /// Proves that <see cref="Save(INetwork, string, IReadOnlyDictionary{string, string}?, Optimizer?)"/> of <paramref name="net"/> to <paramref name="path"/> would succeed now, without
     /// touching <paramref name="path"/> (see <see cref="AtomicFile.Probe"/>): a checkpoint of the same size is written
     /// beside it, flushed and deleted. Call it before work that a failed save at the end would lose.
     /// </summary>
     /// <param name="net">The network that will be saved.</param>
-    /// <param name="path">The file a later <see cref="Save"/> will write.</param>
-    /// <param name="optimizer">The optimizer whose state the later <see cref="Save"/> will write too, if any.</param>
+    /// <param name="path">The file a later <see cref="Save(INetwork, string, IReadOnlyDictionary{string, string}?, Optimizer?)"/> will write.</param>
+    /// <param name="optimizer">The optimizer whose state the later <see cref="Save(INetwork, string, IReadOnlyDictionary{string, string}?, Optimizer?)"/> will write too, if any.</param>
     /// <exception cref="IOException">The save would fail; the message names <paramref name="path"/> and why.</exception>
     public static void CheckWritable(INetwork net, string path, Optimizer? optimizer = null)
     {
@@ -147,7 +168,50 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(net);
         ArgumentNullException.ThrowIfNull(path);
         CheckOptimizer(net, optimizer);
-        SafetensorsFile file = Safetensors.Read(path);
+        return Apply(net, Safetensors.Read(path), path, optimizer, allowOtherNetwork);
+    }
+
+    /// <summary>
+    /// As <see cref="Load(INetwork, string, Optimizer?, bool)"/>, reading the checkpoint from <paramref name="stream"/> (from
+    /// its current position to its end), e.g. bytes a browser page received or a resource embedded in an assembly. Every
+    /// check of the file overload is made, and nothing is written into the network unless all pass.
+    /// </summary>
+    /// <param name="net">The network to load into.</param>
+    /// <param name="stream">A readable stream; it is read to its end and left open. A stream that cannot seek is copied to memory first.</param>
+    /// <param name="name">What error messages call the checkpoint (a file name, a URL).</param>
+    /// <param name="optimizer">The optimizer attached to <paramref name="net"/>, to load its state too; null skips optimizer state.</param>
+    /// <param name="allowOtherNetwork">Load the weights of another network with the same tensors on purpose.</param>
+    /// <returns>The checkpoint's metadata.</returns>
+    /// <exception cref="CheckpointException">The bytes are unreadable or malformed, or do not fit the network or the optimizer;
+    /// the message names <paramref name="name"/> and the first problem.</exception>
+    public static IReadOnlyDictionary<string, string> Load(INetwork net, Stream stream, string name, Optimizer? optimizer = null, bool allowOtherNetwork = false)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(name);
+        if (!stream.CanRead) throw new ArgumentException("the stream is not readable", nameof(stream));
+        CheckOptimizer(net, optimizer);
+        SafetensorsFile file;
+        if (stream.CanSeek)
+        {
+            file = Safetensors.Read(stream, stream.Length - stream.Position, name);
+        }
+        else
+        {
+            var copy = new MemoryStream();
+            try { stream.CopyTo(copy); }
+            catch (Exception e) when (e is IOException or NotSupportedException or ObjectDisposedException)
+            {
+                throw new CheckpointException(name, $"cannot read the stream: {e.Message}", e);
+            }
+            copy.Position = 0;
+            file = Safetensors.Read(copy, copy.Length, name);
+        }
+        return Apply(net, file, name, optimizer, allowOtherNetwork);
+    }
+
+    private static IReadOnlyDictionary<string, string> Apply(INetwork net, SafetensorsFile file, string path, Optimizer? optimizer, bool allowOtherNetwork)
+    {
         if (Mismatch(net, file, optimizer) is { } problem)
         {
             // The saved name only explains a mismatch: a renamed class with the same tensors still loads.

@@ -83,7 +83,7 @@ public sealed class DivergenceException : Exception
 /// the learning-rate schedule of the <see cref="TrainOptions"/>, honest epoch totals, optional precise
 /// batch-norm statistics, test loss and accuracy in inference mode, and a stop at the first non-finite step.
 /// Each epoch's shuffle and each step's learning rate depend only on (seed, epoch, step), and the
-/// optimizer's state is saved with the network (<see cref="Checkpoints.Checkpoint.Save"/>), so training
+/// optimizer's state is saved with the network (<see cref="Checkpoints.Checkpoint.Save(INetwork, string, System.Collections.Generic.IReadOnlyDictionary{string, string}?, Optimizer?)"/>), so training
 /// resumed from a checkpoint taken at the end of an epoch continues exactly as an uninterrupted run.
 /// <see cref="Fit(ILabelledSamples?, FitOptions?)"/> runs the epochs with validation and early stopping.
 /// </summary>

@@ -43,15 +43,13 @@ public static class Lab
         return string.Join(" ", parts);
     }
 
-    /// <summary>Loads the safetensors checkpoint in <paramref name="bytes"/> into <paramref name="net"/>. The browser's
-    /// file system is in memory: the bytes go to a temporary file, which <see cref="Checkpoint.Load(INetwork, string)"/>
-    /// checks and reads. Throws <see cref="CheckpointException"/> naming the problem; the network is then unchanged.</summary>
+    /// <summary>Loads the safetensors checkpoint in <paramref name="bytes"/> into <paramref name="net"/> with
+    /// <see cref="Checkpoint.Load(INetwork, Stream, string, GraphGen.Training.Optimizer?, bool)"/>, every check included.
+    /// Throws <see cref="CheckpointException"/> naming the problem; the network is then unchanged.</summary>
     public static void LoadCheckpoint(INetwork net, byte[] bytes, string name)
     {
-        string path = Path.Combine(Path.GetTempPath(), Path.GetFileName(name));
-        File.WriteAllBytes(path, bytes);
-        try { Checkpoint.Load(net, path); }
-        finally { File.Delete(path); }
+        using var stream = new MemoryStream(bytes, writable: false);
+        Checkpoint.Load(net, stream, name);
     }
 
     /// <summary>A data set from the bytes of a gzip IDX image file and its label file (see <see cref="Idx"/>).</summary>
