@@ -13,7 +13,7 @@ namespace GraphGen;
 public static class FlopCount
 {
     /// <summary>Operations of one sample's forward pass: 2 × the multiply-adds of every convolution
-    /// (output channels × output positions × input channels × kernel area) and dense layer
+    /// (output channels × output positions × input channels per group × kernel rows × kernel columns) and dense layer
     /// (inputs × outputs).</summary>
     public static long Forward(INetwork network) => Forward(LayersOf(network));
 
@@ -63,14 +63,15 @@ public static class FlopCount
 
     private static long MultiplyAdds(LayerInfo layer) => layer.Kind switch
     {
+        // Each output reads the input channels of its group only, through a Kernel × KernelWidth window.
         LayerKind.Conv2D when layer.InputShape.Length == 3 && layer.OutputShape.Length == 3 =>
-            checked(Elements(layer.OutputShape) * layer.InputShape[0] * layer.Kernel * layer.Kernel),
+            checked(Elements(layer.OutputShape) * (layer.InputShape[0] / Math.Max(1, layer.Groups)) * layer.Kernel * layer.KernelWidth),
         LayerKind.Dense => checked(Elements(layer.InputShape) * layer.Outputs),
         LayerKind.Conv2D => throw new ArgumentException($"Convolution '{layer.Name}' has input shape [{string.Join(", ", layer.InputShape)}] and output shape [{string.Join(", ", layer.OutputShape)}]; both must be [channels, height, width]."),
         LayerKind.BatchNorm or LayerKind.Sigmoid or LayerKind.ReLU or LayerKind.Tanh or LayerKind.LeakyReLU or LayerKind.SiLU
             or LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D
             or LayerKind.Add or LayerKind.Concat or LayerKind.Dropout => 0,
-        // A kind added later (a depthwise convolution, say) must say here what it costs: counting it as
+        // A kind added later must say here what it costs: counting it as
         // free would overstate every GFLOP/s figure computed from these counts.
         _ => throw new NotSupportedException($"FlopCount does not know how to count layer '{layer.Name}' of kind {layer.Kind}."),
     };

@@ -32,7 +32,7 @@ internal static class Suite
     }
 
     private const string Usage =
-        "suite [--networks mlp,lenet,vgg,resnet] [--threads 1,2] [--rounds 1] [--seconds 2] [--steps N] [--warmup 3] " +
+        "suite [--networks mlp,lenet,vgg,resnet,depthwise] [--threads 1,2] [--rounds 1] [--seconds 2] [--steps N] [--warmup 3] " +
         "[--peak-iterations 100000000] [--this-isa-only]";
 
     public static int Run(string[] args)

@@ -20,6 +20,18 @@ public partial class MlpBN { }
 [Dense(10)]
 public partial class Vgg { }
 
+/// <summary>MobileNet-style depthwise-separable: a 3×3 stem at 16 channels, then three blocks of a depthwise
+/// 3×3 convolution (Groups = channels) and a pointwise 1×1 convolution doubling the channels (16 → 32 → 64 →
+/// 128), each followed by batch norm and ReLU, with 2×2 max pools after the first two blocks (28 → 14 → 7),
+/// global average pooling and a linear classifier.</summary>
+[Network(Channels = 1, Height = 28, Width = 28)]
+[Conv2D(16, 3, Padding = 1)] [BatchNorm] [ReLU]
+[Conv2D(16, 3, Padding = 1, Groups = 16)] [BatchNorm] [ReLU] [Conv2D(32, 1)] [BatchNorm] [ReLU] [MaxPool2D(2, Stride = 2)]
+[Conv2D(32, 3, Padding = 1, Groups = 32)] [BatchNorm] [ReLU] [Conv2D(64, 1)] [BatchNorm] [ReLU] [MaxPool2D(2, Stride = 2)]
+[Conv2D(64, 3, Padding = 1, Groups = 64)] [BatchNorm] [ReLU] [Conv2D(128, 1)] [BatchNorm] [ReLU]
+[GlobalAvgPool2D] [Dense(10)]
+public partial class DepthwiseSeparable { }
+
 /// <summary>The networks `suite` runs, by the name its --networks option takes. All read a 28×28
 /// FashionMNIST image (784 floats) and give 10 logits, so one batch of data feeds them all.</summary>
 internal static class SuiteNetworks
@@ -30,8 +42,6 @@ internal static class SuiteNetworks
         ("lenet", o => new LeNet(o)),   // samples/LeNet/LeNet.cs
         ("vgg", o => new Vgg(o)),
         ("resnet", o => new ResNet8(o)), // samples/ResNet/ResNet8.cs
-        // The depthwise-separable network goes here once the generator compiles depthwise convolutions
-        // (issue 11), with the same layers in tests/peers/torchsharp-suite/Networks.cs. FlopCount refuses
-        // a layer kind it does not know, so its cost must be added there too.
+        ("depthwise", o => new DepthwiseSeparable(o)),
     ];
 }

@@ -41,6 +41,31 @@ public class FlopCountTests
     }
 
     [Fact]
+    public void GroupedAndDepthwiseConvolutionsCountOnlyTheirGroupsChannels()
+    {
+        using var net = new GroupedNet(); // 4×6×6 input
+        long depthwise = 4 * 4 * 4 * (1 * 9);        // Groups = 4: each output reads 1 channel; 576, reads the input
+        long grouped = 6 * 4 * 4 * (2 * 9);          // 4 → 6 in 2 groups: 2 input channels each; 1,728
+        long pointwise = 4 * 2 * 2 * 3;              // 6 → 4 in 2 groups of 3, after the 2×2 pool; 48
+        long dense = 4 * 2 * 2 * 3;                  // 48
+        Assert.Equal(2 * (depthwise + grouped + pointwise + dense), FlopCount.Forward(net));
+        Assert.Equal(4_800, FlopCount.Forward(net));
+        Assert.Equal(2 * (2 * depthwise + 3 * (grouped + pointwise + dense)), FlopCount.TrainingStep(net));
+    }
+
+    [Fact]
+    public void RectangularKernelsCountRowsTimesColumns()
+    {
+        using var net = new RectangularNet(); // 2×9×20 input
+        long first = 4 * 5 * 20 * (2 * 3 * 1);        // 3×1, stride 2×1, padding 1×0: 5×20 outputs; 2,400
+        long second = 4 * 5 * 20 * (2 * 1 * 15);      // 1×15 "same", 2 groups of 2 channels; 12,000
+        long third = 2 * 1 * 3 * (4 * 2 * 4);         // after the 2×2 pool (2×10): 2×4 window, stride 1×3 → 1×3; 192
+        long dense = 2 * 1 * 3 * 3;                   // 18
+        Assert.Equal(2 * (first + second + third + dense), FlopCount.Forward(net));
+        Assert.Equal(29_220, FlopCount.Forward(net));
+    }
+
+    [Fact]
     public void AnInputGradientIsCountedWhenAnyPathToTheLayerIsTrained()
     {
         // conv 1×1 on the input (no input gradient); its Tanh is added to the input itself, and the 3×3

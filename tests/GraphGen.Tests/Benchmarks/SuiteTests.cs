@@ -18,7 +18,7 @@ namespace GraphGen.Tests.Benchmarks;
 /// </summary>
 public class SuiteTests
 {
-    private static readonly string[] Networks = ["mlp", "lenet", "vgg", "resnet"];
+    private static readonly string[] Networks = ["mlp", "lenet", "vgg", "resnet", "depthwise"];
 
     [Fact]
     public void OneStepPerMeasurementPrintsAWellFormedTable()
@@ -68,7 +68,7 @@ public class SuiteTests
     {
         var (code, output) = RunSuite("--networks lenet,alexnet");
         Assert.Equal(2, code);
-        Assert.Contains("no network 'alexnet' in the suite (it has mlp, lenet, vgg, resnet)", output);
+        Assert.Contains("no network 'alexnet' in the suite (it has mlp, lenet, vgg, resnet, depthwise)", output);
         Assert.DoesNotContain("| network |", output);
     }
 

@@ -8,8 +8,7 @@ using static TorchSharp.torch.nn;
 
 static class Networks
 {
-    public static readonly string[] Names = ["mlp", "lenet", "vgg", "resnet"];
-    // The depthwise-separable network joins here, with the layers GraphGen's SuiteNetworks gives it.
+    public static readonly string[] Names = ["mlp", "lenet", "vgg", "resnet", "depthwise"];
 
     public static Module<Tensor, Tensor> Build(string name) => name switch
     {
@@ -38,6 +37,18 @@ static class Networks
             ("flat", Flatten()),
             ("fc", Linear(64 * 3 * 3, 10))),
         "resnet" => new ResNet8(),
+        // MobileNet-style: a 3x3 stem, then depthwise 3x3 (groups = channels) + pointwise 1x1 blocks, 16 -> 32 -> 64 -> 128,
+        // 2x2 max pools after the first two blocks, global average pooling, a linear layer.
+        "depthwise" => Sequential(
+            ("conv0", Conv2d(1, 16, 3, padding: 1)), ("bn0", BatchNorm2d(16)), ("relu0", ReLU()),
+            ("dw1", Conv2d(16, 16, 3, padding: 1, groups: 16)), ("bn1", BatchNorm2d(16)), ("relu1", ReLU()),
+            ("pw1", Conv2d(16, 32, 1)), ("bn2", BatchNorm2d(32)), ("relu2", ReLU()), ("pool1", MaxPool2d(2, 2)),
+            ("dw2", Conv2d(32, 32, 3, padding: 1, groups: 32)), ("bn3", BatchNorm2d(32)), ("relu3", ReLU()),
+            ("pw2", Conv2d(32, 64, 1)), ("bn4", BatchNorm2d(64)), ("relu4", ReLU()), ("pool2", MaxPool2d(2, 2)),
+            ("dw3", Conv2d(64, 64, 3, padding: 1, groups: 64)), ("bn5", BatchNorm2d(64)), ("relu5", ReLU()),
+            ("pw3", Conv2d(64, 128, 1)), ("bn6", BatchNorm2d(128)), ("relu6", ReLU()),
+            ("gap", AdaptiveAvgPool2d(1)), ("flat", Flatten()),
+            ("fc", Linear(128, 10))),
         _ => throw new ArgumentException($"no network '{name}' in the suite (it has {string.Join(", ", Names)})"),
     };
 }
