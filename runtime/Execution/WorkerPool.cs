@@ -25,7 +25,8 @@ public delegate void WorkItem(int item, int worker);
 /// <para>And when waiting for late workers costs more than they help (a processor shared with a busy
 /// process preempts a worker in the middle of an item), the caller runs the phases alone for a
 /// while, then tries the workers again: over each window of phases it weighs the items the workers
-/// ran, at its own time per item, against the time it waited for them.</para>
+/// ran, at its own time per item, against the time it waited for them; while they keep losing, the
+/// runs alone grow longer (<see cref="ContentionPolicy"/>).</para>
 /// </summary>
 [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)] // plumbing of the generated code
 public sealed class WorkerPool : IDisposable
@@ -50,12 +51,8 @@ public sealed class WorkerPool : IDisposable
     private int _callerWaiting;
     private volatile bool _disposed;
     private Exception? _failure;
-    // The adaptive fallback: phases measured in this window, the net gain of the workers in
-    // Stopwatch ticks, and phases left to run on the caller alone.
-    private const int Window = 32, Alone = 224;
-    private int _measured;
-    private long _gain;
-    private int _aloneLeft;
+    // The adaptive fallback (see ContentionPolicy).
+    private readonly ContentionPolicy _policy = new();
 
     /// <summary>A pool that runs phases on <paramref name="threads"/> threads, the caller included.</summary>
     public WorkerPool(int threads)
@@ -80,9 +77,8 @@ public sealed class WorkerPool : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count <= 0) return;
-        if (_workers.Length == 0 || count == 1 || _aloneLeft > 0)
+        if (_workers.Length == 0 || count == 1 || _policy.TakeAlonePhase())
         {
-            if (count > 1 && _aloneLeft > 0) _aloneLeft--;
             RunAlone(count, body);
             return;
         }
@@ -102,7 +98,7 @@ public sealed class WorkerPool : IDisposable
         int mine = Drain(phase, 0);
         long drained = Stopwatch.GetTimestamp();
         WaitForItems(count);
-        Weigh(count, mine, drained - start, Stopwatch.GetTimestamp() - drained);
+        _policy.Weigh(count, mine, drained - start, Stopwatch.GetTimestamp() - drained);
         _body = null;
         if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
     }
@@ -118,18 +114,6 @@ public sealed class WorkerPool : IDisposable
             catch (Exception e) { first ??= e; }
         }
         if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
-    }
-
-    /// <summary>The workers ran count − mine items, worth that many of the caller's (it ran
-    /// <paramref name="mine"/> in <paramref name="working"/> ticks), and cost the caller
-    /// <paramref name="waiting"/> ticks. After a window with a net loss, the caller runs alone.</summary>
-    private void Weigh(int count, int mine, long working, long waiting)
-    {
-        if (mine > 0) _gain += working * (count - mine) / mine - waiting;
-        if (++_measured < Window) return;
-        if (_gain < 0) _aloneLeft = Alone;
-        _gain = 0;
-        _measured = 0;
     }
 
     /// <summary>Runs items of <paramref name="phase"/> until none is left or the phase is over;
@@ -208,5 +192,58 @@ public sealed class WorkerPool : IDisposable
         _disposed = true;
         lock (_wakeLock) Monitor.PulseAll(_wakeLock);
         foreach (var t in _workers) t.Join();
+    }
+}
+
+/// <summary>
+/// When a pool's workers cost more than they help. Over each window of <see cref="Window"/> parallel phases it
+/// weighs the items the workers ran, valued at the caller's own time per item, against the time the caller
+/// waited for them (a worker preempted in the middle of an item by a busy process holds up the whole phase).
+/// After a window with a net loss the caller runs the next phases alone: <see cref="Alone"/> of them at first,
+/// twice as many after each further losing window, up to <see cref="MaxAlone"/>, so that on a machine that
+/// stays busy the probing windows (which lose) become rare; one window with a gain restores the first length.
+/// Only the speed depends on it: results are the same on any number of threads.
+/// </summary>
+internal sealed class ContentionPolicy
+{
+    /// <summary>Parallel phases weighed per window.</summary>
+    public const int Window = 32;
+    /// <summary>Phases run alone after a first losing window (about 20 LeNet steps).</summary>
+    public const int Alone = 224;
+    /// <summary>The longest run alone between two probing windows (about 600 LeNet steps, a few seconds).</summary>
+    public const int MaxAlone = Alone * 32;
+
+    private int _measured;
+    private long _gain;
+    private int _aloneLeft;
+
+    /// <summary>Phases the caller runs alone before the next one is tried with the workers.</summary>
+    public int AloneSpan { get; private set; } = Alone;
+
+    /// <summary>True (and counts it) when the next parallel phase should run on the caller alone.</summary>
+    public bool TakeAlonePhase()
+    {
+        if (_aloneLeft == 0) return false;
+        _aloneLeft--;
+        return true;
+    }
+
+    /// <summary>Weighs one parallel phase: the workers ran count − mine items, worth that many of the caller's (it
+    /// ran <paramref name="mine"/> in <paramref name="working"/> ticks), and cost the caller <paramref name="waiting"/> ticks.</summary>
+    public void Weigh(int count, int mine, long working, long waiting)
+    {
+        if (mine > 0) _gain += working * (count - mine) / mine - waiting;
+        if (++_measured < Window) return;
+        if (_gain < 0)
+        {
+            _aloneLeft = AloneSpan;
+            AloneSpan = Math.Min(MaxAlone, 2 * AloneSpan);
+        }
+        else
+        {
+            AloneSpan = Alone;
+        }
+        _gain = 0;
+        _measured = 0;
     }
 }
