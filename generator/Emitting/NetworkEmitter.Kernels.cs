@@ -351,7 +351,11 @@ internal sealed partial class NetworkEmitter
             q => PerRegisterFile(r =>
             {
                 var tiles = g.Kernels!.Weights(r);
-                _w.Line($"// planned: {tiles.Channels} output channel(s) x {tiles.Width} kernel columns of accumulators");
+                _w.Line(tiles.Inputs == 1 && tiles.Split == 1
+                    ? $"// planned: {tiles.Channels} output channel(s) x {tiles.Width} kernel columns of accumulators"
+                    : $"// planned: {tiles.Channels} output channel(s) x {tiles.Inputs} input channel(s) x {tiles.Width} kernel columns" +
+                      (tiles.Split > 1 ? $" x {tiles.Split} interleaved sets over output columns" : "") +
+                      $" = {tiles.Channels * tiles.Inputs * tiles.Width * tiles.Split} accumulators: at least {ConvTiles.LatencyCover} independent sums keep the FMA units busy");
                 EmitConvWeightsBody(q, tiles);
             }),
             after: () =>
@@ -364,8 +368,9 @@ internal sealed partial class NetworkEmitter
             });
     }
 
-    /// <summary>Accumulators for a block of output channels × a span of kernel columns, summed over
-    /// every output position of the chunk (lanes stay separate until the final horizontal sum).</summary>
+    /// <summary>Accumulators for a block of output channels × a block of input channels × a span of kernel
+    /// columns (× interleaved sets over the output columns), summed over every output position of the chunk
+    /// (lanes stay separate until the final horizontal sum).</summary>
     private void EmitConvWeightsBody(ConvGeometry q, ConvTiles tiles)
     {
         for (int start = 0; start < q.KW; start += tiles.Width)
@@ -374,28 +379,70 @@ internal sealed partial class NetworkEmitter
             _w.Line($"// kernel columns {start}..{start + size - 1}");
             Blocked("oc", q.Cout, tiles.Channels, bo =>
             {
-                _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
-                _w.Open($"for (nuint kh = 0; kh < {q.KH}; kh++)");
-                for (int j = 0; j < bo; j++)
-                    _w.Line(string.Join(" ", Enumerable.Range(0, size).Select(kw => $"TV g{j}_{kw} = S.Zero;")));
-                _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
-                _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.SH), "kh")}) * {q.Wp} + {start}) * L;");
-                _w.Line($"nuint zo = (oc * {q.OH} + oh) * {q.OW} * L;");
-                // The sweep over an output row stays a loop: unrolled, a 24-wide row made a body too
-                // big for the CPU's decoded-instruction cache and ran 2.9x slower.
-                _w.Open($"for (nuint ow = 0; ow < {q.OW}; ow++)");
-                _w.Line(string.Join(" ", Enumerable.Range(0, bo).Select(j => $"TV d{j} = S.Load(ref dz, zo + ({Plus(Lit((long)j * q.OH * q.OW), "ow")}) * L);")));
-                for (int kw = 0; kw < size; kw++)
-                    _w.Line($"{{ TV xv = S.Load(ref x, xo + ({Plus(Times("ow", q.SW), Lit(kw))}) * L); {string.Join(" ", Enumerable.Range(0, bo).Select(j => $"g{j}_{kw} = S.MulAdd(d{j}, xv, g{j}_{kw});"))} }}");
-                _w.Close();
-                _w.Close();
-                for (int j = 0; j < bo; j++)
-                    for (int kw = 0; kw < size; kw++)
-                        _w.Line($"At(ref dw, (({Plus("oc", Lit(j))}) * {q.Cin} + ic) * {q.KK} + kh * {q.KW} + {start + kw}) = S.Sum(g{j}_{kw});");
-                _w.Close();
-                _w.Close();
+                if (tiles.Inputs == 1)
+                {
+                    _w.Open($"for (nuint ic = 0; ic < {q.Cin}; ic++)");
+                    EmitConvWeightsTile(q, tiles.Split, start, size, bo, 1);
+                    _w.Close();
+                }
+                else
+                {
+                    Blocked("ic", q.Cin, tiles.Inputs, bi => EmitConvWeightsTile(q, tiles.Split, start, size, bo, bi));
+                }
             });
         }
+    }
+
+    /// <summary>One tile of the weight gradient: output channels oc..oc+bo−1, input channels ic..ic+bi−1, kernel
+    /// columns start..start+size−1, for every kernel row; <paramref name="split"/> accumulator sets take turns
+    /// over the output columns and are added before the horizontal sum.</summary>
+    private void EmitConvWeightsTile(ConvGeometry q, int split, int start, int size, int bo, int bi)
+    {
+        // g{j}_{kw} for one input channel and one set (the original names); otherwise g{j}_{i}_{kw}_{s}.
+        string G(int j, int i, int kw, int s) => bi == 1 && split == 1 ? $"g{j}_{kw}" : $"g{j}_{i}_{kw}_{s}";
+        long plane = (long)q.Hp * q.Wp;
+        _w.Open($"for (nuint kh = 0; kh < {q.KH}; kh++)");
+        for (int s = 0; s < split; s++)
+            for (int j = 0; j < bo; j++)
+                for (int i = 0; i < bi; i++)
+                    _w.Line(string.Join(" ", Enumerable.Range(0, size).Select(kw => $"TV {G(j, i, kw, s)} = S.Zero;")));
+        _w.Open($"for (nuint oh = 0; oh < {q.OH}; oh++)");
+        _w.Line($"nuint xo = ((ic * {q.Hp} + {Plus(Times("oh", q.SH), "kh")}) * {q.Wp} + {start}) * L;");
+        _w.Line($"nuint zo = (oc * {q.OH} + oh) * {q.OW} * L;");
+        void Column(string ow, int s)
+        {
+            _w.Line(string.Join(" ", Enumerable.Range(0, bo).Select(j => $"TV d{j} = S.Load(ref dz, zo + ({Plus(Lit((long)j * q.OH * q.OW), ow)}) * L);")));
+            for (int i = 0; i < bi; i++)
+                for (int kw = 0; kw < size; kw++)
+                    _w.Line($"{{ TV xv = S.Load(ref x, xo + ({Plus(Lit(i * plane), Times(ow.Contains(' ') ? $"({ow})" : ow, q.SW), Lit(kw))}) * L); {string.Join(" ", Enumerable.Range(0, bo).Select(j => $"{G(j, i, kw, s)} = S.MulAdd(d{j}, xv, {G(j, i, kw, s)});"))} }}");
+        }
+        // The sweep over an output row stays a loop: unrolled, a 24-wide row made a body too
+        // big for the CPU's decoded-instruction cache and ran 2.9x slower.
+        if (split == 1)
+        {
+            _w.Open($"for (nuint ow = 0; ow < {q.OW}; ow++)");
+            Column("ow", 0);
+            _w.Close();
+        }
+        else
+        {
+            int main = q.OW / split * split;
+            _w.Open($"for (nuint ow = 0; ow < {main}; ow += {split})");
+            for (int s = 0; s < split; s++) { _w.Open(""); Column(Plus("ow", Lit(s)), s); _w.Close(); }
+            _w.Close();
+            // The columns left over go to the sets in turn.
+            for (int r = 0; r < q.OW - main; r++) { _w.Open(""); Column(Lit(main + r), r); _w.Close(); }
+        }
+        _w.Close();
+        for (int j = 0; j < bo; j++)
+            for (int i = 0; i < bi; i++)
+                for (int kw = 0; kw < size; kw++)
+                {
+                    string sum = G(j, i, kw, 0);
+                    for (int s = 1; s < split; s++) sum = $"S.Add({sum}, {G(j, i, kw, s)})";
+                    _w.Line($"At(ref dw, (({Plus("oc", Lit(j))}) * {q.Cin} + {Plus("ic", Lit(i))}) * {q.KK} + kh * {q.KW} + {start + kw}) = S.Sum({sum});");
+                }
+        _w.Close();
     }
 
     private void EmitConvInputGrad(Group g)

@@ -44,7 +44,7 @@ internal sealed record KernelChoices(
         // exactly, no residual joins the epilogue, the convolution is not grouped (its kernel runs group by
         // group) and the forward row tiling fits both register files.
         bool fuses = g.Pool is not null && g.PoolTilesExactly && g.Residual is null && c.Groups == 1 && f16.Usable && f32.Usable;
-        return new KernelChoices(f16, f32, ConvTiles.Weights(16, cout, k), ConvTiles.Weights(32, cout, k),
+        return new KernelChoices(f16, f32, ConvTiles.Weights(16, cout, c.GroupInputs, k, ow), ConvTiles.Weights(32, cout, c.GroupInputs, k, ow),
             i16, i32, i16.Usable && small, i32.Usable && small, fuses);
     }
 }

@@ -18,14 +18,29 @@ internal readonly record struct ConvTiles(int Channels, int Width)
         return new ConvTiles(channels, Even(outWidth, width));
     }
 
-    /// <summary>Weight gradient: Channels output channels × Width kernel columns of accumulators, one
-    /// dz value per channel and one input value live at a time.</summary>
-    public static ConvTiles Weights(int registers, int outChannels, int kernel)
+    /// <summary>Weight gradient: Channels output channels × <see cref="Inputs"/> input channels × Width kernel
+    /// columns of accumulators (× <see cref="Split"/> interleaved sets over the output columns), with one dz value
+    /// per output channel and one input value live at a time. Each accumulator is one dependent chain of FMAs, so
+    /// fewer than <see cref="LatencyCover"/> leave the FMA units waiting on their latency: where the output
+    /// channels and kernel columns give fewer (a 1×1 kernel: 4 chains; a depthwise 3×3: 3), the tile takes more
+    /// input channels, then splits the sweep over output columns into interleaved sets, as registers allow.</summary>
+    public static ConvTiles Weights(int registers, int outChannels, int inChannels, int kernel, int outWidth)
     {
         int width = Math.Min(kernel, registers - 4);
         int channels = Math.Max(1, Math.Min(Math.Min(outChannels, 4), (registers - 2) / (width + 1)));
-        return new ConvTiles(channels, width);
+        int room = registers - 2 - channels; // accumulators may use the rest: one register for the input value, one spare
+        int inputs = 1;
+        while (channels * inputs * width < LatencyCover && inputs < inChannels && channels * (inputs + 1) * width <= room) inputs++;
+        int split = 1;
+        while (channels * inputs * width * split < LatencyCover && split < 4 && split < outWidth && channels * inputs * width * (split + 1) <= room) split++;
+        return new ConvTiles(channels, width) { Inputs = inputs, Split = split };
     }
+
+    /// <summary>Independent accumulator chains that keep two FMA pipes busy through a 4-cycle latency, with a margin.</summary>
+    public const int LatencyCover = 12;
+
+    /// <summary>Input channels per weight-gradient tile (see <see cref="Weights"/>).</summary>
+    public int Inputs { get; init; } = 1;
 
     /// <summary>Input gradient: one input channel × Width input columns of one input row, with the K
     /// weights of one (output channel, kernel row) in registers. Each column receives up to K
@@ -39,7 +54,8 @@ internal readonly record struct ConvTiles(int Channels, int Width)
         return new ConvTiles(1, Even(inWidth, width)) { Split = split };
     }
 
-    /// <summary>Accumulators per output column (see <see cref="InputGradient"/>).</summary>
+    /// <summary>Accumulators per output column (see <see cref="InputGradient"/>), or interleaved accumulator sets
+    /// over the output columns (see <see cref="Weights"/>).</summary>
     public int Split { get; init; } = 1;
 
     /// <summary>True when the tiling leaves room for at least two columns: otherwise the kernel is too

@@ -649,7 +649,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
-                // planned: 3 output channel(s) x 3 kernel columns of accumulators
+                // planned: 3 output channel(s) x 1 input channel(s) x 3 kernel columns x 2 interleaved sets over output columns = 18 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
@@ -657,30 +657,43 @@ namespace GraphGen.Baselines
                     {
                         for (nuint kh = 0; kh < 3; kh++)
                         {
-                            TV g0_0 = S.Zero; TV g0_1 = S.Zero; TV g0_2 = S.Zero;
-                            TV g1_0 = S.Zero; TV g1_1 = S.Zero; TV g1_2 = S.Zero;
-                            TV g2_0 = S.Zero; TV g2_1 = S.Zero; TV g2_2 = S.Zero;
+                            TV g0_0_0_0 = S.Zero; TV g0_0_1_0 = S.Zero; TV g0_0_2_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero; TV g1_0_1_0 = S.Zero; TV g1_0_2_0 = S.Zero;
+                            TV g2_0_0_0 = S.Zero; TV g2_0_1_0 = S.Zero; TV g2_0_2_0 = S.Zero;
+                            TV g0_0_0_1 = S.Zero; TV g0_0_1_1 = S.Zero; TV g0_0_2_1 = S.Zero;
+                            TV g1_0_0_1 = S.Zero; TV g1_0_1_1 = S.Zero; TV g1_0_2_1 = S.Zero;
+                            TV g2_0_0_1 = S.Zero; TV g2_0_1_1 = S.Zero; TV g2_0_2_1 = S.Zero;
                             for (nuint oh = 0; oh < 6; oh++)
                             {
                                 nuint xo = ((ic * 8 + oh + kh) * 8 + 0) * L;
                                 nuint zo = (oc * 6 + oh) * 6 * L;
-                                for (nuint ow = 0; ow < 6; ow++)
+                                for (nuint ow = 0; ow < 6; ow += 2)
                                 {
-                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (36 + ow) * L); TV d2 = S.Load(ref dz, zo + (72 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); }
-                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); }
-                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (36 + ow) * L); TV d2 = S.Load(ref dz, zo + (72 + ow) * L);
+                                        { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); g2_0_0_0 = S.MulAdd(d2, xv, g2_0_0_0); }
+                                        { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_0_1_0 = S.MulAdd(d0, xv, g0_0_1_0); g1_0_1_0 = S.MulAdd(d1, xv, g1_0_1_0); g2_0_1_0 = S.MulAdd(d2, xv, g2_0_1_0); }
+                                        { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_0_2_0 = S.MulAdd(d0, xv, g0_0_2_0); g1_0_2_0 = S.MulAdd(d1, xv, g1_0_2_0); g2_0_2_0 = S.MulAdd(d2, xv, g2_0_2_0); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 1) * L); TV d1 = S.Load(ref dz, zo + (36 + ow + 1) * L); TV d2 = S.Load(ref dz, zo + (72 + ow + 1) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1)) * L); g0_0_0_1 = S.MulAdd(d0, xv, g0_0_0_1); g1_0_0_1 = S.MulAdd(d1, xv, g1_0_0_1); g2_0_0_1 = S.MulAdd(d2, xv, g2_0_0_1); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1) + 1) * L); g0_0_1_1 = S.MulAdd(d0, xv, g0_0_1_1); g1_0_1_1 = S.MulAdd(d1, xv, g1_0_1_1); g2_0_1_1 = S.MulAdd(d2, xv, g2_0_1_1); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1) + 2) * L); g0_0_2_1 = S.MulAdd(d0, xv, g0_0_2_1); g1_0_2_1 = S.MulAdd(d1, xv, g1_0_2_1); g2_0_2_1 = S.MulAdd(d2, xv, g2_0_2_1); }
+                                    }
                                 }
                             }
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(g0_1);
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(g0_2);
-                            At(ref dw, ((oc + 1) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(g1_0);
-                            At(ref dw, ((oc + 1) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(g1_1);
-                            At(ref dw, ((oc + 1) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(g1_2);
-                            At(ref dw, ((oc + 2) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(g2_0);
-                            At(ref dw, ((oc + 2) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(g2_1);
-                            At(ref dw, ((oc + 2) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(g2_2);
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(S.Add(g0_0_0_0, g0_0_0_1));
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(S.Add(g0_0_1_0, g0_0_1_1));
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(S.Add(g0_0_2_0, g0_0_2_1));
+                            At(ref dw, ((oc + 1) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(S.Add(g1_0_0_0, g1_0_0_1));
+                            At(ref dw, ((oc + 1) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(S.Add(g1_0_1_0, g1_0_1_1));
+                            At(ref dw, ((oc + 1) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(S.Add(g1_0_2_0, g1_0_2_1));
+                            At(ref dw, ((oc + 2) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(S.Add(g2_0_0_0, g2_0_0_1));
+                            At(ref dw, ((oc + 2) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(S.Add(g2_0_1_0, g2_0_1_1));
+                            At(ref dw, ((oc + 2) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(S.Add(g2_0_2_0, g2_0_2_1));
                         }
                     }
                 }
@@ -852,56 +865,108 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
-                // planned: 2 output channel(s) x 1 kernel columns of accumulators
+                // planned: 2 output channel(s) x 3 input channel(s) x 1 kernel columns x 2 interleaved sets over output columns = 12 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
-                    for (nuint ic = 0; ic < 3; ic++)
+                    for (nuint ic = 0; ic < 3; ic += 3)
                     {
                         for (nuint kh = 0; kh < 1; kh++)
                         {
-                            TV g0_0 = S.Zero;
-                            TV g1_0 = S.Zero;
+                            TV g0_0_0_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero;
+                            TV g0_2_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero;
+                            TV g1_2_0_0 = S.Zero;
+                            TV g0_0_0_1 = S.Zero;
+                            TV g0_1_0_1 = S.Zero;
+                            TV g0_2_0_1 = S.Zero;
+                            TV g1_0_0_1 = S.Zero;
+                            TV g1_1_0_1 = S.Zero;
+                            TV g1_2_0_1 = S.Zero;
                             for (nuint oh = 0; oh < 6; oh++)
                             {
                                 nuint xo = ((ic * 6 + oh + kh) * 6 + 0) * L;
                                 nuint zo = (oc * 6 + oh) * 6 * L;
-                                for (nuint ow = 0; ow < 6; ow++)
+                                for (nuint ow = 0; ow < 6; ow += 2)
                                 {
-                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (36 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (36 + ow) * L);
+                                        { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); }
+                                        { TV xv = S.Load(ref x, xo + (36 + ow) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); }
+                                        { TV xv = S.Load(ref x, xo + (72 + ow) * L); g0_2_0_0 = S.MulAdd(d0, xv, g0_2_0_0); g1_2_0_0 = S.MulAdd(d1, xv, g1_2_0_0); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 1) * L); TV d1 = S.Load(ref dz, zo + (36 + ow + 1) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1)) * L); g0_0_0_1 = S.MulAdd(d0, xv, g0_0_0_1); g1_0_0_1 = S.MulAdd(d1, xv, g1_0_0_1); }
+                                        { TV xv = S.Load(ref x, xo + (36 + (ow + 1)) * L); g0_1_0_1 = S.MulAdd(d0, xv, g0_1_0_1); g1_1_0_1 = S.MulAdd(d1, xv, g1_1_0_1); }
+                                        { TV xv = S.Load(ref x, xo + (72 + (ow + 1)) * L); g0_2_0_1 = S.MulAdd(d0, xv, g0_2_0_1); g1_2_0_1 = S.MulAdd(d1, xv, g1_2_0_1); }
+                                    }
                                 }
                             }
-                            At(ref dw, ((oc) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc + 1) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0);
+                            At(ref dw, ((oc) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(S.Add(g0_0_0_0, g0_0_0_1));
+                            At(ref dw, ((oc) * 3 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(S.Add(g0_1_0_0, g0_1_0_1));
+                            At(ref dw, ((oc) * 3 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(S.Add(g0_2_0_0, g0_2_0_1));
+                            At(ref dw, ((oc + 1) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(S.Add(g1_0_0_0, g1_0_0_1));
+                            At(ref dw, ((oc + 1) * 3 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(S.Add(g1_1_0_0, g1_1_0_1));
+                            At(ref dw, ((oc + 1) * 3 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(S.Add(g1_2_0_0, g1_2_0_1));
                         }
                     }
                 }
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
-                // planned: 2 output channel(s) x 1 kernel columns of accumulators
+                // planned: 2 output channel(s) x 3 input channel(s) x 1 kernel columns x 2 interleaved sets over output columns = 12 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
-                    for (nuint ic = 0; ic < 3; ic++)
+                    for (nuint ic = 0; ic < 3; ic += 3)
                     {
                         for (nuint kh = 0; kh < 1; kh++)
                         {
-                            TV g0_0 = S.Zero;
-                            TV g1_0 = S.Zero;
+                            TV g0_0_0_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero;
+                            TV g0_2_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero;
+                            TV g1_2_0_0 = S.Zero;
+                            TV g0_0_0_1 = S.Zero;
+                            TV g0_1_0_1 = S.Zero;
+                            TV g0_2_0_1 = S.Zero;
+                            TV g1_0_0_1 = S.Zero;
+                            TV g1_1_0_1 = S.Zero;
+                            TV g1_2_0_1 = S.Zero;
                             for (nuint oh = 0; oh < 6; oh++)
                             {
                                 nuint xo = ((ic * 6 + oh + kh) * 6 + 0) * L;
                                 nuint zo = (oc * 6 + oh) * 6 * L;
-                                for (nuint ow = 0; ow < 6; ow++)
+                                for (nuint ow = 0; ow < 6; ow += 2)
                                 {
-                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (36 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (36 + ow) * L);
+                                        { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); }
+                                        { TV xv = S.Load(ref x, xo + (36 + ow) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); }
+                                        { TV xv = S.Load(ref x, xo + (72 + ow) * L); g0_2_0_0 = S.MulAdd(d0, xv, g0_2_0_0); g1_2_0_0 = S.MulAdd(d1, xv, g1_2_0_0); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 1) * L); TV d1 = S.Load(ref dz, zo + (36 + ow + 1) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1)) * L); g0_0_0_1 = S.MulAdd(d0, xv, g0_0_0_1); g1_0_0_1 = S.MulAdd(d1, xv, g1_0_0_1); }
+                                        { TV xv = S.Load(ref x, xo + (36 + (ow + 1)) * L); g0_1_0_1 = S.MulAdd(d0, xv, g0_1_0_1); g1_1_0_1 = S.MulAdd(d1, xv, g1_1_0_1); }
+                                        { TV xv = S.Load(ref x, xo + (72 + (ow + 1)) * L); g0_2_0_1 = S.MulAdd(d0, xv, g0_2_0_1); g1_2_0_1 = S.MulAdd(d1, xv, g1_2_0_1); }
+                                    }
                                 }
                             }
-                            At(ref dw, ((oc) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc + 1) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0);
+                            At(ref dw, ((oc) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(S.Add(g0_0_0_0, g0_0_0_1));
+                            At(ref dw, ((oc) * 3 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(S.Add(g0_1_0_0, g0_1_0_1));
+                            At(ref dw, ((oc) * 3 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(S.Add(g0_2_0_0, g0_2_0_1));
+                            At(ref dw, ((oc + 1) * 3 + ic) * 1 + kh * 1 + 0) = S.Sum(S.Add(g1_0_0_0, g1_0_0_1));
+                            At(ref dw, ((oc + 1) * 3 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(S.Add(g1_1_0_0, g1_1_0_1));
+                            At(ref dw, ((oc + 1) * 3 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(S.Add(g1_2_0_0, g1_2_0_1));
                         }
                     }
                 }

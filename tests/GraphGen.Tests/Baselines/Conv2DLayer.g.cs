@@ -438,17 +438,20 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
-                // planned: 3 output channel(s) x 3 kernel columns of accumulators
+                // planned: 3 output channel(s) x 2 input channel(s) x 3 kernel columns = 18 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 3; oc += 3)
                 {
-                    for (nuint ic = 0; ic < 2; ic++)
+                    for (nuint ic = 0; ic < 2; ic += 2)
                     {
                         for (nuint kh = 0; kh < 3; kh++)
                         {
-                            TV g0_0 = S.Zero; TV g0_1 = S.Zero; TV g0_2 = S.Zero;
-                            TV g1_0 = S.Zero; TV g1_1 = S.Zero; TV g1_2 = S.Zero;
-                            TV g2_0 = S.Zero; TV g2_1 = S.Zero; TV g2_2 = S.Zero;
+                            TV g0_0_0_0 = S.Zero; TV g0_0_1_0 = S.Zero; TV g0_0_2_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero; TV g0_1_1_0 = S.Zero; TV g0_1_2_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero; TV g1_0_1_0 = S.Zero; TV g1_0_2_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero; TV g1_1_1_0 = S.Zero; TV g1_1_2_0 = S.Zero;
+                            TV g2_0_0_0 = S.Zero; TV g2_0_1_0 = S.Zero; TV g2_0_2_0 = S.Zero;
+                            TV g2_1_0_0 = S.Zero; TV g2_1_1_0 = S.Zero; TV g2_1_2_0 = S.Zero;
                             for (nuint oh = 0; oh < 3; oh++)
                             {
                                 nuint xo = ((ic * 8 + oh * 2 + kh) * 7 + 0) * L;
@@ -456,20 +459,32 @@ namespace GraphGen.Baselines
                                 for (nuint ow = 0; ow < 3; ow++)
                                 {
                                     TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (9 + ow) * L); TV d2 = S.Load(ref dz, zo + (18 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow * 2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); }
-                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); g1_1 = S.MulAdd(d1, xv, g1_1); g2_1 = S.MulAdd(d2, xv, g2_1); }
-                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); g1_2 = S.MulAdd(d1, xv, g1_2); g2_2 = S.MulAdd(d2, xv, g2_2); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); g2_0_0_0 = S.MulAdd(d2, xv, g2_0_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 1) * L); g0_0_1_0 = S.MulAdd(d0, xv, g0_0_1_0); g1_0_1_0 = S.MulAdd(d1, xv, g1_0_1_0); g2_0_1_0 = S.MulAdd(d2, xv, g2_0_1_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2 + 2) * L); g0_0_2_0 = S.MulAdd(d0, xv, g0_0_2_0); g1_0_2_0 = S.MulAdd(d1, xv, g1_0_2_0); g2_0_2_0 = S.MulAdd(d2, xv, g2_0_2_0); }
+                                    { TV xv = S.Load(ref x, xo + (56 + ow * 2) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); g2_1_0_0 = S.MulAdd(d2, xv, g2_1_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (56 + ow * 2 + 1) * L); g0_1_1_0 = S.MulAdd(d0, xv, g0_1_1_0); g1_1_1_0 = S.MulAdd(d1, xv, g1_1_1_0); g2_1_1_0 = S.MulAdd(d2, xv, g2_1_1_0); }
+                                    { TV xv = S.Load(ref x, xo + (56 + ow * 2 + 2) * L); g0_1_2_0 = S.MulAdd(d0, xv, g0_1_2_0); g1_1_2_0 = S.MulAdd(d1, xv, g1_1_2_0); g2_1_2_0 = S.MulAdd(d2, xv, g2_1_2_0); }
                                 }
                             }
-                            At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g0_1);
-                            At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 2) = S.Sum(g0_2);
-                            At(ref dw, ((oc + 1) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g1_0);
-                            At(ref dw, ((oc + 1) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g1_1);
-                            At(ref dw, ((oc + 1) * 2 + ic) * 9 + kh * 3 + 2) = S.Sum(g1_2);
-                            At(ref dw, ((oc + 2) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g2_0);
-                            At(ref dw, ((oc + 2) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g2_1);
-                            At(ref dw, ((oc + 2) * 2 + ic) * 9 + kh * 3 + 2) = S.Sum(g2_2);
+                            At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g0_0_0_0);
+                            At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g0_0_1_0);
+                            At(ref dw, ((oc) * 2 + ic) * 9 + kh * 3 + 2) = S.Sum(g0_0_2_0);
+                            At(ref dw, ((oc) * 2 + ic + 1) * 9 + kh * 3 + 0) = S.Sum(g0_1_0_0);
+                            At(ref dw, ((oc) * 2 + ic + 1) * 9 + kh * 3 + 1) = S.Sum(g0_1_1_0);
+                            At(ref dw, ((oc) * 2 + ic + 1) * 9 + kh * 3 + 2) = S.Sum(g0_1_2_0);
+                            At(ref dw, ((oc + 1) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g1_0_0_0);
+                            At(ref dw, ((oc + 1) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g1_0_1_0);
+                            At(ref dw, ((oc + 1) * 2 + ic) * 9 + kh * 3 + 2) = S.Sum(g1_0_2_0);
+                            At(ref dw, ((oc + 1) * 2 + ic + 1) * 9 + kh * 3 + 0) = S.Sum(g1_1_0_0);
+                            At(ref dw, ((oc + 1) * 2 + ic + 1) * 9 + kh * 3 + 1) = S.Sum(g1_1_1_0);
+                            At(ref dw, ((oc + 1) * 2 + ic + 1) * 9 + kh * 3 + 2) = S.Sum(g1_1_2_0);
+                            At(ref dw, ((oc + 2) * 2 + ic) * 9 + kh * 3 + 0) = S.Sum(g2_0_0_0);
+                            At(ref dw, ((oc + 2) * 2 + ic) * 9 + kh * 3 + 1) = S.Sum(g2_0_1_0);
+                            At(ref dw, ((oc + 2) * 2 + ic) * 9 + kh * 3 + 2) = S.Sum(g2_0_2_0);
+                            At(ref dw, ((oc + 2) * 2 + ic + 1) * 9 + kh * 3 + 0) = S.Sum(g2_1_0_0);
+                            At(ref dw, ((oc + 2) * 2 + ic + 1) * 9 + kh * 3 + 1) = S.Sum(g2_1_1_0);
+                            At(ref dw, ((oc + 2) * 2 + ic + 1) * 9 + kh * 3 + 2) = S.Sum(g2_1_2_0);
                         }
                     }
                 }

@@ -1213,7 +1213,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
-                // planned: 1 output channel(s) x 3 kernel columns of accumulators
+                // planned: 1 output channel(s) x 1 input channel(s) x 3 kernel columns x 4 interleaved sets over output columns = 12 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 1; oc += 1)
                 {
@@ -1221,29 +1221,56 @@ namespace GraphGen.Baselines
                     {
                         for (nuint kh = 0; kh < 3; kh++)
                         {
-                            TV g0_0 = S.Zero; TV g0_1 = S.Zero; TV g0_2 = S.Zero;
+                            TV g0_0_0_0 = S.Zero; TV g0_0_1_0 = S.Zero; TV g0_0_2_0 = S.Zero;
+                            TV g0_0_0_1 = S.Zero; TV g0_0_1_1 = S.Zero; TV g0_0_2_1 = S.Zero;
+                            TV g0_0_0_2 = S.Zero; TV g0_0_1_2 = S.Zero; TV g0_0_2_2 = S.Zero;
+                            TV g0_0_0_3 = S.Zero; TV g0_0_1_3 = S.Zero; TV g0_0_2_3 = S.Zero;
                             for (nuint oh = 0; oh < 8; oh++)
                             {
                                 nuint xo = ((ic * 10 + oh + kh) * 10 + 0) * L;
                                 nuint zo = (oc * 8 + oh) * 8 * L;
-                                for (nuint ow = 0; ow < 8; ow++)
+                                for (nuint ow = 0; ow < 8; ow += 4)
                                 {
-                                    TV d0 = S.Load(ref dz, zo + (ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); }
-                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); }
-                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow) * L);
+                                        { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); }
+                                        { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_0_1_0 = S.MulAdd(d0, xv, g0_0_1_0); }
+                                        { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_0_2_0 = S.MulAdd(d0, xv, g0_0_2_0); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 1) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1)) * L); g0_0_0_1 = S.MulAdd(d0, xv, g0_0_0_1); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1) + 1) * L); g0_0_1_1 = S.MulAdd(d0, xv, g0_0_1_1); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1) + 2) * L); g0_0_2_1 = S.MulAdd(d0, xv, g0_0_2_1); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 2) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2)) * L); g0_0_0_2 = S.MulAdd(d0, xv, g0_0_0_2); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2) + 1) * L); g0_0_1_2 = S.MulAdd(d0, xv, g0_0_1_2); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2) + 2) * L); g0_0_2_2 = S.MulAdd(d0, xv, g0_0_2_2); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 3) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3)) * L); g0_0_0_3 = S.MulAdd(d0, xv, g0_0_0_3); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3) + 1) * L); g0_0_1_3 = S.MulAdd(d0, xv, g0_0_1_3); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3) + 2) * L); g0_0_2_3 = S.MulAdd(d0, xv, g0_0_2_3); }
+                                    }
                                 }
                             }
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(g0_1);
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(g0_2);
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(S.Add(S.Add(S.Add(g0_0_0_0, g0_0_0_1), g0_0_0_2), g0_0_0_3));
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(S.Add(S.Add(S.Add(g0_0_1_0, g0_0_1_1), g0_0_1_2), g0_0_1_3));
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(S.Add(S.Add(S.Add(g0_0_2_0, g0_0_2_1), g0_0_2_2), g0_0_2_3));
                         }
                     }
                 }
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
-                // planned: 1 output channel(s) x 3 kernel columns of accumulators
+                // planned: 1 output channel(s) x 1 input channel(s) x 3 kernel columns x 4 interleaved sets over output columns = 12 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..2
                 for (nuint oc = 0; oc < 1; oc += 1)
                 {
@@ -1251,22 +1278,49 @@ namespace GraphGen.Baselines
                     {
                         for (nuint kh = 0; kh < 3; kh++)
                         {
-                            TV g0_0 = S.Zero; TV g0_1 = S.Zero; TV g0_2 = S.Zero;
+                            TV g0_0_0_0 = S.Zero; TV g0_0_1_0 = S.Zero; TV g0_0_2_0 = S.Zero;
+                            TV g0_0_0_1 = S.Zero; TV g0_0_1_1 = S.Zero; TV g0_0_2_1 = S.Zero;
+                            TV g0_0_0_2 = S.Zero; TV g0_0_1_2 = S.Zero; TV g0_0_2_2 = S.Zero;
+                            TV g0_0_0_3 = S.Zero; TV g0_0_1_3 = S.Zero; TV g0_0_2_3 = S.Zero;
                             for (nuint oh = 0; oh < 8; oh++)
                             {
                                 nuint xo = ((ic * 10 + oh + kh) * 10 + 0) * L;
                                 nuint zo = (oc * 8 + oh) * 8 * L;
-                                for (nuint ow = 0; ow < 8; ow++)
+                                for (nuint ow = 0; ow < 8; ow += 4)
                                 {
-                                    TV d0 = S.Load(ref dz, zo + (ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); }
-                                    { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_1 = S.MulAdd(d0, xv, g0_1); }
-                                    { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_2 = S.MulAdd(d0, xv, g0_2); }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow) * L);
+                                        { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); }
+                                        { TV xv = S.Load(ref x, xo + (ow + 1) * L); g0_0_1_0 = S.MulAdd(d0, xv, g0_0_1_0); }
+                                        { TV xv = S.Load(ref x, xo + (ow + 2) * L); g0_0_2_0 = S.MulAdd(d0, xv, g0_0_2_0); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 1) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1)) * L); g0_0_0_1 = S.MulAdd(d0, xv, g0_0_0_1); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1) + 1) * L); g0_0_1_1 = S.MulAdd(d0, xv, g0_0_1_1); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1) + 2) * L); g0_0_2_1 = S.MulAdd(d0, xv, g0_0_2_1); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 2) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2)) * L); g0_0_0_2 = S.MulAdd(d0, xv, g0_0_0_2); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2) + 1) * L); g0_0_1_2 = S.MulAdd(d0, xv, g0_0_1_2); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2) + 2) * L); g0_0_2_2 = S.MulAdd(d0, xv, g0_0_2_2); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 3) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3)) * L); g0_0_0_3 = S.MulAdd(d0, xv, g0_0_0_3); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3) + 1) * L); g0_0_1_3 = S.MulAdd(d0, xv, g0_0_1_3); }
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3) + 2) * L); g0_0_2_3 = S.MulAdd(d0, xv, g0_0_2_3); }
+                                    }
                                 }
                             }
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(g0_1);
-                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(g0_2);
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 0) = S.Sum(S.Add(S.Add(S.Add(g0_0_0_0, g0_0_0_1), g0_0_0_2), g0_0_0_3));
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 1) = S.Sum(S.Add(S.Add(S.Add(g0_0_1_0, g0_0_1_1), g0_0_1_2), g0_0_1_3));
+                            At(ref dw, ((oc) * 1 + ic) * 9 + kh * 3 + 2) = S.Sum(S.Add(S.Add(S.Add(g0_0_2_0, g0_0_2_1), g0_0_2_2), g0_0_2_3));
                         }
                     }
                 }
@@ -1616,18 +1670,26 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
-                // planned: 4 output channel(s) x 1 kernel columns of accumulators
+                // planned: 4 output channel(s) x 3 input channel(s) x 1 kernel columns = 12 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 8; oc += 4)
                 {
-                    for (nuint ic = 0; ic < 8; ic++)
+                    for (nuint ic = 0; ic < 6; ic += 3)
                     {
                         for (nuint kh = 0; kh < 1; kh++)
                         {
-                            TV g0_0 = S.Zero;
-                            TV g1_0 = S.Zero;
-                            TV g2_0 = S.Zero;
-                            TV g3_0 = S.Zero;
+                            TV g0_0_0_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero;
+                            TV g0_2_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero;
+                            TV g1_2_0_0 = S.Zero;
+                            TV g2_0_0_0 = S.Zero;
+                            TV g2_1_0_0 = S.Zero;
+                            TV g2_2_0_0 = S.Zero;
+                            TV g3_0_0_0 = S.Zero;
+                            TV g3_1_0_0 = S.Zero;
+                            TV g3_2_0_0 = S.Zero;
                             for (nuint oh = 0; oh < 8; oh++)
                             {
                                 nuint xo = ((ic * 8 + oh + kh) * 8 + 0) * L;
@@ -1635,31 +1697,79 @@ namespace GraphGen.Baselines
                                 for (nuint ow = 0; ow < 8; ow++)
                                 {
                                     TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (64 + ow) * L); TV d2 = S.Load(ref dz, zo + (128 + ow) * L); TV d3 = S.Load(ref dz, zo + (192 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); g2_0_0_0 = S.MulAdd(d2, xv, g2_0_0_0); g3_0_0_0 = S.MulAdd(d3, xv, g3_0_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (64 + ow) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); g2_1_0_0 = S.MulAdd(d2, xv, g2_1_0_0); g3_1_0_0 = S.MulAdd(d3, xv, g3_1_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (128 + ow) * L); g0_2_0_0 = S.MulAdd(d0, xv, g0_2_0_0); g1_2_0_0 = S.MulAdd(d1, xv, g1_2_0_0); g2_2_0_0 = S.MulAdd(d2, xv, g2_2_0_0); g3_2_0_0 = S.MulAdd(d3, xv, g3_2_0_0); }
                                 }
                             }
-                            At(ref dw, ((oc) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc + 1) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0);
-                            At(ref dw, ((oc + 2) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0);
-                            At(ref dw, ((oc + 3) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0);
+                            At(ref dw, ((oc) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0_0_0);
+                            At(ref dw, ((oc) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g0_1_0_0);
+                            At(ref dw, ((oc) * 8 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g0_2_0_0);
+                            At(ref dw, ((oc + 1) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0_0_0);
+                            At(ref dw, ((oc + 1) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g1_1_0_0);
+                            At(ref dw, ((oc + 1) * 8 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g1_2_0_0);
+                            At(ref dw, ((oc + 2) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0_0_0);
+                            At(ref dw, ((oc + 2) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g2_1_0_0);
+                            At(ref dw, ((oc + 2) * 8 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g2_2_0_0);
+                            At(ref dw, ((oc + 3) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0_0_0);
+                            At(ref dw, ((oc + 3) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g3_1_0_0);
+                            At(ref dw, ((oc + 3) * 8 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g3_2_0_0);
+                        }
+                    }
+
+                    {
+                        const nuint ic = 6;
+                        for (nuint kh = 0; kh < 1; kh++)
+                        {
+                            TV g0_0_0_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero;
+                            TV g2_0_0_0 = S.Zero;
+                            TV g2_1_0_0 = S.Zero;
+                            TV g3_0_0_0 = S.Zero;
+                            TV g3_1_0_0 = S.Zero;
+                            for (nuint oh = 0; oh < 8; oh++)
+                            {
+                                nuint xo = ((ic * 8 + oh + kh) * 8 + 0) * L;
+                                nuint zo = (oc * 8 + oh) * 8 * L;
+                                for (nuint ow = 0; ow < 8; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (64 + ow) * L); TV d2 = S.Load(ref dz, zo + (128 + ow) * L); TV d3 = S.Load(ref dz, zo + (192 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); g2_0_0_0 = S.MulAdd(d2, xv, g2_0_0_0); g3_0_0_0 = S.MulAdd(d3, xv, g3_0_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (64 + ow) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); g2_1_0_0 = S.MulAdd(d2, xv, g2_1_0_0); g3_1_0_0 = S.MulAdd(d3, xv, g3_1_0_0); }
+                                }
+                            }
+                            At(ref dw, ((oc) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0_0_0);
+                            At(ref dw, ((oc) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g0_1_0_0);
+                            At(ref dw, ((oc + 1) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0_0_0);
+                            At(ref dw, ((oc + 1) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g1_1_0_0);
+                            At(ref dw, ((oc + 2) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0_0_0);
+                            At(ref dw, ((oc + 2) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g2_1_0_0);
+                            At(ref dw, ((oc + 3) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0_0_0);
+                            At(ref dw, ((oc + 3) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g3_1_0_0);
                         }
                     }
                 }
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
-                // planned: 4 output channel(s) x 1 kernel columns of accumulators
+                // planned: 4 output channel(s) x 2 input channel(s) x 1 kernel columns = 8 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 8; oc += 4)
                 {
-                    for (nuint ic = 0; ic < 8; ic++)
+                    for (nuint ic = 0; ic < 8; ic += 2)
                     {
                         for (nuint kh = 0; kh < 1; kh++)
                         {
-                            TV g0_0 = S.Zero;
-                            TV g1_0 = S.Zero;
-                            TV g2_0 = S.Zero;
-                            TV g3_0 = S.Zero;
+                            TV g0_0_0_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero;
+                            TV g2_0_0_0 = S.Zero;
+                            TV g2_1_0_0 = S.Zero;
+                            TV g3_0_0_0 = S.Zero;
+                            TV g3_1_0_0 = S.Zero;
                             for (nuint oh = 0; oh < 8; oh++)
                             {
                                 nuint xo = ((ic * 8 + oh + kh) * 8 + 0) * L;
@@ -1667,13 +1777,18 @@ namespace GraphGen.Baselines
                                 for (nuint ow = 0; ow < 8; ow++)
                                 {
                                     TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (64 + ow) * L); TV d2 = S.Load(ref dz, zo + (128 + ow) * L); TV d3 = S.Load(ref dz, zo + (192 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); g2_0_0_0 = S.MulAdd(d2, xv, g2_0_0_0); g3_0_0_0 = S.MulAdd(d3, xv, g3_0_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (64 + ow) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); g2_1_0_0 = S.MulAdd(d2, xv, g2_1_0_0); g3_1_0_0 = S.MulAdd(d3, xv, g3_1_0_0); }
                                 }
                             }
-                            At(ref dw, ((oc) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc + 1) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0);
-                            At(ref dw, ((oc + 2) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0);
-                            At(ref dw, ((oc + 3) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0);
+                            At(ref dw, ((oc) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0_0_0);
+                            At(ref dw, ((oc) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g0_1_0_0);
+                            At(ref dw, ((oc + 1) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0_0_0);
+                            At(ref dw, ((oc + 1) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g1_1_0_0);
+                            At(ref dw, ((oc + 2) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0_0_0);
+                            At(ref dw, ((oc + 2) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g2_1_0_0);
+                            At(ref dw, ((oc + 3) * 8 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0_0_0);
+                            At(ref dw, ((oc + 3) * 8 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g3_1_0_0);
                         }
                     }
                 }
@@ -2002,7 +2117,7 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
-                // planned: 2 output channel(s) x 1 kernel columns of accumulators
+                // planned: 2 output channel(s) x 1 input channel(s) x 1 kernel columns x 4 interleaved sets over output columns = 8 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
@@ -2010,27 +2125,51 @@ namespace GraphGen.Baselines
                     {
                         for (nuint kh = 0; kh < 3; kh++)
                         {
-                            TV g0_0 = S.Zero;
-                            TV g1_0 = S.Zero;
+                            TV g0_0_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g0_0_0_1 = S.Zero;
+                            TV g1_0_0_1 = S.Zero;
+                            TV g0_0_0_2 = S.Zero;
+                            TV g1_0_0_2 = S.Zero;
+                            TV g0_0_0_3 = S.Zero;
+                            TV g1_0_0_3 = S.Zero;
                             for (nuint oh = 0; oh < 4; oh++)
                             {
                                 nuint xo = ((ic * 10 + oh * 2 + kh) * 8 + 0) * L;
                                 nuint zo = (oc * 4 + oh) * 8 * L;
-                                for (nuint ow = 0; ow < 8; ow++)
+                                for (nuint ow = 0; ow < 8; ow += 4)
                                 {
-                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (32 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (32 + ow) * L);
+                                        { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 1) * L); TV d1 = S.Load(ref dz, zo + (32 + ow + 1) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1)) * L); g0_0_0_1 = S.MulAdd(d0, xv, g0_0_0_1); g1_0_0_1 = S.MulAdd(d1, xv, g1_0_0_1); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 2) * L); TV d1 = S.Load(ref dz, zo + (32 + ow + 2) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2)) * L); g0_0_0_2 = S.MulAdd(d0, xv, g0_0_0_2); g1_0_0_2 = S.MulAdd(d1, xv, g1_0_0_2); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 3) * L); TV d1 = S.Load(ref dz, zo + (32 + ow + 3) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3)) * L); g0_0_0_3 = S.MulAdd(d0, xv, g0_0_0_3); g1_0_0_3 = S.MulAdd(d1, xv, g1_0_0_3); }
+                                    }
                                 }
                             }
-                            At(ref dw, ((oc) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc + 1) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(g1_0);
+                            At(ref dw, ((oc) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(S.Add(S.Add(S.Add(g0_0_0_0, g0_0_0_1), g0_0_0_2), g0_0_0_3));
+                            At(ref dw, ((oc + 1) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(S.Add(S.Add(S.Add(g1_0_0_0, g1_0_0_1), g1_0_0_2), g1_0_0_3));
                         }
                     }
                 }
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
-                // planned: 2 output channel(s) x 1 kernel columns of accumulators
+                // planned: 2 output channel(s) x 1 input channel(s) x 1 kernel columns x 4 interleaved sets over output columns = 8 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 2; oc += 2)
                 {
@@ -2038,20 +2177,44 @@ namespace GraphGen.Baselines
                     {
                         for (nuint kh = 0; kh < 3; kh++)
                         {
-                            TV g0_0 = S.Zero;
-                            TV g1_0 = S.Zero;
+                            TV g0_0_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g0_0_0_1 = S.Zero;
+                            TV g1_0_0_1 = S.Zero;
+                            TV g0_0_0_2 = S.Zero;
+                            TV g1_0_0_2 = S.Zero;
+                            TV g0_0_0_3 = S.Zero;
+                            TV g1_0_0_3 = S.Zero;
                             for (nuint oh = 0; oh < 4; oh++)
                             {
                                 nuint xo = ((ic * 10 + oh * 2 + kh) * 8 + 0) * L;
                                 nuint zo = (oc * 4 + oh) * 8 * L;
-                                for (nuint ow = 0; ow < 8; ow++)
+                                for (nuint ow = 0; ow < 8; ow += 4)
                                 {
-                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (32 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (32 + ow) * L);
+                                        { TV xv = S.Load(ref x, xo + (ow) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 1) * L); TV d1 = S.Load(ref dz, zo + (32 + ow + 1) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 1)) * L); g0_0_0_1 = S.MulAdd(d0, xv, g0_0_0_1); g1_0_0_1 = S.MulAdd(d1, xv, g1_0_0_1); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 2) * L); TV d1 = S.Load(ref dz, zo + (32 + ow + 2) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 2)) * L); g0_0_0_2 = S.MulAdd(d0, xv, g0_0_0_2); g1_0_0_2 = S.MulAdd(d1, xv, g1_0_0_2); }
+                                    }
+
+                                    {
+                                        TV d0 = S.Load(ref dz, zo + (ow + 3) * L); TV d1 = S.Load(ref dz, zo + (32 + ow + 3) * L);
+                                        { TV xv = S.Load(ref x, xo + ((ow + 3)) * L); g0_0_0_3 = S.MulAdd(d0, xv, g0_0_0_3); g1_0_0_3 = S.MulAdd(d1, xv, g1_0_0_3); }
+                                    }
                                 }
                             }
-                            At(ref dw, ((oc) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc + 1) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(g1_0);
+                            At(ref dw, ((oc) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(S.Add(S.Add(S.Add(g0_0_0_0, g0_0_0_1), g0_0_0_2), g0_0_0_3));
+                            At(ref dw, ((oc + 1) * 1 + ic) * 3 + kh * 1 + 0) = S.Sum(S.Add(S.Add(S.Add(g1_0_0_0, g1_0_0_1), g1_0_0_2), g1_0_0_3));
                         }
                     }
                 }

@@ -2277,12 +2277,55 @@ namespace GraphGen.Baselines
             nuint L = (nuint)S.Lanes;
             if (S.Lanes == 16) // AVX-512: 32 vector registers
             {
-                // planned: 4 output channel(s) x 1 kernel columns of accumulators
+                // planned: 4 output channel(s) x 3 input channel(s) x 1 kernel columns = 12 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 8; oc += 4)
                 {
-                    for (nuint ic = 0; ic < 4; ic++)
+                    for (nuint ic = 0; ic < 3; ic += 3)
                     {
+                        for (nuint kh = 0; kh < 1; kh++)
+                        {
+                            TV g0_0_0_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero;
+                            TV g0_2_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero;
+                            TV g1_2_0_0 = S.Zero;
+                            TV g2_0_0_0 = S.Zero;
+                            TV g2_1_0_0 = S.Zero;
+                            TV g2_2_0_0 = S.Zero;
+                            TV g3_0_0_0 = S.Zero;
+                            TV g3_1_0_0 = S.Zero;
+                            TV g3_2_0_0 = S.Zero;
+                            for (nuint oh = 0; oh < 4; oh++)
+                            {
+                                nuint xo = ((ic * 8 + oh * 2 + kh) * 8 + 0) * L;
+                                nuint zo = (oc * 4 + oh) * 4 * L;
+                                for (nuint ow = 0; ow < 4; ow++)
+                                {
+                                    TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (16 + ow) * L); TV d2 = S.Load(ref dz, zo + (32 + ow) * L); TV d3 = S.Load(ref dz, zo + (48 + ow) * L);
+                                    { TV xv = S.Load(ref x, xo + (ow * 2) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); g2_0_0_0 = S.MulAdd(d2, xv, g2_0_0_0); g3_0_0_0 = S.MulAdd(d3, xv, g3_0_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (64 + ow * 2) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); g2_1_0_0 = S.MulAdd(d2, xv, g2_1_0_0); g3_1_0_0 = S.MulAdd(d3, xv, g3_1_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (128 + ow * 2) * L); g0_2_0_0 = S.MulAdd(d0, xv, g0_2_0_0); g1_2_0_0 = S.MulAdd(d1, xv, g1_2_0_0); g2_2_0_0 = S.MulAdd(d2, xv, g2_2_0_0); g3_2_0_0 = S.MulAdd(d3, xv, g3_2_0_0); }
+                                }
+                            }
+                            At(ref dw, ((oc) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0_0_0);
+                            At(ref dw, ((oc) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g0_1_0_0);
+                            At(ref dw, ((oc) * 4 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g0_2_0_0);
+                            At(ref dw, ((oc + 1) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0_0_0);
+                            At(ref dw, ((oc + 1) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g1_1_0_0);
+                            At(ref dw, ((oc + 1) * 4 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g1_2_0_0);
+                            At(ref dw, ((oc + 2) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0_0_0);
+                            At(ref dw, ((oc + 2) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g2_1_0_0);
+                            At(ref dw, ((oc + 2) * 4 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g2_2_0_0);
+                            At(ref dw, ((oc + 3) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0_0_0);
+                            At(ref dw, ((oc + 3) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g3_1_0_0);
+                            At(ref dw, ((oc + 3) * 4 + ic + 2) * 1 + kh * 1 + 0) = S.Sum(g3_2_0_0);
+                        }
+                    }
+
+                    {
+                        const nuint ic = 3;
                         for (nuint kh = 0; kh < 1; kh++)
                         {
                             TV g0_0 = S.Zero;
@@ -2309,18 +2352,22 @@ namespace GraphGen.Baselines
             }
             else // AVX2, SSE, NEON, scalar: 16
             {
-                // planned: 4 output channel(s) x 1 kernel columns of accumulators
+                // planned: 4 output channel(s) x 2 input channel(s) x 1 kernel columns = 8 accumulators: at least 12 independent sums keep the FMA units busy
                 // kernel columns 0..0
                 for (nuint oc = 0; oc < 8; oc += 4)
                 {
-                    for (nuint ic = 0; ic < 4; ic++)
+                    for (nuint ic = 0; ic < 4; ic += 2)
                     {
                         for (nuint kh = 0; kh < 1; kh++)
                         {
-                            TV g0_0 = S.Zero;
-                            TV g1_0 = S.Zero;
-                            TV g2_0 = S.Zero;
-                            TV g3_0 = S.Zero;
+                            TV g0_0_0_0 = S.Zero;
+                            TV g0_1_0_0 = S.Zero;
+                            TV g1_0_0_0 = S.Zero;
+                            TV g1_1_0_0 = S.Zero;
+                            TV g2_0_0_0 = S.Zero;
+                            TV g2_1_0_0 = S.Zero;
+                            TV g3_0_0_0 = S.Zero;
+                            TV g3_1_0_0 = S.Zero;
                             for (nuint oh = 0; oh < 4; oh++)
                             {
                                 nuint xo = ((ic * 8 + oh * 2 + kh) * 8 + 0) * L;
@@ -2328,13 +2375,18 @@ namespace GraphGen.Baselines
                                 for (nuint ow = 0; ow < 4; ow++)
                                 {
                                     TV d0 = S.Load(ref dz, zo + (ow) * L); TV d1 = S.Load(ref dz, zo + (16 + ow) * L); TV d2 = S.Load(ref dz, zo + (32 + ow) * L); TV d3 = S.Load(ref dz, zo + (48 + ow) * L);
-                                    { TV xv = S.Load(ref x, xo + (ow * 2) * L); g0_0 = S.MulAdd(d0, xv, g0_0); g1_0 = S.MulAdd(d1, xv, g1_0); g2_0 = S.MulAdd(d2, xv, g2_0); g3_0 = S.MulAdd(d3, xv, g3_0); }
+                                    { TV xv = S.Load(ref x, xo + (ow * 2) * L); g0_0_0_0 = S.MulAdd(d0, xv, g0_0_0_0); g1_0_0_0 = S.MulAdd(d1, xv, g1_0_0_0); g2_0_0_0 = S.MulAdd(d2, xv, g2_0_0_0); g3_0_0_0 = S.MulAdd(d3, xv, g3_0_0_0); }
+                                    { TV xv = S.Load(ref x, xo + (64 + ow * 2) * L); g0_1_0_0 = S.MulAdd(d0, xv, g0_1_0_0); g1_1_0_0 = S.MulAdd(d1, xv, g1_1_0_0); g2_1_0_0 = S.MulAdd(d2, xv, g2_1_0_0); g3_1_0_0 = S.MulAdd(d3, xv, g3_1_0_0); }
                                 }
                             }
-                            At(ref dw, ((oc) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0);
-                            At(ref dw, ((oc + 1) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0);
-                            At(ref dw, ((oc + 2) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0);
-                            At(ref dw, ((oc + 3) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0);
+                            At(ref dw, ((oc) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g0_0_0_0);
+                            At(ref dw, ((oc) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g0_1_0_0);
+                            At(ref dw, ((oc + 1) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g1_0_0_0);
+                            At(ref dw, ((oc + 1) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g1_1_0_0);
+                            At(ref dw, ((oc + 2) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g2_0_0_0);
+                            At(ref dw, ((oc + 2) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g2_1_0_0);
+                            At(ref dw, ((oc + 3) * 4 + ic) * 1 + kh * 1 + 0) = S.Sum(g3_0_0_0);
+                            At(ref dw, ((oc + 3) * 4 + ic + 1) * 1 + kh * 1 + 0) = S.Sum(g3_1_0_0);
                         }
                     }
                 }
