@@ -110,6 +110,7 @@ internal static class Parser
             LayerKind layerKind = LayerKind.Add;
             Marker marker = Marker.None;
             if (!LayerAttributes.TryGetValue(name, out layerKind) && !MarkerAttributes.TryGetValue(name, out marker)) continue;
+            // A closing marker makes its block's layer; the other markers make none (their kind is never read).
             if (marker != Marker.None) layerKind = LayerDefinition.All.FirstOrDefault(d => d.ClosingMarker == marker)?.Kind ?? LayerKind.Add;
             if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
             layerAttributes.Add((attribute, syntax, layerKind, marker));
