@@ -67,33 +67,10 @@ internal sealed partial class NetworkEmitter
 
     // ---------------------------------------------------------------- names
 
-    private IEnumerable<(LayerModel Layer, string Tensor, string Field, int[] Shape, bool Parameter)> Tensors()
-    {
-        foreach (var l in _model.Layers)
-        {
-            switch (l.Kind)
-            {
-                case LayerKind.Conv2D:
-                    yield return (l, l.Name + ".weight", Field(l.Name, "weight"), new[] { l.Outputs, l.GroupInputs, l.KernelHeight, l.KernelWidth }, true);
-                    yield return (l, l.Name + ".bias", Field(l.Name, "bias"), new[] { l.Outputs }, true);
-                    break;
-                case LayerKind.Dense:
-                    yield return (l, l.Name + ".weight", Field(l.Name, "weight"), new[] { l.Outputs, (int)l.Input.Size }, true);
-                    yield return (l, l.Name + ".bias", Field(l.Name, "bias"), new[] { l.Outputs }, true);
-                    break;
-                case LayerKind.Dropout:
-                    // The training step counter that draws the masks: state, saved with checkpoints.
-                    yield return (l, l.Name + ".step", Field(l.Name, "step"), new[] { 1 }, false);
-                    break;
-                case LayerKind.BatchNorm:
-                    yield return (l, l.Name + ".gamma", Field(l.Name, "gamma"), new[] { l.Input.C }, true);
-                    yield return (l, l.Name + ".beta", Field(l.Name, "beta"), new[] { l.Input.C }, true);
-                    yield return (l, l.Name + ".moving_mean", Field(l.Name, "moving_mean"), new[] { l.Input.C }, false);
-                    yield return (l, l.Name + ".moving_var", Field(l.Name, "moving_var"), new[] { l.Input.C }, false);
-                    break;
-            }
-        }
-    }
+    private IEnumerable<(LayerModel Layer, string Tensor, string Field, int[] Shape, bool Parameter)> Tensors() =>
+        from l in _model.Layers
+        from t in Layers.LayerDefinition.Of(l.Kind).Tensors(l)
+        select (l, l.Name + "." + t.Name, Field(l.Name, t.Name), t.Shape, t.Parameter);
 
     /// <summary>A name as an identifier: keywords get '@' (a network may be called @class).</summary>
     internal static string Identifier(string name) =>

@@ -6,19 +6,14 @@ using GraphGen.Generator.Model;
 namespace GraphGen.Generator.Layers;
 
 /// <summary>
-/// Everything the generator knows about one activation function, in one place: the attribute that
-/// declares it, the stem of its layer names, whether it keeps order (so a max pool may run before it),
-/// and the vector expressions of the function and its derivative that the fused epilogues inline.
-/// One sealed class per activation in <c>Layers/Activations/</c>; <see cref="All"/> lists them, and the
-/// parser, the shape rules, the planner and the emitter look activations up here.
+/// Everything the generator knows about one activation function, in one place: a <see cref="LayerDefinition"/>
+/// (attribute, stem, arguments; the output has the input's shape, no tensors) that also says whether it
+/// keeps order (so a max pool may run before it), and gives the vector expressions of the function and its
+/// derivative that the fused epilogues inline. One sealed class per activation in <c>Layers/Activations/</c>;
+/// <see cref="All"/> lists them, and the planner and the emitter look activations up here.
 /// </summary>
-internal abstract class ActivationKind
+internal abstract class ActivationKind : LayerDefinition
 {
-    public abstract LayerKind Kind { get; }
-    /// <summary>Metadata name of the attribute (nameof of the linked attribute class).</summary>
-    public abstract string AttributeName { get; }
-    /// <summary>Layers of this kind are named stem1, stem2, ... (and so are their checkpoint tensors).</summary>
-    public abstract string Stem { get; }
     /// <summary>x ≤ y implies f(x) ≤ f(y): the epilogue may take a max pool's max before applying it.</summary>
     public virtual bool IsMonotonic => true;
     /// <summary>The derivative is computed from the activation's input; otherwise from its output.</summary>
@@ -34,13 +29,9 @@ internal abstract class ActivationKind
 
     protected static string Single(double value) => ((float)value).ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    public static readonly IReadOnlyList<ActivationKind> All = new ActivationKind[]
-    {
-        new Activations.Sigmoid(), new Activations.ReLU(), new Activations.Tanh(), new Activations.LeakyReLU(), new Activations.SiLU(),
-    };
-
-    private static readonly Dictionary<LayerKind, ActivationKind> ByKind = All.ToDictionary(a => a.Kind);
+    /// <summary>The activation subset of <see cref="LayerDefinition.All"/>.</summary>
+    public static new readonly IReadOnlyList<ActivationKind> All = LayerDefinition.All.OfType<ActivationKind>().ToArray();
 
     /// <summary>The definition of <paramref name="kind"/>, or null when it is not an activation.</summary>
-    public static ActivationKind? Of(LayerKind kind) => ByKind.TryGetValue(kind, out var a) ? a : null;
+    public static new ActivationKind? Of(LayerKind kind) => LayerDefinition.Of(kind) as ActivationKind;
 }

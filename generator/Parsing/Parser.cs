@@ -22,18 +22,10 @@ internal static class Parser
     public const string Namespace = "GraphGen";
     public const string NetworkAttributeName = Namespace + "." + nameof(NetworkAttribute);
 
-    /// <summary>Metadata names of the layer attributes and the kind each one declares.</summary>
-    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = new Dictionary<string, LayerKind>(
-        ActivationKind.All.ToDictionary(a => Namespace + "." + a.AttributeName, a => a.Kind))
-    {
-        [Namespace + "." + nameof(Conv2DAttribute)] = LayerKind.Conv2D,
-        [Namespace + "." + nameof(DenseAttribute)] = LayerKind.Dense,
-        [Namespace + "." + nameof(BatchNormAttribute)] = LayerKind.BatchNorm,
-        [Namespace + "." + nameof(MaxPool2DAttribute)] = LayerKind.MaxPool2D,
-        [Namespace + "." + nameof(AvgPool2DAttribute)] = LayerKind.AvgPool2D,
-        [Namespace + "." + nameof(GlobalAvgPool2DAttribute)] = LayerKind.GlobalAvgPool2D,
-        [Namespace + "." + nameof(DropoutAttribute)] = LayerKind.Dropout,
-    };
+    /// <summary>Metadata names of the layer attributes and the kind each one declares (the definitions in
+    /// Layers/; the block kinds are made by their closing markers).</summary>
+    public static readonly IReadOnlyDictionary<string, LayerKind> LayerAttributes = LayerDefinition.All
+        .Where(d => d.ClosingMarker == Marker.None).ToDictionary(d => Namespace + "." + d.AttributeName, d => d.Kind);
 
     /// <summary>Metadata names of the block markers. They are ordered with the layers; [EndResidual]
     /// makes the block's Add layer.</summary>
@@ -118,7 +110,8 @@ internal static class Parser
             LayerKind layerKind = LayerKind.Add;
             Marker marker = Marker.None;
             if (!LayerAttributes.TryGetValue(name, out layerKind) && !MarkerAttributes.TryGetValue(name, out marker)) continue;
-            if (marker != Marker.None) layerKind = marker == Marker.EndConcat ? LayerKind.Concat : LayerKind.Add;
+            // A closing marker makes its block's layer; the other markers make none (their kind is never read).
+            if (marker != Marker.None) layerKind = LayerDefinition.All.FirstOrDefault(d => d.ClosingMarker == marker)?.Kind ?? LayerKind.Add;
             if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not AttributeSyntax syntax) continue;
             layerAttributes.Add((attribute, syntax, layerKind, marker));
         }
@@ -219,61 +212,32 @@ internal static class Parser
         data.ConstructorArguments.Any(a => a.Kind == TypedConstantKind.Error) ||
         data.NamedArguments.Any(a => a.Value.Kind == TypedConstantKind.Error);
 
-    private static LayerSpec ReadLayer(AttributeData data, AttributeSyntax syntax, LayerKind kind, List<DiagnosticInfo> diagnostics)
-    {
-        int Ctor(int index) => data.ConstructorArguments.Length > index && data.ConstructorArguments[index].Value is int v ? v : 0;
-        switch (kind)
-        {
-            case LayerKind.Conv2D:
-            {
-                bool ctorKernel = data.ConstructorArguments.Length > 1;
-                bool namedKernel = data.NamedArguments.Any(a => a.Key == nameof(Conv2DAttribute.Kernel));
-                if (ctorKernel && namedKernel)
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument, ArgumentLocation(syntax, data.AttributeConstructor, nameof(Conv2DAttribute.Kernel), preferNamed: true), nameof(LayerKind.Conv2D), nameof(Conv2DAttribute.Kernel)));
-                int kernel = ctorKernel ? Ctor(1) : NamedInt(data, nameof(Conv2DAttribute.Kernel), 0);
-                return new LayerSpec(kind, Ctor(0), kernel, ctorKernel || namedKernel, NamedInt(data, nameof(Conv2DAttribute.Stride), 1), NamedInt(data, nameof(Conv2DAttribute.Padding), 0), 0, 0, 0)
-                {
-                    KernelHeight = NamedIntOrNull(data, nameof(Conv2DAttribute.KernelHeight)),
-                    KernelWidth = NamedIntOrNull(data, nameof(Conv2DAttribute.KernelWidth)),
-                    StrideHeight = NamedIntOrNull(data, nameof(Conv2DAttribute.StrideHeight)),
-                    StrideWidth = NamedIntOrNull(data, nameof(Conv2DAttribute.StrideWidth)),
-                    PaddingHeight = NamedIntOrNull(data, nameof(Conv2DAttribute.PaddingHeight)),
-                    PaddingWidth = NamedIntOrNull(data, nameof(Conv2DAttribute.PaddingWidth)),
-                    HasStride = NamedIntOrNull(data, nameof(Conv2DAttribute.Stride)) is not null,
-                    HasPadding = NamedIntOrNull(data, nameof(Conv2DAttribute.Padding)) is not null,
-                    Groups = NamedInt(data, nameof(Conv2DAttribute.Groups), 1),
-                };
-            }
-            case LayerKind.Dense:
-                return new LayerSpec(kind, Ctor(0), 0, false, 0, 0, 0, 0, 0);
-            case LayerKind.MaxPool2D:
-            case LayerKind.AvgPool2D:
-            {
-                int size = Ctor(0);
-                bool hasStride = data.NamedArguments.Any(a => a.Key == nameof(MaxPool2DAttribute.Stride));
-                // Without an explicit Stride, the stride is the window: a bad Size is then one error, not two.
-                int stride = hasStride ? NamedInt(data, nameof(MaxPool2DAttribute.Stride), 0) : Math.Max(size, 1);
-                return new LayerSpec(kind, 0, size, true, stride, 0, 0, 0, 0);
-            }
-            case LayerKind.Dropout:
-            {
-                double rate = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is double r ? r : 0;
-                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0, Rate: rate);
-            }
-            case LayerKind.LeakyReLU:
-            {
-                double slope = data.ConstructorArguments.Length > 0 && data.ConstructorArguments[0].Value is double v ? v : 0.01;
-                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0, Slope: slope);
-            }
-            case LayerKind.BatchNorm:
-                return new LayerSpec(kind, 0, 0, false, 0, 0, NamedInt(data, nameof(BatchNormAttribute.Features), 0),
-                    NamedDouble(data, nameof(BatchNormAttribute.Epsilon), 1e-5), NamedDouble(data, nameof(BatchNormAttribute.Momentum), 0.9));
-            default:
-                return new LayerSpec(kind, 0, 0, false, 0, 0, 0, 0, 0);
-        }
-    }
+    private static LayerSpec ReadLayer(AttributeData data, AttributeSyntax syntax, LayerKind kind, List<DiagnosticInfo> diagnostics) =>
+        LayerDefinition.Of(kind).Read(new ArgumentReader(data, syntax, kind, diagnostics));
 
-    private static int NamedInt(AttributeData data, string name, int fallback) => NamedIntOrNull(data, name) ?? fallback;
+    /// <summary>A layer attribute's arguments for its <see cref="LayerDefinition"/>, which sees no Roslyn types.</summary>
+    private sealed class ArgumentReader : IArgumentReader
+    {
+        private readonly AttributeData _data;
+        private readonly AttributeSyntax _syntax;
+        private readonly LayerKind _kind;
+        private readonly List<DiagnosticInfo> _diagnostics;
+
+        public ArgumentReader(AttributeData data, AttributeSyntax syntax, LayerKind kind, List<DiagnosticInfo> diagnostics) =>
+            (_data, _syntax, _kind, _diagnostics) = (data, syntax, kind, diagnostics);
+
+        public int PositionalCount => _data.ConstructorArguments.Length;
+        public object? Positional(int index) => index < _data.ConstructorArguments.Length ? _data.ConstructorArguments[index].Value : null;
+        public bool HasNamed(string name) => _data.NamedArguments.Any(a => a.Key == name);
+        public object? Named(string name)
+        {
+            foreach (var pair in _data.NamedArguments)
+                if (pair.Key == name) return pair.Value.Value;
+            return null;
+        }
+        public void ReportDuplicate(string argument) => _diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.DuplicateArgument,
+            ArgumentLocation(_syntax, _data.AttributeConstructor, argument, preferNamed: true), _kind.ToString(), argument));
+    }
 
     /// <summary>The named argument's value, or null where it is not given (so that "= 0" is not taken for "missing").</summary>
     private static int? NamedIntOrNull(AttributeData data, string name)
@@ -281,13 +245,6 @@ internal static class Parser
         foreach (var pair in data.NamedArguments)
             if (pair.Key == name && pair.Value.Value is int v) return v;
         return null;
-    }
-
-    private static double NamedDouble(AttributeData data, string name, double fallback)
-    {
-        foreach (var pair in data.NamedArguments)
-            if (pair.Key == name && pair.Value.Value is double v) return v;
-        return fallback;
     }
 
     /// <summary>The argument called <paramref name="name"/> (named, or the positional one whose

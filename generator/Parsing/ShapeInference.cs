@@ -56,6 +56,62 @@ internal sealed record InputSpec(int? Channels, int? Height, int? Width, int? Fe
 /// when one argument is at fault, its name, so the parser can point at that argument.</summary>
 internal sealed record ShapeDiagnostic(int Layer, string? Argument, DiagnosticDescriptor Descriptor, object[] Arguments);
 
+/// <summary>Where a layer definition reports what is wrong with one layer: <see cref="What"/> names it
+/// ("conv1 [Conv2D]") for the messages.</summary>
+internal sealed class LayerFindings
+{
+    private readonly int _layer;
+    private readonly List<ShapeDiagnostic> _diagnostics;
+
+    public LayerFindings(int layer, string what, List<ShapeDiagnostic> diagnostics) => (_layer, What, _diagnostics) = (layer, what, diagnostics);
+
+    public string What { get; }
+
+    /// <summary>Reports <paramref name="descriptor"/> at <paramref name="argument"/> (the whole attribute when null).</summary>
+    public void Report(string? argument, DiagnosticDescriptor descriptor, params object[] arguments) => _diagnostics.Add(new(_layer, argument, descriptor, arguments));
+}
+
+/// <summary>A value a layer reads: its name, shape and description ("conv1 [Conv2D]", "the input").</summary>
+internal readonly record struct RuleInput(string Name, Shape Shape, string Description);
+
+/// <summary>What a layer definition's shape rule sees: the layer's spec, the values it reads (one, or a
+/// block's ends: main path and shortcut for an Add, the branches for a Concat), the parameters of the layers
+/// before it, and the layer that made its input (null for the network input).</summary>
+internal sealed class ShapeRule
+{
+    private readonly Func<string> _flatInputReason;
+
+    public ShapeRule(LayerFindings findings, LayerSpec spec, IReadOnlyList<RuleInput> inputs, string before, long parameters,
+        LayerSpec? producer, string? blockInput, Func<string> flatInputReason)
+    {
+        (Findings, Spec, Inputs, Before, Parameters, Producer, BlockInput, _flatInputReason) = (findings, spec, inputs, before, parameters, producer, blockInput, flatInputReason);
+    }
+
+    public LayerFindings Findings { get; }
+    public LayerSpec Spec { get; }
+    public IReadOnlyList<RuleInput> Inputs { get; }
+    /// <summary>The first input's shape (the layer model's input shape).</summary>
+    public Shape Input => Inputs[0].Shape;
+    /// <summary>The description of the value before the layer in source order.</summary>
+    public string Before { get; }
+    /// <summary>Parameters of the layers before this one.</summary>
+    public long Parameters { get; }
+    public LayerSpec? Producer { get; }
+    /// <summary>The name of the value a closing marker's block started from (an Add's identity shortcut reads it).</summary>
+    public string? BlockInput { get; }
+    public string What => Findings.What;
+
+    /// <summary>Why the input is flat, and the fix (for GG0013).</summary>
+    public string FlatInputReason() => _flatInputReason();
+
+    /// <summary>Reports <paramref name="descriptor"/> and gives no output.</summary>
+    public Shape? Fail(string? argument, DiagnosticDescriptor descriptor, params object[] arguments)
+    {
+        Findings.Report(argument, descriptor, arguments);
+        return null;
+    }
+}
+
 /// <summary>
 /// Shape inference: walks the layers in order, checks each one's arguments against the shape that
 /// reaches it, and computes the shape it produces. Pure: no Roslyn symbols, so it is tested directly
@@ -78,9 +134,6 @@ internal static class ShapeInference
             Marker.EndConcat => Inv($"{name} [EndConcat]"),
             _ => Describe(spec.Kind, name),
         };
-
-    /// <summary>A window layer's geometry once resolved: kernel, stride and padding per axis, and channel groups.</summary>
-    private readonly record struct Window(int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int PaddingHeight, int PaddingWidth, int Groups);
 
     /// <summary>A value of the graph while inference walks it: its name, shape and the spec that made
     /// it (−1 for the network input).</summary>
@@ -138,138 +191,24 @@ internal static class ShapeInference
             }
             string what = Describe(s, name);
             string before = DescribeValue(current);
-            shape = current.Shape;
-            var inputs = new[] { current.Name };
-            Shape output;
-            // A pool's window is square and unpadded; a convolution sets its own below.
-            var window = new Window(s.Kernel, s.Kernel, s.Stride, s.Stride, 0, 0, 1);
-            switch (s.Kind)
+            // What the layer reads: the block's ends for the layer a closing marker makes, else the value before it.
+            IReadOnlyList<Value> reads = new[] { current };
+            string? blockInput = null;
+            if (s.Marker == Marker.EndResidual)
             {
-                case LayerKind.Add:
-                {
-                    var block = blocks.Pop();
-                    Value main = block.MainEnd ?? current, shortcut = block.MainEnd is null ? block.Input : current;
-                    if (main.Shape != shortcut.Shape)
-                    {
-                        string hint = "";
-                        if (block.MainEnd is null || shortcut.Name == block.Input.Name)
-                        {
-                            int stride = main.Shape.IsImage && shortcut.Shape.IsImage && main.Shape.H > 0 && shortcut.Shape.H % main.Shape.H == 0 ? shortcut.Shape.H / main.Shape.H : 1;
-                            hint = main.Shape.IsImage && shortcut.Shape.IsImage
-                                ? Inv($"; the shortcut is the identity, so give the block a projection: [Shortcut] [Conv2D({main.Shape.C}, 1{(stride > 1 ? $", Stride = {stride}" : "")})] before [EndResidual]")
-                                : Inv($"; the shortcut is the identity, so give the block a projection: [Shortcut] [Dense({main.Shape.C})] before [EndResidual]");
-                        }
-                        diagnostics.Add(new(i, null, DiagnosticDescriptors.AddShapeMismatch, new object[] { what, main.Shape.ToString(), DescribeValue(main), shortcut.Shape.ToString(), DescribeValue(shortcut), hint }));
-                        return Fail();
-                    }
-                    shape = main.Shape;
-                    inputs = new[] { main.Name, shortcut.Name };
-                    output = main.Shape;
-                    break;
-                }
-                case LayerKind.Concat:
-                {
-                    var block = blocks.Pop();
-                    var ends = block.Branches.Append(current).ToList();
-                    var first = ends[0].Shape;
-                    if (ends.Any(e => e.Shape.IsImage != first.IsImage || (first.IsImage && (e.Shape.H != first.H || e.Shape.W != first.W))))
-                    {
-                        string list = string.Join(", ", ends.Select((e, b) => Inv($"branch {b + 1} ends in {e.Shape} ({DescribeValue(e)})")));
-                        diagnostics.Add(new(i, null, DiagnosticDescriptors.ConcatShapeMismatch, new object[] { what, list }));
-                        return Fail();
-                    }
-                    int channels = ends.Sum(e => e.Shape.C);
-                    shape = first;
-                    inputs = ends.Select(e => e.Name).ToArray();
-                    output = first.IsImage ? Shape.Image(channels, first.H, first.W) : Shape.Flat(channels);
-                    break;
-                }
-                case LayerKind.GlobalAvgPool2D:
-                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, before, shape.C })); return Fail(); }
-                    output = Shape.Image(shape.C, 1, 1);
-                    break;
-                case LayerKind.Conv2D:
-                {
-                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
-                    var (kh, kw) = s.Kernels;
-                    var (sh, sw) = s.Strides;
-                    // "Same" padding is (kernel - 1) / 2 on each side of an axis (odd kernels only, checked above).
-                    var (ph, pw) = s.Paddings;
-                    if (ph == Conv2DAttribute.Same) ph = (kh - 1) / 2;
-                    if (pw == Conv2DAttribute.Same) pw = (kw - 1) / 2;
-                    if (shape.C % s.Groups != 0 || s.Outputs % s.Groups != 0)
-                    {
-                        diagnostics.Add(new(i, nameof(Conv2DAttribute.Groups), DiagnosticDescriptors.GroupsMismatch, new object[] { what, s.Groups, shape.C, s.Outputs }));
-                        return Fail();
-                    }
-                    long hp = (long)shape.H + 2L * ph, wp = (long)shape.W + 2L * pw;
-                    if (kh > hp || kw > wp)
-                    {
-                        string padded = ph > 0 || pw > 0 ? Inv($" (padded to {hp}x{wp})") : "";
-                        string argument = s.HasKernel ? nameof(Conv2DAttribute.Kernel) : kh > hp ? nameof(Conv2DAttribute.KernelHeight) : nameof(Conv2DAttribute.KernelWidth);
-                        diagnostics.Add(new(i, argument, DiagnosticDescriptors.WindowTooLarge, new object[] { what, Inv($"{kh}x{kw}"), shape.ToString(), padded }));
-                        return Fail();
-                    }
-                    long oh = (hp - kh) / sh + 1, ow = (wp - kw) / sw + 1;
-                    // Checked in double first: absurd kernels and paddings overflow int and long.
-                    double outputSize = (double)s.Outputs * oh * ow;
-                    double weights = (double)s.Outputs * (shape.C / s.Groups) * kh * kw + s.Outputs;
-                    if (outputSize > MaxFloatsPerSample)
-                    {
-                        diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "an output of", Count(outputSize), Inv($"values per sample ({s.Outputs}x{oh}x{ow})"), Count(MaxFloatsPerSample) }));
-                        return Fail();
-                    }
-                    if (weights + parameters > MaxParameters)
-                    {
-                        diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", Count(weights + parameters), "parameters", Count(MaxParameters) }));
-                        return Fail();
-                    }
-                    output = Shape.Image(s.Outputs, (int)oh, (int)ow);
-                    window = new Window(kh, kw, sh, sw, ph, pw, s.Groups);
-                    break;
-                }
-                case LayerKind.MaxPool2D:
-                case LayerKind.AvgPool2D:
-                {
-                    if (!shape.IsImage) { diagnostics.Add(new(i, null, DiagnosticDescriptors.NeedsImageInput, new object[] { what, FlatInputReason(specs, i, before, shape) })); return Fail(); }
-                    if (s.Kernel > shape.H || s.Kernel > shape.W)
-                    {
-                        diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.WindowTooLarge, new object[] { what, Inv($"{s.Kernel}x{s.Kernel}"), shape.ToString(), "" }));
-                        return Fail();
-                    }
-                    output = Shape.Image(shape.C, (shape.H - s.Kernel) / s.Stride + 1, (shape.W - s.Kernel) / s.Stride + 1);
-                    break;
-                }
-                case LayerKind.Dense:
-                {
-                    double weights = (double)s.Outputs * shape.Size + s.Outputs;
-                    if (weights + parameters > MaxParameters)
-                    {
-                        diagnostics.Add(new(i, null, DiagnosticDescriptors.TooLarge, new object[] { what, "the network", Count(weights + parameters), "parameters", Count(MaxParameters) }));
-                        return Fail();
-                    }
-                    output = Shape.Flat(s.Outputs);
-                    break;
-                }
-                case LayerKind.BatchNorm:
-                    if (s.Features != 0 && s.Features != shape.C)
-                    {
-                        string unit = shape.IsImage ? "channels" : "features";
-                        diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.BatchNormFeatureMismatch,
-                            new object[] { what, s.Features, shape.ToString(), before, shape.C, unit }));
-                        return Fail();
-                    }
-                    if (s.Momentum < 0.5)
-                        diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.LowBatchNormMomentum,
-                            new object[] { what, s.Momentum.ToString("R", System.Globalization.CultureInfo.InvariantCulture), (1 - s.Momentum).ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
-                    if (current.Spec >= 0 && specs[current.Spec].Kind == LayerKind.BatchNorm && specs[current.Spec].Marker == Marker.None)
-                        diagnostics.Add(new(i, null, DiagnosticDescriptors.ConsecutiveBatchNorms, new object[] { what, before }));
-                    output = shape;
-                    break;
-                default:
-                    output = shape;
-                    break;
+                var block = blocks.Pop();
+                reads = new[] { block.MainEnd ?? current, block.MainEnd is null ? block.Input : current }; // main path, shortcut
+                blockInput = block.Input.Name;
             }
+            else if (s.Marker == Marker.EndConcat)
+                reads = blocks.Pop().Branches.Append(current).ToList();
+            shape = reads[0].Shape;
+            var inputs = reads.Select(r => r.Name).ToArray();
+            var definition = LayerDefinition.Of(s.Kind);
+            var rule = new ShapeRule(new LayerFindings(i, what, diagnostics), s, reads.Select(r => new RuleInput(r.Name, r.Shape, DescribeValue(r))).ToList(),
+                before, parameters, current.Spec >= 0 ? specs[current.Spec] : null, blockInput, () => FlatInputReason(specs, i, before, shape));
+            if (definition.Output(rule) is not { } output) return Fail();
+            var window = definition.Window(s);
 
             var layer = new LayerModel(s.Kind, name, s.Outputs, window.KernelHeight, window.KernelWidth, window.StrideHeight, window.StrideWidth,
                 window.PaddingHeight, window.PaddingWidth, s.Epsilon, s.Momentum, shape, output, inputs.ToEquatableArray()) { Slope = s.Slope, Rate = s.Rate, Groups = window.Groups };
@@ -406,9 +345,9 @@ internal static class ShapeInference
     }
 
     /// <summary>Messages read the same in every culture (no "1,5" for 1.5, no U+2212 minus).</summary>
-    private static string Inv(FormattableString text) => FormattableString.Invariant(text);
+    internal static string Inv(FormattableString text) => FormattableString.Invariant(text);
 
-    private static string Count(double n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Count(double n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
 
     private static Shape InferInput(InputSpec input, List<ShapeDiagnostic> diagnostics)
     {
@@ -452,107 +391,8 @@ internal static class ShapeInference
         return Shape.Image(c, h, w);
     }
 
-    private static void CheckArguments(int i, LayerSpec s, string name, List<ShapeDiagnostic> diagnostics)
-    {
-        string what = Describe(s.Kind, name);
-        switch (s.Kind)
-        {
-            case LayerKind.Conv2D:
-                if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Filters), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Filters), s.Outputs }));
-                if (s.Groups <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Groups), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(Conv2DAttribute.Groups), s.Groups }));
-                CheckConvWindow(i, s, what, diagnostics);
-                break;
-            case LayerKind.MaxPool2D:
-            case LayerKind.AvgPool2D:
-                if (s.Kernel <= 0) diagnostics.Add(new(i, nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(MaxPool2DAttribute.Size), s.Kernel }));
-                if (s.Stride <= 0) diagnostics.Add(new(i, nameof(Conv2DAttribute.Stride), DiagnosticDescriptors.PoolStrideBelowOne, new object[] { what, s.Stride }));
-                break;
-            case LayerKind.Dense:
-                if (s.Outputs <= 0) diagnostics.Add(new(i, nameof(DenseAttribute.Units), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(DenseAttribute.Units), s.Outputs }));
-                break;
-            case LayerKind.Dropout:
-                if (!(s.Rate >= 0 && s.Rate < 1))
-                    diagnostics.Add(new(i, nameof(DropoutAttribute.Rate), DiagnosticDescriptors.InvalidDropoutRate, new object[] { what, s.Rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
-                break;
-            case LayerKind.LeakyReLU:
-                if (!(s.Slope >= 0 && s.Slope < 1))
-                    diagnostics.Add(new(i, nameof(LeakyReLUAttribute.Slope), DiagnosticDescriptors.InvalidSlope, new object[] { what, s.Slope.ToString("R", System.Globalization.CultureInfo.InvariantCulture) }));
-                break;
-            case LayerKind.BatchNorm:
-                if (s.Features < 0) diagnostics.Add(new(i, nameof(BatchNormAttribute.Features), DiagnosticDescriptors.NonPositiveSize, new object[] { what, nameof(BatchNormAttribute.Features), s.Features }));
-                if (!(s.Epsilon > 0) || double.IsInfinity(s.Epsilon) || s.Epsilon > 1)
-                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Epsilon), DiagnosticDescriptors.InvalidBatchNormEpsilon, new object[] { what, Inv($"{s.Epsilon}") }));
-                if (!(s.Momentum >= 0 && s.Momentum <= 1))
-                    diagnostics.Add(new(i, nameof(BatchNormAttribute.Momentum), DiagnosticDescriptors.InvalidBatchNormMomentum, new object[] { what, Inv($"{s.Momentum}") }));
-                break;
-        }
-    }
-
-    /// <summary>A convolution's kernel, stride and padding: square and per-axis forms not mixed, every size
-    /// given and positive, each padding an odd kernel's "same" or smaller than the kernel along its axis.</summary>
-    private static void CheckConvWindow(int i, LayerSpec s, string what, List<ShapeDiagnostic> diagnostics)
-    {
-        const string Kernel = nameof(Conv2DAttribute.Kernel), KernelHeight = nameof(Conv2DAttribute.KernelHeight), KernelWidth = nameof(Conv2DAttribute.KernelWidth);
-        const string Stride = nameof(Conv2DAttribute.Stride), StrideHeight = nameof(Conv2DAttribute.StrideHeight), StrideWidth = nameof(Conv2DAttribute.StrideWidth);
-        const string Padding = nameof(Conv2DAttribute.Padding), PaddingHeight = nameof(Conv2DAttribute.PaddingHeight), PaddingWidth = nameof(Conv2DAttribute.PaddingWidth);
-        void Conflict(string square, int? height, string quantity, string heightName, string widthName) =>
-            diagnostics.Add(new(i, height is not null ? heightName : widthName, DiagnosticDescriptors.ConflictingArguments,
-                new object[] { what, square, height is not null ? heightName : widthName, quantity, Inv($"{heightName} and {widthName}") }));
-
-        // Each axis: the argument that set its kernel, stride and padding, and their values.
-        var axes = new List<(string Kernel, int K, string Stride, int S, string Padding, int P)>();
-        bool kernelOk = true;
-        if (s.HasKernel && (s.KernelHeight is not null || s.KernelWidth is not null)) { Conflict(Kernel, s.KernelHeight, "kernel", KernelHeight, KernelWidth); kernelOk = false; }
-        else if (s.KernelHeight is null != s.KernelWidth is null)
-        {
-            diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, Inv($"both {KernelHeight} and {KernelWidth} for a rectangular kernel"),
-                Inv($"[Conv2D({s.Outputs}, {KernelHeight} = {s.KernelHeight ?? 3}, {KernelWidth} = {s.KernelWidth ?? 1})]") }));
-            kernelOk = false;
-        }
-        else if (!s.HasKernel && s.KernelHeight is null)
-        {
-            diagnostics.Add(new(i, null, DiagnosticDescriptors.MissingArgument, new object[] { what, "a kernel size", Inv($"[Conv2D({s.Outputs}, Kernel = 5)]") }));
-            kernelOk = false;
-        }
-        var (kh, kw) = s.Kernels;
-        string khName = s.HasKernel ? Kernel : KernelHeight, kwName = s.HasKernel ? Kernel : KernelWidth;
-        if (kernelOk)
-            foreach (var (name, k) in new[] { (khName, kh), (kwName, kw) }.Distinct())
-                if (k <= 0) { diagnostics.Add(new(i, name, DiagnosticDescriptors.NonPositiveSize, new object[] { what, name, k })); kernelOk = false; }
-
-        if (s.HasStride && (s.StrideHeight is not null || s.StrideWidth is not null)) Conflict(Stride, s.StrideHeight, "stride", StrideHeight, StrideWidth);
-        else
-        {
-            bool square = s.StrideHeight is null && s.StrideWidth is null;
-            var (sh, sw) = s.Strides;
-            foreach (var (name, v) in new[] { (square ? Stride : StrideHeight, sh), (square ? Stride : StrideWidth, sw) }.Distinct())
-                if (v <= 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.StrideBelowOne, new object[] { what, name, v }));
-        }
-
-        if (s.HasPadding && (s.PaddingHeight is not null || s.PaddingWidth is not null)) { Conflict(Padding, s.PaddingHeight, "padding", PaddingHeight, PaddingWidth); return; }
-        bool squarePadding = s.PaddingHeight is null && s.PaddingWidth is null;
-        var (ph, pw) = s.Paddings;
-        // A square Padding against a rectangular kernel is checked on both axes but reported once.
-        var reported = new HashSet<string>();
-        foreach (var (name, p, kernelName, k) in new[] { (squarePadding ? Padding : PaddingHeight, ph, khName, kh), (squarePadding ? Padding : PaddingWidth, pw, kwName, kw) }.Distinct())
-        {
-            if (reported.Contains(name)) continue;
-            int before = diagnostics.Count;
-            string value = p == Conv2DAttribute.Same ? "Same" : p.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (p == Conv2DAttribute.Same)
-            {
-                if (kernelOk && k % 2 == 0)
-                    diagnostics.Add(new(i, name, DiagnosticDescriptors.SamePaddingEvenKernel, new object[] { what, name, kernelName, k }));
-            }
-            else if (p < 0) diagnostics.Add(new(i, name, DiagnosticDescriptors.NegativePadding, new object[] { what, name, value }));
-            else if (kernelOk && p >= k)
-            {
-                string kernel = kernelName == Kernel ? Inv($"the kernel ({k})") : Inv($"{kernelName} ({k})");
-                diagnostics.Add(new(i, name, DiagnosticDescriptors.PaddingNotBelowKernel, new object[] { what, name, value, kernel }));
-            }
-            if (diagnostics.Count > before) reported.Add(name);
-        }
-    }
+    private static void CheckArguments(int i, LayerSpec s, string name, List<ShapeDiagnostic> diagnostics) =>
+        LayerDefinition.Of(s.Kind).Check(s, new LayerFindings(i, Describe(s.Kind, name), diagnostics));
 
     /// <summary>conv1, conv2, batchnorm1, sigmoid1, maxpool1, dense1… counted per kind, as the
     /// checkpoint names them.</summary>
@@ -563,18 +403,7 @@ internal static class ShapeInference
         for (int i = 0; i < specs.Count; i++)
         {
             if (specs[i].IsPureMarker) { names[i] = ""; continue; }
-            string stem = ActivationKind.Of(specs[i].Kind)?.Stem ?? specs[i].Kind switch
-            {
-                LayerKind.Add => "add",
-                LayerKind.Concat => "concat",
-                LayerKind.Dropout => "dropout",
-                LayerKind.GlobalAvgPool2D => "globalavgpool",
-                LayerKind.Conv2D => "conv",
-                LayerKind.Dense => "dense",
-                LayerKind.BatchNorm => "batchnorm",
-                LayerKind.MaxPool2D => "maxpool",
-                _ => "avgpool",
-            };
+            string stem = LayerDefinition.Of(specs[i].Kind).Stem;
             counts.TryGetValue(stem, out int n);
             counts[stem] = ++n;
             names[i] = stem + n;

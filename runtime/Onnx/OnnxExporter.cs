@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
+using GraphGen.Onnx.Nodes;
 
 namespace GraphGen.Onnx;
 
@@ -123,108 +123,38 @@ public static class OnnxExporter
     // GraphProto: node = 1, name = 2, initializer = 5, input = 11, output = 12, value_info = 13.
     private static ProtoWriter BuildGraph(INetwork net, IReadOnlyList<LayerInfo> layers)
     {
-        var tensorInfos = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
-        foreach (var t in net.Tensors)
-            tensorInfos[t.Name] = t;
-
         int[] inputShape = net.InputShape.ToArray();
         if (inputShape.Length is not (1 or 3))
             throw new NotSupportedException($"{net.Name}: ONNX export handles [C, H, W] or [features] inputs, not [{Join(inputShape)}]");
         if (inputShape.Any(d => d <= 0))
             throw new InvalidOperationException($"{net.Name}: input shape [{Join(inputShape)}] has a dimension that is not positive");
 
-        var nodes = new List<ProtoWriter>();
-        var initializers = new List<ProtoWriter>();
-        var valueInfos = new List<ProtoWriter>();
-        var usedNames = new HashSet<string>(StringComparer.Ordinal) { InputName, OutputName };
-        foreach (var t in net.Tensors) usedNames.Add(t.Name);
-        var initialized = new HashSet<string>(StringComparer.Ordinal);
-
         if (layers.Count == 0)
             throw new InvalidOperationException($"{net.Name}: the network has no layers");
+        var graph = new OnnxGraph(net, layers);
 
         // Each value the graph has computed so far, by the name LayerInfo.Inputs uses: its ONNX value and
         // per-sample shape. A value read by several layers is simply referenced by each of their nodes.
         var values = new Dictionary<string, (string Onnx, int[] Shape)>(StringComparer.Ordinal) { [LayerInfo.NetworkInput] = (InputName, inputShape) };
         var unread = new List<string>(); // layers whose output no later layer has read yet, in order
-        var flattened = new Dictionary<string, string>(StringComparer.Ordinal); // ONNX value → its Flatten
-        int flattens = 0;
-
-        // A value name not taken yet. A helper node (Flatten, a SiLU's Sigmoid, the output Identity) is named
-        // after its value, so its name also avoids every layer's, which name their nodes: ONNX Runtime
-        // rejects a model with two nodes of one name.
-        var layerNames = new HashSet<string>(layers.Select(l => l.Name), StringComparer.Ordinal);
-        string Fresh(string name, bool helper = true)
-        {
-            string candidate = name;
-            for (int i = 2; (helper && layerNames.Contains(candidate)) || !usedNames.Add(candidate); i++) candidate = $"{name}_{i.ToString(CultureInfo.InvariantCulture)}";
-            return candidate;
-        }
-
-        string AddInitializer(LayerInfo layer, int index, int[] expected)
-        {
-            if (layer.Tensors.Length <= index)
-                throw new InvalidOperationException($"{net.Name}: layer {layer.Name} ({layer.Kind}) lists {layer.Tensors.Length} tensors, expected at least {index + 1}");
-            string name = layer.Tensors[index];
-            if (!tensorInfos.TryGetValue(name, out var info))
-                throw new InvalidOperationException($"{net.Name}: layer {layer.Name} names tensor {name}, which the network does not have");
-            if (!info.Shape.SequenceEqual(expected))
-                throw new InvalidOperationException($"{net.Name}: layer {layer.Name}'s tensor {name} has shape [{Join(info.Shape)}], expected [{Join(expected)}]");
-            if (!initialized.Add(name)) return name; // shared tensor: one initializer
-            ReadOnlySpan<float> data = net.Tensor(name);
-            if (data.Length != info.Length)
-                throw new InvalidOperationException($"{net.Name}: layer {layer.Name}'s tensor {name} holds {data.Length} values, its shape [{Join(info.Shape)}] needs {info.Length}");
-            var tensor = new ProtoWriter(data.Length * 4 + name.Length + 32);
-            foreach (int d in info.Shape) tensor.WriteInt64(1, d); // TensorProto.dims
-            tensor.WriteInt64(2, FloatType);                         // TensorProto.data_type
-            tensor.WriteString(8, name);                             // TensorProto.name
-            tensor.WriteFloatsAsBytes(9, data);                      // TensorProto.raw_data
-            initializers.Add(tensor);
-            return name;
-        }
-
-        void AddNode(string opType, string name, string[] inputs, string output, Action<ProtoWriter>? attributes = null)
-        {
-            var node = new ProtoWriter();
-            foreach (string input in inputs) node.WriteString(1, input); // NodeProto.input
-            node.WriteString(2, output);                                  // NodeProto.output
-            node.WriteString(3, name);                                    // NodeProto.name
-            node.WriteString(4, opType);                                  // NodeProto.op_type
-            attributes?.Invoke(node);
-            nodes.Add(node);
-        }
-
-        void AddValueInfo(string name, int[] perSample) => valueInfos.Add(ValueInfo(name, perSample));
-
-        // Flatten (axis 1) turns [N, C, H, W] into [N, C·H·W], row-major, as Dense reads it; once per value.
-        string Flatten(string value, int[] perSample)
-        {
-            if (flattened.TryGetValue(value, out string? done)) return done;
-            flattens++;
-            string name = Fresh(flattens == 1 ? "flatten" : $"flatten{flattens.ToString(CultureInfo.InvariantCulture)}");
-            AddNode("Flatten", name, [value], name, n => IntAttribute(n, "axis", 1));
-            AddValueInfo(name, [Product(perSample)]);
-            flattened[value] = name;
-            return name;
-        }
 
         // What a layer reads: its Inputs, or the layer before it (the network input for the first layer).
-        (string Name, string Onnx, int[] Shape)[] Read(LayerInfo layer, int index)
+        OnnxValue[] Read(LayerInfo layer, int index, NodeWriter? writer)
         {
             string[] names = layer.Inputs.Length > 0 ? layer.Inputs : [index == 0 ? LayerInfo.NetworkInput : layers[index - 1].Name];
-            bool concat = layer.Kind == LayerKind.Concat;
-            int expected = layer.Kind == LayerKind.Add ? 2 : 1;
-            if (concat ? names.Length < 2 : names.Length != expected)
+            int expected = writer?.Inputs ?? 1;
+            bool more = writer?.MoreInputs ?? false;
+            if (more ? names.Length < expected : names.Length != expected)
                 throw new InvalidOperationException(
-                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) reads {names.Length} values ({string.Join(", ", names)}), expected {(concat ? "at least 2" : expected)}");
-            var read = new (string, string, int[])[names.Length];
+                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) reads {names.Length} values ({string.Join(", ", names)}), expected {(more ? $"at least {expected}" : expected)}");
+            var read = new OnnxValue[names.Length];
             for (int i = 0; i < names.Length; i++)
             {
                 if (!values.TryGetValue(names[i], out var value))
                     throw new InvalidOperationException(
                         $"{net.Name}: layer {layer.Name} ({layer.Kind}) reads {names[i]}, which is neither the network input ({LayerInfo.NetworkInput}) nor an earlier layer");
                 unread.Remove(names[i]);
-                read[i] = (names[i], value.Onnx, value.Shape);
+                read[i] = new(names[i], value.Onnx, value.Shape);
             }
             return read;
         }
@@ -236,195 +166,26 @@ public static class OnnxExporter
             if (values.ContainsKey(layer.Name)) // the network input's name included
                 throw new InvalidOperationException(
                     $"{net.Name}: layer {layer.Name} ({layer.Kind}) has the name of the network input or of an earlier layer, so its readers are ambiguous");
-            var sources = Read(layer, li);
-            if (layer.Kind == LayerKind.Add && !sources[0].Shape.SequenceEqual(sources[1].Shape))
-                throw new InvalidOperationException(
-                    $"{net.Name}: layer {layer.Name} (Add) adds {sources[0].Name} [{Join(sources[0].Shape)}] and {sources[1].Name} [{Join(sources[1].Shape)}], which differ in shape");
-            // A Concat's InputShape is its first input's; the others may differ in channels (checked below).
-            foreach (var source in layer.Kind == LayerKind.Concat ? sources[..1] : sources)
+            var writer = NodeWriter.Of(layer.Kind);
+            var sources = Read(layer, li, writer);
+            if (writer is null)
             {
-                if (!layer.InputShape.SequenceEqual(source.Shape))
-                    throw new InvalidOperationException(
-                        $"{net.Name}: layer {layer.Name} ({layer.Kind}) takes [{Join(layer.InputShape)}] but its input {source.Name} gives [{Join(source.Shape)}]");
+                NodeWriter.CheckEachInput(graph, layer, sources);
+                throw new NotSupportedException($"{net.Name}: layer {layer.Name} is of kind {layer.Kind}, which ONNX export does not support");
             }
-            string current = sources[0].Onnx;
-            int[] shape = sources[0].Shape;
+            writer.CheckInputs(graph, layer, sources);
+            var node = writer.Write(graph, layer, sources);
 
-            int[] outShape;
-            string opType;
-            string[] inputs;
-            Action<ProtoWriter>? attributes = null;
-            switch (layer.Kind)
-            {
-                case LayerKind.Conv2D:
-                {
-                    RequireImage(net, layer, shape);
-                    int c = shape[0], h = shape[1], w = shape[2], o = layer.Outputs, groups = layer.Groups;
-                    int kh = layer.Kernel, kw = layer.KernelWidth, sh = layer.Stride, sw = layer.StrideWidth, ph = layer.Padding, pw = layer.PaddingWidth;
-                    if (kh <= 0 || kw <= 0 || sh <= 0 || sw <= 0 || ph < 0 || pw < 0 || o <= 0)
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has kernel {kh}x{kw}, stride {sh}x{sw}, padding {ph}x{pw}, {o} outputs");
-                    if (groups <= 0 || c % groups != 0 || o % groups != 0)
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has {groups} groups, which must divide its {c} input channels and {o} outputs");
-                    outShape = [o, WindowOutput(net, layer, h, kh, sh, ph), WindowOutput(net, layer, w, kw, sw, pw)];
-                    string weight = AddInitializer(layer, 0, [o, c / groups, kh, kw]);
-                    string bias = AddInitializer(layer, 1, [o]);
-                    opType = "Conv";
-                    inputs = [current, weight, bias];
-                    attributes = n =>
-                    {
-                        IntsAttribute(n, "kernel_shape", kh, kw);
-                        IntsAttribute(n, "strides", sh, sw);
-                        IntsAttribute(n, "pads", ph, pw, ph, pw);
-                        IntsAttribute(n, "dilations", 1, 1);
-                        IntAttribute(n, "group", groups);
-                    };
-                    break;
-                }
-                case LayerKind.Dense:
-                {
-                    if (shape.Length == 3)
-                        (current, shape) = (Flatten(current, shape), [Product(shape)]);
-                    else if (shape.Length != 1)
-                        throw new NotSupportedException($"{net.Name}: layer {layer.Name} (Dense) on a [{Join(shape)}] input is not supported by ONNX export");
-                    int o = layer.Outputs;
-                    if (o <= 0)
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has {o} outputs");
-                    outShape = [o];
-                    string weight = AddInitializer(layer, 0, [o, shape[0]]);
-                    string bias = AddInitializer(layer, 1, [o]);
-                    opType = "Gemm";
-                    inputs = [current, weight, bias];
-                    attributes = n =>
-                    {
-                        FloatAttribute(n, "alpha", 1f);
-                        FloatAttribute(n, "beta", 1f);
-                        IntAttribute(n, "transA", 0);
-                        IntAttribute(n, "transB", 1);
-                    };
-                    break;
-                }
-                case LayerKind.BatchNorm:
-                {
-                    if (shape.Length is not (1 or 3))
-                        throw new NotSupportedException($"{net.Name}: layer {layer.Name} (BatchNorm) on a [{Join(shape)}] input is not supported by ONNX export");
-                    int c = shape[0];
-                    if (!(layer.Epsilon > 0) || !double.IsFinite(layer.Epsilon))
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has epsilon {layer.Epsilon}");
-                    outShape = shape;
-                    inputs =
-                    [
-                        current,
-                        AddInitializer(layer, 0, [c]), // gamma
-                        AddInitializer(layer, 1, [c]), // beta
-                        AddInitializer(layer, 2, [c]), // moving_mean
-                        AddInitializer(layer, 3, [c]), // moving_var
-                    ];
-                    opType = "BatchNormalization";
-                    float epsilon = (float)layer.Epsilon, momentum = (float)layer.Momentum;
-                    attributes = n =>
-                    {
-                        FloatAttribute(n, "epsilon", epsilon);
-                        FloatAttribute(n, "momentum", momentum);
-                    };
-                    break;
-                }
-                case LayerKind.Sigmoid:
-                case LayerKind.ReLU:
-                case LayerKind.Tanh:
-                    outShape = shape;
-                    opType = layer.Kind switch { LayerKind.Sigmoid => "Sigmoid", LayerKind.ReLU => "Relu", _ => "Tanh" };
-                    inputs = [current];
-                    break;
-                case LayerKind.LeakyReLU:
-                {
-                    if (!(layer.Slope is >= 0 and < 1))
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} (LeakyReLU) has slope {layer.Slope}, expected a value in [0, 1)");
-                    float alpha = (float)layer.Slope;
-                    outShape = shape;
-                    opType = "LeakyRelu";
-                    inputs = [current];
-                    attributes = n => FloatAttribute(n, "alpha", alpha);
-                    break;
-                }
-                case LayerKind.Dropout:
-                    // The export is inference, where dropout passes its input through.
-                    if (!(layer.Rate is >= 0 and < 1))
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} (Dropout) has rate {layer.Rate}, expected a value in [0, 1)");
-                    outShape = shape;
-                    opType = "Identity";
-                    inputs = [current];
-                    break;
-                case LayerKind.SiLU:
-                {
-                    // x·σ(x): a Sigmoid node of its own, then this layer's node multiplies.
-                    string sigmoid = Fresh($"{layer.Name}_sigmoid");
-                    AddNode("Sigmoid", sigmoid, [current], sigmoid);
-                    AddValueInfo(sigmoid, shape);
-                    outShape = shape;
-                    opType = "Mul";
-                    inputs = [current, sigmoid]; // equal shapes, so no broadcasting
-                    break;
-                }
-                case LayerKind.MaxPool2D:
-                case LayerKind.AvgPool2D:
-                {
-                    RequireImage(net, layer, shape);
-                    int k = layer.Kernel, s = layer.Stride > 0 ? layer.Stride : layer.Kernel;
-                    if (k <= 0)
-                        throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has window {k}");
-                    outShape = [shape[0], WindowOutput(net, layer, shape[1], k, s, 0), WindowOutput(net, layer, shape[2], k, s, 0)];
-                    opType = layer.Kind == LayerKind.MaxPool2D ? "MaxPool" : "AveragePool";
-                    inputs = [current];
-                    attributes = n =>
-                    {
-                        IntsAttribute(n, "kernel_shape", k, k);
-                        IntsAttribute(n, "strides", s, s);
-                        IntsAttribute(n, "pads", 0, 0, 0, 0);
-                    };
-                    break;
-                }
-                case LayerKind.GlobalAvgPool2D:
-                    RequireImage(net, layer, shape);
-                    outShape = [shape[0], 1, 1];
-                    opType = "GlobalAveragePool";
-                    inputs = [current];
-                    break;
-                case LayerKind.Add:
-                    outShape = shape;
-                    opType = "Add";
-                    inputs = [current, sources[1].Onnx]; // main path, shortcut: shapes equal, so no broadcasting
-                    break;
-                case LayerKind.Concat:
-                {
-                    int channels = 0;
-                    foreach (var source in sources)
-                    {
-                        if (source.Shape.Length != shape.Length || !source.Shape.AsSpan(1).SequenceEqual(shape.AsSpan(1)))
-                            throw new InvalidOperationException(
-                                $"{net.Name}: layer {layer.Name} (Concat) concatenates {sources[0].Name} [{Join(shape)}] and {source.Name} [{Join(source.Shape)}]; "
-                                + "its inputs must all be flat or all [C, H, W] with the same H×W");
-                        channels += source.Shape[0];
-                    }
-                    outShape = [channels, .. shape.AsSpan(1)];
-                    opType = "Concat";
-                    inputs = sources.Select(source => source.Onnx).ToArray();
-                    attributes = n => IntAttribute(n, "axis", 1); // channels in [N, C, H, W], features in [N, F]
-                    break;
-                }
-                default:
-                    throw new NotSupportedException($"{net.Name}: layer {layer.Name} is of kind {layer.Kind}, which ONNX export does not support");
-            }
-
-            if (!layer.OutputShape.SequenceEqual(outShape))
+            if (!layer.OutputShape.SequenceEqual(node.Shape))
                 throw new InvalidOperationException(
-                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) declares output [{Join(layer.OutputShape)}], ONNX {opType} gives [{Join(outShape)}]");
+                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) declares output [{Join(layer.OutputShape)}], ONNX {node.OpType} gives [{Join(node.Shape)}]");
 
             // The last layer writes the graph output directly unless a flatten must follow it.
-            string output = last && outShape.Length == 1 ? OutputName : Fresh(layer.Name, helper: false);
-            AddNode(opType, layer.Name, inputs, output, attributes);
-            values[layer.Name] = (output, outShape);
+            string output = last && node.Shape.Length == 1 ? OutputName : graph.Fresh(layer.Name, helper: false);
+            graph.AddNode(node.OpType, layer.Name, node.Inputs, output, node.Attributes);
+            values[layer.Name] = (output, node.Shape);
             if (!last) unread.Add(layer.Name);
-            if (output != OutputName) AddValueInfo(output, outShape);
+            if (output != OutputName) graph.AddValueInfo(output, node.Shape);
         }
 
         if (unread.Count > 0)
@@ -433,21 +194,21 @@ public static class OnnxExporter
         var (result, resultShape) = values[layers[^1].Name];
         if (result != OutputName)
         {
-            if (resultShape.Length == 3) (result, resultShape) = (Flatten(result, resultShape), [Product(resultShape)]);
-            AddNode("Identity", Fresh("output"), [result], OutputName);
+            if (resultShape.Length == 3) (result, resultShape) = (graph.Flatten(result, resultShape), [OnnxGraph.Product(resultShape)]);
+            graph.AddNode("Identity", graph.Fresh("output"), [result], OutputName);
         }
         if (resultShape.Length != 1 || resultShape[0] != net.Classes)
             throw new InvalidOperationException(
                 $"{net.Name}: the last layer, {layers[^1].Name}, gives [{Join(resultShape)}] per sample, the network has {net.Classes} classes");
 
-        var graph = new ProtoWriter(initializers.Sum(t => t.Length + 8) + 4096);
-        foreach (var node in nodes) graph.WriteMessage(1, node);              // GraphProto.node
-        graph.WriteString(2, net.Name);                                        // GraphProto.name
-        foreach (var tensor in initializers) graph.WriteMessage(5, tensor);   // GraphProto.initializer
-        graph.WriteMessage(11, ValueInfo(InputName, inputShape));              // GraphProto.input
-        graph.WriteMessage(12, ValueInfo(OutputName, [net.Classes]));         // GraphProto.output
-        foreach (var info in valueInfos) graph.WriteMessage(13, info);        // GraphProto.value_info
-        return graph;
+        var proto = new ProtoWriter(graph.Initializers.Sum(t => t.Length + 8) + 4096);
+        foreach (var n in graph.Nodes) proto.WriteMessage(1, n);                 // GraphProto.node
+        proto.WriteString(2, net.Name);                                          // GraphProto.name
+        foreach (var tensor in graph.Initializers) proto.WriteMessage(5, tensor); // GraphProto.initializer
+        proto.WriteMessage(11, ValueInfo(InputName, inputShape));                // GraphProto.input
+        proto.WriteMessage(12, ValueInfo(OutputName, [net.Classes]));           // GraphProto.output
+        foreach (var info in graph.ValueInfos) proto.WriteMessage(13, info);    // GraphProto.value_info
+        return proto;
     }
 
     // ValueInfoProto { name = 1, type = 2 }; TypeProto { tensor_type = 1 }; TypeProto.Tensor { elem_type = 1, shape = 2 };
@@ -483,28 +244,6 @@ public static class OnnxExporter
             foreach (long v in values) a.WriteInt64(8, v);
             a.WriteInt64(20, 7);
         });
-
-    private static void RequireImage(INetwork net, LayerInfo layer, int[] shape)
-    {
-        if (shape.Length != 3)
-            throw new NotSupportedException($"{net.Name}: layer {layer.Name} ({layer.Kind}) on a [{Join(shape)}] input is not supported by ONNX export (it needs [C, H, W])");
-    }
-
-    // ONNX's output size for a window without ceil mode or dilation: floor((n + 2p − k) / s) + 1.
-    private static int WindowOutput(INetwork net, LayerInfo layer, int n, int k, int s, int p)
-    {
-        int span = n + 2 * p - k;
-        if (span < 0 || s <= 0)
-            throw new InvalidOperationException($"{net.Name}: layer {layer.Name} has window {k}, stride {s}, padding {p} on a side of {n}");
-        return span / s + 1;
-    }
-
-    private static int Product(int[] shape)
-    {
-        int n = 1;
-        foreach (int d in shape) n = checked(n * d);
-        return n;
-    }
 
     private static string Join(IEnumerable<int> shape) => string.Join(", ", shape);
 }

@@ -4,6 +4,8 @@ using System.Linq;
 using GraphGen.Generator.Layers;
 using GraphGen.Generator.Parsing;
 using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using GraphGen.Onnx.Nodes;
 using Xunit;
 
 namespace GraphGen.Tests.Generator;
@@ -13,6 +15,9 @@ public class ArchitectureTests
 {
     private static string GeneratorDirectory([CallerFilePath] string here = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "..", "generator"));
+
+    private static string RuntimeDirectory([CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "..", "runtime"));
 
     [Fact]
     public void The_model_files_use_no_Roslyn_types()
@@ -53,5 +58,76 @@ public class ArchitectureTests
             .Select(t => t.FullName!).ToList();
         Assert.NotEmpty(declared);
         Assert.All(declared, name => Assert.Contains(name, parsed));
+    }
+
+    [Fact]
+    public void Every_layer_kind_has_one_definition_in_its_own_file_that_the_parser_reads()
+    {
+        var kinds = Enum.GetValues<global::GraphGen.Generator.Model.LayerKind>();
+        Assert.Equal(kinds.Length, LayerDefinition.All.Count);
+        foreach (var kind in kinds)
+        {
+            var definition = Assert.Single(LayerDefinition.All, d => d.Kind == kind);
+            Assert.Same(definition, LayerDefinition.Of(kind));
+            Assert.Equal(kind.ToString(), definition.GetType().Name);
+            string folder = definition is ActivationKind ? Path.Combine("Layers", "Activations") : "Layers";
+            string file = Path.Combine(GeneratorDirectory(), folder, kind + ".cs");
+            Assert.True(File.Exists(file), $"{kind} is not defined in {folder}/{kind}.cs");
+            Assert.Contains($"sealed class {kind} :", File.ReadAllText(file));
+            // A layer attribute is the kind's name; a block kind's is the marker that closes its block.
+            if (definition.ClosingMarker == Marker.None)
+            {
+                Assert.Equal(kind + "Attribute", definition.AttributeName);
+                Assert.Equal(kind, Parser.LayerAttributes[Parser.Namespace + "." + definition.AttributeName]);
+            }
+            else
+            {
+                Assert.Equal(definition.ClosingMarker + "Attribute", definition.AttributeName);
+                Assert.Equal(definition.ClosingMarker, Parser.MarkerAttributes[Parser.Namespace + "." + definition.AttributeName]);
+            }
+        }
+        Assert.Equal(LayerDefinition.All.Count(d => d.ClosingMarker == Marker.None), Parser.LayerAttributes.Count);
+        // Stems name the layers and their checkpoint tensors: one kind each.
+        Assert.Equal(kinds.Length, LayerDefinition.All.Select(d => d.Stem).Distinct().Count());
+    }
+
+    [Fact]
+    public void Every_layer_kind_has_one_onnx_node_writer_in_its_own_file()
+    {
+        var kinds = Enum.GetValues<LayerKind>();
+        Assert.Equal(kinds.Length, NodeWriter.All.Count);
+        foreach (var kind in kinds)
+        {
+            var writer = Assert.Single(NodeWriter.All, w => w.Kind == kind);
+            Assert.Same(writer, NodeWriter.Of(kind));
+            Assert.Equal(kind + "Node", writer.GetType().Name);
+            string file = Path.Combine(RuntimeDirectory(), "Onnx", "Nodes", kind + "Node.cs");
+            Assert.True(File.Exists(file), $"{kind} has no ONNX node writer in Onnx/Nodes/{kind}Node.cs");
+            Assert.Contains($"sealed class {kind}Node :", File.ReadAllText(file));
+        }
+        Assert.Null(NodeWriter.Of((LayerKind)99));
+    }
+
+    [Fact]
+    public void The_parser_the_shape_inference_and_the_onnx_exporter_have_no_switch_over_layer_kinds()
+    {
+        // A kind's behavior lives in its definition (generator/Layers) and its node writer (runtime/Onnx/Nodes).
+        var kindSwitch = new Regex(@"case\s+LayerKind\.|LayerKind\.\w+\s*(=>|or\b)|\bKind\s+switch|switch\s*\(\s*\w+\.Kind\s*\)");
+        foreach (string file in new[]
+        {
+            Path.Combine(GeneratorDirectory(), "Parsing", "Parser.cs"),
+            Path.Combine(GeneratorDirectory(), "Parsing", "ShapeInference.cs"),
+            Path.Combine(RuntimeDirectory(), "Onnx", "OnnxExporter.cs"),
+        })
+        {
+            string text = File.ReadAllText(file);
+            Assert.True(text.Length > 1000, file);
+            var match = kindSwitch.Match(text);
+            Assert.False(match.Success, $"{Path.GetFileName(file)} switches over LayerKind: '{match.Value}'");
+        }
+        // The definitions see no Roslyn types: the parser hands them an IArgumentReader.
+        var roslyn = Directory.GetFiles(Path.Combine(GeneratorDirectory(), "Layers"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => File.ReadAllText(f).Contains("using Microsoft.CodeAnalysis")).Select(Path.GetFileName).ToList();
+        Assert.True(roslyn.Count == 0, "Roslyn types under Layers/: " + string.Join(", ", roslyn));
     }
 }
