@@ -13,5 +13,5 @@ internal sealed class GlobalAvgPool2D : LayerDefinition
 
     public override Shape? Output(ShapeRule rule) => rule.Input.IsImage
         ? Shape.Image(rule.Input.C, 1, 1)
-        : rule.Fail(null, DiagnosticDescriptors.NeedsImageInput, rule.What, rule.Before, rule.Input.C);
+        : rule.Fail(null, DiagnosticDescriptors.NeedsImageInput, rule.What, rule.FlatInputReason());
 }
