@@ -69,7 +69,7 @@ internal sealed partial class NetworkEmitter
             _w.Line($"{Ex}.Kernels.SumChunks({span}, {Grad(c.Name, "weight")});");
             _w.Line($"{Ex}.Kernels.SumChunks({span}, {Grad(c.Name, "bias")}, {c.WeightCount});");
         }
-        _w.Line("return _core.Update(this, _learningRate);");
+        _w.Line("return _core.Update(_owner, _learningRate);");
         _w.Close();
         _w.Line();
     }

@@ -9,9 +9,9 @@ using GraphGen.Generator.Planning;
 namespace GraphGen.Generator.Emitting;
 
 /// <summary>
-/// Prints a <see cref="Plan"/> as C#. This file writes the class shell: the description tables,
-/// fields, constructor, the public API, the training schedule and the dispatch from each phase to
-/// its SIMD specializations. The kernels are in the other NetworkEmitter.*.cs files. The emitter
+/// Prints a <see cref="Plan"/> as C#: the file class that <see cref="FacadeEmitter"/> places next to
+/// the user's class. This file writes its shell: the description tables, fields, constructor, the
+/// public API, the training schedule and the dispatch from each phase to its SIMD specializations. The kernels are in the other NetworkEmitter.*.cs files. The emitter
 /// makes no decisions of its own: the groups, buffers and phases come from the plan.
 /// </summary>
 internal sealed partial class NetworkEmitter
@@ -42,26 +42,23 @@ internal sealed partial class NetworkEmitter
         _w.Line("#nullable enable");
         _w.Line("#pragma warning disable CS1591 // the generated members inherit their documentation from global::GraphGen.INetwork");
         _w.Line();
-        if (_model.Namespace is not null) _w.Open($"namespace {string.Join(".", _model.Namespace.Split('.').Select(Identifier))}");
-        foreach (var outer in _model.ContainingTypes) _w.Open($"partial {outer.Keyword} {Identifier(outer.Name)}");
-        _w.Line("/// <summary>");
-        foreach (var g in _plan.Groups) _w.Line($"/// <para>Group {g.Index}: {g.Title}, {g.Input} → {g.Output}.</para>");
-        _w.Line("/// </summary>");
-        _w.Open($"partial class {ClassName} : {Rt}.INetwork");
-        EmitDescription();
-        EmitFields();
-        EmitConstructor();
-        EmitApi();
-        EmitTraining();
-        EmitInference();
-        EmitFindNonFinite();
-        EmitPhases();
-        EmitKernels();
-        EmitBuffers();
-        EmitHelpers();
-        _w.Close();
-        foreach (var _ in _model.ContainingTypes) _w.Close();
-        if (_model.Namespace is not null) _w.Close();
+        FacadeEmitter.Emit(_w, _model.Namespace, _model.ContainingTypes, _model.ClassName,
+            _plan.Groups.Select(g => $"<para>Group {g.Index}: {g.Title}, {g.Input} → {g.Output}.</para>"),
+            $"{_model.ClassName} as GraphGen compiled it: the tables, the training step and inference, the kernels and the buffers.",
+            () =>
+            {
+                EmitDescription();
+                EmitFields();
+                EmitConstructor();
+                EmitApi();
+                EmitTraining();
+                EmitInference();
+                EmitFindNonFinite();
+                EmitPhases();
+                EmitKernels();
+                EmitBuffers();
+                EmitHelpers();
+            });
         return _w.ToString();
     }
 
@@ -76,7 +73,8 @@ internal sealed partial class NetworkEmitter
     internal static string Identifier(string name) =>
         Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
 
-    private string ClassName => Identifier(_model.ClassName);
+    /// <summary>The file class that holds the network (<see cref="FacadeEmitter"/>).</summary>
+    private string ImplementationName => FacadeEmitter.ImplementationName(_model.ClassName, _model.ContainingTypes);
 
     private static string Field(string layer, string tensor) => $"_{layer}_{tensor}";
     private static string Grad(string layer, string tensor) => $"_{layer}_{tensor}_grad";
@@ -121,6 +119,7 @@ internal sealed partial class NetworkEmitter
 
     private void EmitFields()
     {
+        _w.Line($"private readonly {Rt}.INetwork _owner; // the user's class: optimizers are attached to it");
         _w.Line($"private readonly {Ex}.NetworkCore _core;");
         _w.Line($"private readonly {Ex}.Arena _arena;");
         _w.Line("private readonly GraphGenBuffers _buf;");
@@ -154,12 +153,8 @@ internal sealed partial class NetworkEmitter
 
     private void EmitConstructor()
     {
-        _w.Line("/// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name=\"seed\"/>, zero biases,");
-        _w.Line("/// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>");
-        _w.Line($"public {ClassName}(int seed = 0) : this(new {Rt}.NetworkOptions {{ Seed = seed }}) {{ }}");
-        _w.Line();
-        _w.Line("/// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>");
-        _w.Open($"public {ClassName}({Rt}.NetworkOptions options)");
+        _w.Open($"public {ImplementationName}({Rt}.INetwork owner, {Rt}.NetworkOptions options)");
+        _w.Line("_owner = owner;");
         _w.Line($"_core = new {Ex}.NetworkCore(\"{_model.ClassName}\", s_inputShape, {_plan.Classes}, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);");
         _w.Line("_simd = _core.Simd;");
         _w.Line("_core.SetPhases(new string[] { " + string.Join(", ", LapNames().Select(n => "\"" + n + "\"")) + " });");

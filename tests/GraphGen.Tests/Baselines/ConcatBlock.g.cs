@@ -14,6 +14,104 @@ namespace GraphGen.Baselines
     /// </summary>
     partial class ConcatBlock : global::GraphGen.INetwork
     {
+        // The network: everything GraphGen generated for this class is in the file class GeneratedConcatBlock below.
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        private readonly global::GraphGen.INetwork _graphGen;
+
+        /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
+        /// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public ConcatBlock(int seed = 0) : this(new global::GraphGen.NetworkOptions { Seed = seed }) { }
+
+        /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public ConcatBlock(global::GraphGen.NetworkOptions options) => _graphGen = new global::GraphGen.Baselines.GeneratedConcatBlock(this, options);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string Name => _graphGen.Name;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => _graphGen.InputShape;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int InputSize => _graphGen.InputSize;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int Classes => _graphGen.Classes;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int MaxBatch => _graphGen.MaxBatch;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int Threads => _graphGen.Threads;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.SimdPath Simd => _graphGen.Simd;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => _graphGen.Layers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => _graphGen.Tensors;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Span<float> Tensor(string name) => _graphGen.Tensor(name);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Gradient(string name) => _graphGen.Gradient(name);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.StepResult TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, float learningRate) => _graphGen.TrainStep(inputs, labels, learningRate);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.StepResult TrainStep(global::System.ReadOnlySpan<byte> pixels, global::System.ReadOnlySpan<int> labels, float learningRate) => _graphGen.TrainStep(pixels, labels, learningRate);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Infer(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> logits) => _graphGen.Infer(inputs, logits);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Infer(global::System.ReadOnlySpan<byte> pixels, global::System.Span<float> logits) => _graphGen.Infer(pixels, logits);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string? FindNonFinite() => _graphGen.FindNonFinite();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string Summary() => _graphGen.Summary();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.PhaseTime> PhaseTimes => _graphGen.PhaseTimes;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void ResetPhaseTimes() => _graphGen.ResetPhaseTimes();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Dispose() => _graphGen.Dispose();
+    }
+
+    /// <summary>ConcatBlock as GraphGen compiled it: the tables, the training step and inference, the kernels and the buffers.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+    file sealed class GeneratedConcatBlock : global::GraphGen.INetwork
+    {
         private static readonly int[] s_inputShape = new int[] { 1, 6, 6 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
@@ -44,6 +142,7 @@ namespace GraphGen.Baselines
             new("dense1.bias", new int[] { 5 }, global::GraphGen.TensorKind.Parameter),
         };
 
+        private readonly global::GraphGen.INetwork _owner; // the user's class: optimizers are attached to it
         private readonly global::GraphGen.Execution.NetworkCore _core;
         private readonly global::GraphGen.Execution.Arena _arena;
         private readonly GraphGenBuffers _buf;
@@ -86,13 +185,9 @@ namespace GraphGen.Baselines
         private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
-        /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
-        /// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>
-        public ConcatBlock(int seed = 0) : this(new global::GraphGen.NetworkOptions { Seed = seed }) { }
-
-        /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
-        public ConcatBlock(global::GraphGen.NetworkOptions options)
+        public GeneratedConcatBlock(global::GraphGen.INetwork owner, global::GraphGen.NetworkOptions options)
         {
+            _owner = owner;
             _core = new global::GraphGen.Execution.NetworkCore("ConcatBlock", s_inputShape, 5, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "pad conv1 input; conv1 forward; relu1 epilogue; conv2 forward; relu2 epilogue; pad conv3 input; conv3 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+relu3 epilogue; concat1 forward; maxpool1 epilogue; dense1 forward; softmax cross-entropy; dense1 input gradient; maxpool1 backward; concat1 input gradients; relu3+batchnorm1 backward", "dense1 weight gradient", "merge batchnorm1 gradient sums", "batchnorm1 dx; conv3 weight gradient; conv3 input gradient; relu2 backward; conv2 weight gradient; conv2 input gradient; relu1 backward; conv1 weight gradient", "SGD update" });
@@ -226,7 +321,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G1W, _buf.G1WStride * chunks), _buf.G1WStride, chunks, _conv2_bias_grad, 6);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G2W, _buf.G2WStride * chunks), _buf.G2WStride, chunks, _conv3_weight_grad);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G2W, _buf.G2WStride * chunks), _buf.G2WStride, chunks, _conv3_bias_grad, 108);
-            return _core.Update(this, _learningRate);
+            return _core.Update(_owner, _learningRate);
         }
 
         private void Infer(global::GraphGen.Execution.BatchInput input, global::System.Span<float> logits)

@@ -11,6 +11,104 @@ namespace GraphGen.Baselines
     /// </summary>
     partial class Conv2DLayer : global::GraphGen.INetwork
     {
+        // The network: everything GraphGen generated for this class is in the file class GeneratedConv2DLayer below.
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        private readonly global::GraphGen.INetwork _graphGen;
+
+        /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
+        /// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public Conv2DLayer(int seed = 0) : this(new global::GraphGen.NetworkOptions { Seed = seed }) { }
+
+        /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public Conv2DLayer(global::GraphGen.NetworkOptions options) => _graphGen = new global::GraphGen.Baselines.GeneratedConv2DLayer(this, options);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string Name => _graphGen.Name;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => _graphGen.InputShape;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int InputSize => _graphGen.InputSize;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int Classes => _graphGen.Classes;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int MaxBatch => _graphGen.MaxBatch;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int Threads => _graphGen.Threads;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.SimdPath Simd => _graphGen.Simd;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => _graphGen.Layers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => _graphGen.Tensors;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Span<float> Tensor(string name) => _graphGen.Tensor(name);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Gradient(string name) => _graphGen.Gradient(name);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.StepResult TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, float learningRate) => _graphGen.TrainStep(inputs, labels, learningRate);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.StepResult TrainStep(global::System.ReadOnlySpan<byte> pixels, global::System.ReadOnlySpan<int> labels, float learningRate) => _graphGen.TrainStep(pixels, labels, learningRate);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Infer(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> logits) => _graphGen.Infer(inputs, logits);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Infer(global::System.ReadOnlySpan<byte> pixels, global::System.Span<float> logits) => _graphGen.Infer(pixels, logits);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string? FindNonFinite() => _graphGen.FindNonFinite();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string Summary() => _graphGen.Summary();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.PhaseTime> PhaseTimes => _graphGen.PhaseTimes;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void ResetPhaseTimes() => _graphGen.ResetPhaseTimes();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Dispose() => _graphGen.Dispose();
+    }
+
+    /// <summary>Conv2DLayer as GraphGen compiled it: the tables, the training step and inference, the kernels and the buffers.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+    file sealed class GeneratedConv2DLayer : global::GraphGen.INetwork
+    {
         private static readonly int[] s_inputShape = new int[] { 2, 6, 5 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
@@ -25,6 +123,7 @@ namespace GraphGen.Baselines
             new("dense1.bias", new int[] { 4 }, global::GraphGen.TensorKind.Parameter),
         };
 
+        private readonly global::GraphGen.INetwork _owner; // the user's class: optimizers are attached to it
         private readonly global::GraphGen.Execution.NetworkCore _core;
         private readonly global::GraphGen.Execution.Arena _arena;
         private readonly GraphGenBuffers _buf;
@@ -49,13 +148,9 @@ namespace GraphGen.Baselines
         private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
-        /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
-        /// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>
-        public Conv2DLayer(int seed = 0) : this(new global::GraphGen.NetworkOptions { Seed = seed }) { }
-
-        /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
-        public Conv2DLayer(global::GraphGen.NetworkOptions options)
+        public GeneratedConv2DLayer(global::GraphGen.INetwork owner, global::GraphGen.NetworkOptions options)
         {
+            _owner = owner;
             _core = new global::GraphGen.Execution.NetworkCore("Conv2DLayer", s_inputShape, 4, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "pad conv1 input; conv1 forward; dense1 forward; softmax cross-entropy; dense1 input gradient; conv1 weight gradient", "dense1 weight gradient", "SGD update" });
@@ -161,7 +256,7 @@ namespace GraphGen.Baselines
             int chunks = _chunks;
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G0W, _buf.G0WStride * chunks), _buf.G0WStride, chunks, _conv1_weight_grad);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G0W, _buf.G0WStride * chunks), _buf.G0WStride, chunks, _conv1_bias_grad, 54);
-            return _core.Update(this, _learningRate);
+            return _core.Update(_owner, _learningRate);
         }
 
         private void Infer(global::GraphGen.Execution.BatchInput input, global::System.Span<float> logits)

@@ -14,6 +14,104 @@ namespace GraphGen.Baselines
     /// </summary>
     partial class LeNetBN : global::GraphGen.INetwork
     {
+        // The network: everything GraphGen generated for this class is in the file class GeneratedLeNetBN below.
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        private readonly global::GraphGen.INetwork _graphGen;
+
+        /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
+        /// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public LeNetBN(int seed = 0) : this(new global::GraphGen.NetworkOptions { Seed = seed }) { }
+
+        /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public LeNetBN(global::GraphGen.NetworkOptions options) => _graphGen = new global::GraphGen.Baselines.GeneratedLeNetBN(this, options);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string Name => _graphGen.Name;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<int> InputShape => _graphGen.InputShape;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int InputSize => _graphGen.InputSize;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int Classes => _graphGen.Classes;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int MaxBatch => _graphGen.MaxBatch;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public int Threads => _graphGen.Threads;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.SimdPath Simd => _graphGen.Simd;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.LayerInfo> Layers => _graphGen.Layers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.TensorInfo> Tensors => _graphGen.Tensors;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Span<float> Tensor(string name) => _graphGen.Tensor(name);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.ReadOnlySpan<float> Gradient(string name) => _graphGen.Gradient(name);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.StepResult TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, float learningRate) => _graphGen.TrainStep(inputs, labels, learningRate);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::GraphGen.StepResult TrainStep(global::System.ReadOnlySpan<byte> pixels, global::System.ReadOnlySpan<int> labels, float learningRate) => _graphGen.TrainStep(pixels, labels, learningRate);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Infer(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> logits) => _graphGen.Infer(inputs, logits);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Infer(global::System.ReadOnlySpan<byte> pixels, global::System.Span<float> logits) => _graphGen.Infer(pixels, logits);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string? FindNonFinite() => _graphGen.FindNonFinite();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public string Summary() => _graphGen.Summary();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public global::System.Collections.Generic.IReadOnlyList<global::GraphGen.PhaseTime> PhaseTimes => _graphGen.PhaseTimes;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void ResetPhaseTimes() => _graphGen.ResetPhaseTimes();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+        public void Dispose() => _graphGen.Dispose();
+    }
+
+    /// <summary>LeNetBN as GraphGen compiled it: the tables, the training step and inference, the kernels and the buffers.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("GraphGen.Generator", "0.1.0")]
+    file sealed class GeneratedLeNetBN : global::GraphGen.INetwork
+    {
         private static readonly int[] s_inputShape = new int[] { 1, 28, 28 };
         private static readonly global::GraphGen.LayerInfo[] s_layers =
         {
@@ -63,6 +161,7 @@ namespace GraphGen.Baselines
             new("dense3.bias", new int[] { 10 }, global::GraphGen.TensorKind.Parameter),
         };
 
+        private readonly global::GraphGen.INetwork _owner; // the user's class: optimizers are attached to it
         private readonly global::GraphGen.Execution.NetworkCore _core;
         private readonly global::GraphGen.Execution.Arena _arena;
         private readonly GraphGenBuffers _buf;
@@ -141,13 +240,9 @@ namespace GraphGen.Baselines
         private int _batch, _chunks, _inferCount;
         private float _invBatch, _learningRate;
 
-        /// <summary>Creates the network with Xavier-uniform weights drawn from <paramref name="seed"/>, zero biases,
-        /// batch-norm γ = 1, β = 0, moving mean 0 and moving variance 1.</summary>
-        public LeNetBN(int seed = 0) : this(new global::GraphGen.NetworkOptions { Seed = seed }) { }
-
-        /// <summary>Creates the network with explicit options (seed, largest batch, threads, SIMD path).</summary>
-        public LeNetBN(global::GraphGen.NetworkOptions options)
+        public GeneratedLeNetBN(global::GraphGen.INetwork owner, global::GraphGen.NetworkOptions options)
         {
+            _owner = owner;
             _core = new global::GraphGen.Execution.NetworkCore("LeNetBN", s_inputShape, 10, s_layers, s_tensors, options, static (chunks, lanes) => new GraphGenBuffers(chunks, lanes).Total);
             _simd = _core.Simd;
             _core.SetPhases(new string[] { "conv1 forward + batchnorm1 statistics", "merge batchnorm1 statistics", "batchnorm1+sigmoid1+maxpool1 epilogue; conv2 forward + batchnorm2 statistics", "merge batchnorm2 statistics", "batchnorm2+sigmoid2+maxpool2 epilogue; dense1 forward + batchnorm3 statistics", "merge batchnorm3 statistics", "batchnorm3+sigmoid3 epilogue; dense2 forward + batchnorm4 statistics", "merge batchnorm4 statistics", "batchnorm4+sigmoid4 epilogue; dense3 forward; softmax cross-entropy; dense3 input gradient; sigmoid4+batchnorm4 backward", "dense3 weight gradient", "merge batchnorm4 gradient sums", "batchnorm4 dx; dense2 input gradient; sigmoid3+batchnorm3 backward", "dense2 weight gradient", "merge batchnorm3 gradient sums", "batchnorm3 dx; dense1 input gradient; maxpool2+sigmoid2+batchnorm2 backward", "dense1 weight gradient", "merge batchnorm2 gradient sums", "batchnorm2 dx; conv2 weight gradient; conv2 input gradient; maxpool1+sigmoid1+batchnorm1 backward", "merge batchnorm1 gradient sums", "batchnorm1 dx; conv1 weight gradient", "SGD update" });
@@ -342,7 +437,7 @@ namespace GraphGen.Baselines
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G0W, _buf.G0WStride * chunks), _buf.G0WStride, chunks, _conv1_bias_grad, 150);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G1W, _buf.G1WStride * chunks), _buf.G1WStride, chunks, _conv2_weight_grad);
             global::GraphGen.Execution.Kernels.SumChunks(_arena.Slice(_buf.G1W, _buf.G1WStride * chunks), _buf.G1WStride, chunks, _conv2_bias_grad, 2400);
-            return _core.Update(this, _learningRate);
+            return _core.Update(_owner, _learningRate);
         }
 
         private void Infer(global::GraphGen.Execution.BatchInput input, global::System.Span<float> logits)

@@ -28,6 +28,18 @@ public class ArchitectureTests
         Assert.True(offenders.Count == 0, "Roslyn types under Model/: " + string.Join(", ", offenders));
     }
 
+    /// <summary>The user's class gets only the facade (the field, constructors and INetwork members that
+    /// GG0009 reserves); every other generated member goes into the file class. So only FacadeEmitter
+    /// may open a partial declaration of the user's class or of a type around it.</summary>
+    [Fact]
+    public void Only_the_facade_emitter_writes_into_the_users_class()
+    {
+        var files = Directory.GetFiles(GeneratorDirectory(), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/")).ToList();
+        var writers = files.Where(f => File.ReadAllText(f).Contains("\"partial ", StringComparison.Ordinal)).Select(Path.GetFileName).ToList();
+        Assert.Equal(new[] { "FacadeEmitter.cs" }, writers);
+    }
+
     [Fact]
     public void The_layer_kinds_and_attributes_are_written_once_and_linked_into_the_generator()
     {

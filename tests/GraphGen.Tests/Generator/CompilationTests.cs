@@ -210,6 +210,86 @@ public sealed class DeclarationShapeTests
     }
 }
 
+/// <summary>The generated file puts everything but the facade (one field, the constructors, the
+/// INetwork members) in a file-local class: the names it uses there are free in the user's class and
+/// namespace, several networks share a namespace and a file, and the file class of each is its own.</summary>
+public sealed class FileClassTests
+{
+    private const string Layers = "[Network(Features = 6)] [Dense(5)] [ReLU] [Dense(3)]\n";
+
+    public static TheoryData<string, string, string> FreeNames() => new()
+    {
+        { "ClassNamedLikeAKernel", "App.Dense1Forward", Layers + "public partial class Dense1Forward { }" },
+        { "ClassNamedLikeABuffer", "App.GraphGenBuffers", Layers + "public partial class GraphGenBuffers { }" },
+        { "ClassNamedLikeAFileClass", "App.GeneratedNet", Layers + "public partial class GeneratedNet { }" },
+        { "MembersNamedLikeFileClassMembers", "App.Net", Layers +
+            "public partial class Net\n{\n    private readonly int _core = 1, _arena = 2;\n    public int Train0() => _core + _arena;\n" +
+            "    public sealed class GraphGenBuffers { }\n    internal static void Dense1Forward() { }\n    private static int At(int i) => i;\n}" },
+        // The facade names its file class fully qualified, so nothing in scope hides it.
+        { "NestedTypeNamedLikeTheFileClass", "App.Net", Layers + "public partial class Net { public sealed class GeneratedNet { } }" },
+        { "TypeNamedLikeTheFileClassInTheNamespace", "App.Net", Layers + "public partial class Net { }\npublic sealed class GeneratedNet { }" },
+        // The file class cannot share its name with the outermost type of its file (CS9071).
+        { "ContainingTypeNamedLikeTheFileClass", "App.GeneratedNet+Net", "public partial class GeneratedNet\n{\n    " + Layers + "    public partial class Net { }\n}" },
+        // [GeneratedCode] allows one use: the generator's is on the facade's members, not on the class.
+        { "ClassMarkedGeneratedCode", "App.Net", Layers + "[System.CodeDom.Compiler.GeneratedCode(\"mine\", \"1.0\")]\npublic partial class Net { }" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FreeNames))]
+    public void Names_used_only_by_the_file_class_are_free(string name, string fullName, string declaration)
+    {
+        _ = name;
+        var run = GeneratorHarness.Run(warningsAsErrors: true, "using GraphGen;\n\nnamespace App;\n\n" + declaration + "\n");
+        Assert.True(run.Crashes.Count == 0, string.Join("\n", run.Crashes));
+        Assert.True(run.GraphGenDiagnostics.Count == 0, run.Describe());
+        Assert.Single(run.NetworkSources);
+        var problems = run.OutputDiagnostics.Where(d => d.Severity > DiagnosticSeverity.Hidden).ToList();
+        Assert.True(problems.Count == 0, "the compilation fails:\n" + string.Join("\n", problems.Take(10)));
+        using var loaded = run.Load();
+        using var net = loaded.Create(fullName, new NetworkOptions { Seed = 1, Threads = 1, MaxBatch = 4 });
+        Assert.Equal(fullName[(Math.Max(fullName.LastIndexOf('.'), fullName.LastIndexOf('+')) + 1)..], net.Name);
+        Assert.All(NetworkRunner.InferRandom(net, 2, new Random(1)), v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void Several_networks_in_one_file_and_in_one_namespace_each_have_their_own_file_class()
+    {
+        var sources = new[]
+        {
+            ("/src/Two.cs", "using GraphGen;\n\nnamespace App;\n\n" + Layers + "public partial class Net { }\n\n" +
+                "[Network(Features = 4)] [Dense(2)]\npublic partial class Other { }\n"),
+            // Two networks called Net nested in two types of one namespace: two file classes GeneratedNet in App.
+            ("/src/Nested.cs", "using GraphGen;\n\nnamespace App;\n\npublic partial class A\n{\n    " + Layers + "    public partial class Net { }\n}\n\n" +
+                "public partial class B\n{\n    [Network(Features = 3)] [Dense(4)]\n    public partial class Net { }\n}\n"),
+            ("/src/Global.cs", "using GraphGen;\n\n[Network(Features = 2)] [Dense(5)]\npublic partial class Net { }\n"),
+        };
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(sources, warningsAsErrors: true));
+        Assert.True(run.Crashes.Count == 0, string.Join("\n", run.Crashes));
+        Assert.True(run.GraphGenDiagnostics.Count == 0, run.Describe());
+        Assert.Equal(5, run.NetworkSources.Length);
+        var problems = run.OutputDiagnostics.Where(d => d.Severity > DiagnosticSeverity.Hidden).ToList();
+        Assert.True(problems.Count == 0, "the compilation fails:\n" + string.Join("\n", problems.Take(10)));
+
+        using var loaded = run.Load();
+        var expected = new (string FullName, int Inputs, int Classes)[] { ("App.Net", 6, 3), ("App.Other", 4, 2), ("App.A+Net", 6, 3), ("App.B+Net", 3, 4), ("Net", 2, 5) };
+        var implementations = new System.Collections.Generic.List<Type>();
+        foreach (var (fullName, inputs, classes) in expected)
+        {
+            using var net = loaded.Create(fullName, new NetworkOptions { Seed = 1, Threads = 1, MaxBatch = 4 });
+            Assert.Equal(inputs, net.InputSize);
+            Assert.Equal(classes, net.Classes);
+            var step = NetworkRunner.TrainRandom(net, 3, new Random(2));
+            Assert.True(step.IsFinite, $"{fullName}: loss {step.LossSum}");
+            object implementation = net.GetType().GetField("_graphGen", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(net)!;
+            implementations.Add(implementation.GetType());
+        }
+        Assert.Equal(expected.Length, implementations.Distinct().Count());
+        // The CLR name of a file class is <file>F<hash>__Name: stack traces and profiles show the class it implements.
+        Assert.Equal(new[] { "GeneratedNet", "GeneratedOther", "GeneratedNet", "GeneratedNet", "GeneratedNet" },
+            implementations.Select(t => t.Name[(t.Name.LastIndexOf("__", StringComparison.Ordinal) + 2)..]));
+    }
+}
+
 /// <summary>Small networks at the edges of what the attribute language allows (no parameters at
 /// all, 1×1 images, windows of one, padding as wide as allowed, a single class): GraphGen accepts
 /// them, so they must compile without a warning and run.</summary>

@@ -71,11 +71,14 @@ public class BufferPlanTests
 
     private static Arena ArenaOf(INetwork net) => (Arena)Field(net, "_arena");
 
-    /// <summary>A private field of the generated class (the test networks may derive from it).</summary>
-    private static object Field(INetwork net, string name)
+    /// <summary>A private field of the generated network: the file class in the facade's one field
+    /// (the test networks may derive from the facade).</summary>
+    private static object Field(INetwork net, string name) => PrivateField(PrivateField(net, "_graphGen"), name);
+
+    private static object PrivateField(object o, string name)
     {
-        for (Type? t = net.GetType(); t is not null; t = t.BaseType)
-            if (t.GetField(name, BindingFlags.NonPublic | BindingFlags.Instance) is { } f) return f.GetValue(net)!;
-        throw new InvalidOperationException($"{net.GetType().Name} has no field {name}");
+        for (Type? t = o.GetType(); t is not null; t = t.BaseType)
+            if (t.GetField(name, BindingFlags.NonPublic | BindingFlags.Instance) is { } f) return f.GetValue(o)!;
+        throw new InvalidOperationException($"{o.GetType().Name} has no field {name}");
     }
 }
