@@ -14,6 +14,8 @@ namespace GraphGen.Generator.Layers;
 /// </summary>
 internal abstract class ActivationKind : LayerDefinition
 {
+    public sealed override FusionSlot Slot => FusionSlot.Activation;
+
     /// <summary>x ≤ y implies f(x) ≤ f(y): the epilogue may take a max pool's max before applying it.</summary>
     public virtual bool IsMonotonic => true;
     /// <summary>The derivative is computed from the activation's input; otherwise from its output.</summary>

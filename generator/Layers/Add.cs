@@ -12,6 +12,7 @@ internal sealed class Add : LayerDefinition
     public override LayerKind Kind => LayerKind.Add;
     public override string AttributeName => nameof(EndResidualAttribute);
     public override string Stem => "add";
+    public override FusionSlot Slot => FusionSlot.Residual;
     public override Marker ClosingMarker => Marker.EndResidual;
 
     public override Shape? Output(ShapeRule rule)

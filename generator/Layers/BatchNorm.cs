@@ -14,6 +14,7 @@ internal sealed class BatchNorm : LayerDefinition
     public override LayerKind Kind => LayerKind.BatchNorm;
     public override string AttributeName => nameof(BatchNormAttribute);
     public override string Stem => "batchnorm";
+    public override FusionSlot Slot => FusionSlot.BatchNorm;
 
     public override LayerSpec Read(IArgumentReader a) => new(Kind, 0, 0, false, 0, 0, IntOr(a.Named(nameof(BatchNormAttribute.Features)), 0),
         DoubleOr(a.Named(nameof(BatchNormAttribute.Epsilon)), 1e-5), DoubleOr(a.Named(nameof(BatchNormAttribute.Momentum)), 0.9));

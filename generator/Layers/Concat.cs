@@ -13,6 +13,7 @@ internal sealed class Concat : LayerDefinition
     public override LayerKind Kind => LayerKind.Concat;
     public override string AttributeName => nameof(EndConcatAttribute);
     public override string Stem => "concat";
+    public override FusionSlot Slot => FusionSlot.Producer;
     public override Marker ClosingMarker => Marker.EndConcat;
 
     public override Shape? Output(ShapeRule rule)

@@ -14,6 +14,7 @@ internal sealed class Conv2D : LayerDefinition
     public override LayerKind Kind => LayerKind.Conv2D;
     public override string AttributeName => nameof(Conv2DAttribute);
     public override string Stem => "conv";
+    public override FusionSlot Slot => FusionSlot.Producer;
 
     public override LayerSpec Read(IArgumentReader a)
     {
@@ -150,7 +151,7 @@ internal sealed class Conv2D : LayerDefinition
 
     public override IEnumerable<LayerTensor> Tensors(LayerModel l) => new[]
     {
-        new LayerTensor("weight", new[] { l.Outputs, l.GroupInputs, l.KernelHeight, l.KernelWidth }, true),
+        new LayerTensor(LayerTensor.Weight, new[] { l.Outputs, l.GroupInputs, l.KernelHeight, l.KernelWidth }, true),
         new LayerTensor("bias", new[] { l.Outputs }, true),
     };
 }

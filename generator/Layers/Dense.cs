@@ -12,6 +12,7 @@ internal sealed class Dense : LayerDefinition
     public override LayerKind Kind => LayerKind.Dense;
     public override string AttributeName => nameof(DenseAttribute);
     public override string Stem => "dense";
+    public override FusionSlot Slot => FusionSlot.Producer;
 
     public override LayerSpec Read(IArgumentReader a) => new(Kind, IntOr(a.Positional(0), 0), 0, false, 0, 0, 0, 0, 0);
 
@@ -31,7 +32,7 @@ internal sealed class Dense : LayerDefinition
 
     public override IEnumerable<LayerTensor> Tensors(LayerModel l) => new[]
     {
-        new LayerTensor("weight", new[] { l.Outputs, (int)l.Input.Size }, true),
+        new LayerTensor(LayerTensor.Weight, new[] { l.Outputs, (int)l.Input.Size }, true),
         new LayerTensor("bias", new[] { l.Outputs }, true),
     };
 }

@@ -13,6 +13,7 @@ internal sealed class Dropout : LayerDefinition
     public override LayerKind Kind => LayerKind.Dropout;
     public override string AttributeName => nameof(DropoutAttribute);
     public override string Stem => "dropout";
+    public override FusionSlot Slot => FusionSlot.Producer;
 
     public override LayerSpec Read(IArgumentReader a) => new(Kind, 0, 0, false, 0, 0, 0, 0, 0, Rate: DoubleOr(a.Positional(0), 0));
 

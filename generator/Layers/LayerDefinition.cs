@@ -24,6 +24,13 @@ internal abstract class LayerDefinition
     public abstract string Stem { get; }
     /// <summary>The block marker that makes a layer of this kind (Add, Concat); None for a layer attribute.</summary>
     public virtual Marker ClosingMarker => Marker.None;
+    /// <summary>The slot a layer of this kind takes in a fusion group (Planning/Plan.cs): a producer heads a
+    /// group and writes a new tensor; the others join the epilogue of the group before them.</summary>
+    public abstract FusionSlot Slot { get; }
+    /// <summary>A pool that takes each window's maximum and keeps its position for the backward pass: the
+    /// epilogue takes the maximum before the activation (so only a monotonic one may precede it), and the
+    /// arena holds the arg-max indices.</summary>
+    public virtual bool TakesMaximum => false;
 
     /// <summary>The attribute's arguments as written (no checks: <see cref="Check"/> reports bad values).</summary>
     public virtual LayerSpec Read(IArgumentReader arguments) => new(Kind, 0, 0, false, 0, 0, 0, 0, 0);
@@ -60,8 +67,18 @@ internal abstract class LayerDefinition
     protected static double DoubleOr(object? value, double fallback) => value is double v ? v : fallback;
 }
 
+/// <summary>Where a layer sits in a fusion group: an optional producer, then an optional BatchNorm, residual
+/// Add, activation and pool, in that order (see Planning/Plan.cs).</summary>
+internal enum FusionSlot { Producer, BatchNorm, Residual, Activation, Pool }
+
 /// <summary>One tensor of a layer: its name after "layer.", its shape, and whether it is trained.</summary>
-internal readonly record struct LayerTensor(string Name, int[] Shape, bool Parameter);
+internal readonly record struct LayerTensor(string Name, int[] Shape, bool Parameter)
+{
+    /// <summary>The name of a producer's weight tensor, whose bias follows it in the gradient buffers.</summary>
+    public const string Weight = "weight";
+    /// <summary>Values in the tensor.</summary>
+    public long Size => Shape.Aggregate(1L, (n, d) => n * d);
+}
 
 /// <summary>A window layer's geometry once resolved: kernel, stride and padding per axis, and channel groups.</summary>
 internal readonly record struct Window(int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int PaddingHeight, int PaddingWidth, int Groups);

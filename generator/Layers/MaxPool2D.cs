@@ -9,4 +9,5 @@ internal sealed class MaxPool2D : Pool2D
     public override LayerKind Kind => LayerKind.MaxPool2D;
     public override string AttributeName => nameof(MaxPool2DAttribute);
     public override string Stem => "maxpool";
+    public override bool TakesMaximum => true;
 }

@@ -10,6 +10,8 @@ namespace GraphGen.Generator.Layers;
 /// Stride (the window when not given), read and checked alike; no tensors.</summary>
 internal abstract class Pool2D : LayerDefinition
 {
+    public sealed override FusionSlot Slot => FusionSlot.Pool;
+
     public override LayerSpec Read(IArgumentReader a)
     {
         int size = IntOr(a.Positional(0), 0);

@@ -1,3 +1,4 @@
+using System.Linq;
 using GraphGen.Generator.Helpers;
 
 namespace GraphGen.Generator.Model;
@@ -48,24 +49,19 @@ internal sealed record LayerModel(
     public double Slope { get; init; }
     /// <summary>The probability that a Dropout zeroes a value in training.</summary>
     public double Rate { get; init; }
-    public bool IsPool => Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D;
+    /// <summary>The definition of the layer's kind (generator/Layers), which answers the kind-specific questions.</summary>
+    public Layers.LayerDefinition Definition => Layers.LayerDefinition.Of(Kind);
+    /// <summary>A pooling layer: the last slot of a fusion group.</summary>
+    public bool IsPool => Definition.Slot == Layers.FusionSlot.Pool;
     /// <summary>A layer that heads a fusion group and writes a new tensor: Conv2D and Dense (with
-    /// weights) or Concat (without).</summary>
-    public bool IsProducer => Kind is LayerKind.Conv2D or LayerKind.Dense or LayerKind.Concat or LayerKind.Dropout;
+    /// weights), Concat and Dropout (without).</summary>
+    public bool IsProducer => Definition.Slot == Layers.FusionSlot.Producer;
 
-    public long WeightCount => Kind switch
-    {
-        LayerKind.Conv2D => (long)Outputs * GroupInputs * KernelHeight * KernelWidth,
-        LayerKind.Dense => (long)Outputs * Input.Size,
-        _ => 0,
-    };
+    /// <summary>Values in the layer's weight tensor (a Conv2D's or Dense's; 0 for a layer without one).</summary>
+    public long WeightCount => Definition.Tensors(this).Where(t => t.Name == Layers.LayerTensor.Weight).Sum(t => t.Size);
 
-    public long ParameterCount => Kind switch
-    {
-        LayerKind.Conv2D or LayerKind.Dense => WeightCount + Outputs,
-        LayerKind.BatchNorm => 2L * Input.C,
-        _ => 0,
-    };
+    /// <summary>Values in the layer's trained tensors (state, such as BatchNorm's moving statistics, excluded).</summary>
+    public long ParameterCount => Definition.Tensors(this).Where(t => t.Parameter).Sum(t => t.Size);
 }
 
 /// <summary>A type that encloses the network class (the generated part must repeat it).</summary>

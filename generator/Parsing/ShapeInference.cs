@@ -127,13 +127,9 @@ internal static class ShapeInference
 
     public static string Describe(LayerKind kind, string name) => Inv($"{name} [{kind}]");
 
+    // A closing marker's layer is described by the marker that makes it: "add1 [EndResidual]".
     private static string Describe(LayerSpec spec, string name) =>
-        spec.Marker switch
-        {
-            Marker.EndResidual => Inv($"{name} [EndResidual]"),
-            Marker.EndConcat => Inv($"{name} [EndConcat]"),
-            _ => Describe(spec.Kind, name),
-        };
+        spec.Marker == Marker.None ? Describe(spec.Kind, name) : Inv($"{name} [{spec.Marker}]");
 
     /// <summary>A value of the graph while inference walks it: its name, shape and the spec that made
     /// it (−1 for the network input).</summary>
@@ -206,7 +202,7 @@ internal static class ShapeInference
             var inputs = reads.Select(r => r.Name).ToArray();
             var definition = LayerDefinition.Of(s.Kind);
             var rule = new ShapeRule(new LayerFindings(i, what, diagnostics), s, reads.Select(r => new RuleInput(r.Name, r.Shape, DescribeValue(r))).ToList(),
-                before, parameters, current.Spec >= 0 ? specs[current.Spec] : null, blockInput, () => FlatInputReason(specs, i, before, shape));
+                before, parameters, current.Spec >= 0 ? specs[current.Spec] : null, blockInput, () => FlatInputReason(layers, before, shape, inputShape));
             if (definition.Output(rule) is not { } output) return Fail();
             var window = definition.Window(s);
 
@@ -334,14 +330,13 @@ internal static class ShapeInference
         }
     }
 
-    /// <summary>Why layer <paramref name="i"/>'s input is flat, and the fix: only a Dense and a flat
-    /// network input produce a flat shape.</summary>
-    private static string FlatInputReason(IReadOnlyList<LayerSpec> specs, int i, string before, Shape shape)
+    /// <summary>Why a layer's input (<paramref name="shape"/>, made by <paramref name="before"/>) is flat, and
+    /// the fix: some layer before it flattened an image (a Dense), or the network input is flat.</summary>
+    private static string FlatInputReason(IReadOnlyList<LayerModel> layers, string before, Shape shape, Shape input)
     {
-        for (int j = 0; j < i; j++)
-            if (specs[j].Kind == LayerKind.Dense)
-                return Inv($"{before} produces a flat vector of {shape.C} features; image layers must come before the first Dense");
-        return Inv($"the network's input is a flat vector of {shape.C} features; give [Network] Channels, Height and Width instead of Features");
+        if (layers.FirstOrDefault(l => l.Input.IsImage && !l.Output.IsImage) is { } flattens)
+            return Inv($"{before} produces a flat vector of {shape.C} features; image layers must come before the first {flattens.Kind}");
+        return Inv($"the network's input is a flat vector of {input.C} features; give [Network] Channels, Height and Width instead of Features");
     }
 
     /// <summary>Messages read the same in every culture (no "1,5" for 1.5, no U+2212 minus).</summary>

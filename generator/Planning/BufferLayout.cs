@@ -66,7 +66,7 @@ internal static class BufferLayout
             if (g.Producer is not null) list.Add(new(p + "Z", g.Z.Size, true, $"{g.Producer.Name} output"));
             if (g.IsDropout) list.Add(new(p + "M", g.Z.Size, true, $"{g.Producer!.Name} mask (0 or 1/(1 - rate))"));
             if (g.HasPost) list.Add(new(p + "S", g.Output.Size, true, $"{g.Title} output"));
-            if (g.Pool?.Kind == LayerKind.MaxPool2D) list.Add(new(p + "I", g.Output.Size, true, $"{g.Pool.Name} arg-max window index"));
+            if (g.Pool?.Definition.TakesMaximum == true) list.Add(new(p + "I", g.Output.Size, true, $"{g.Pool.Name} arg-max window index"));
             if (g.BatchNorm is not null)
             {
                 list.Add(new(p + "F", 3L * g.Z.C, true, $"{g.BatchNorm.Name} partial statistics (K, S1, S2)"));

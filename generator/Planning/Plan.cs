@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using GraphGen.Generator.Layers;
 using GraphGen.Generator.Model;
 
 namespace GraphGen.Generator.Planning;
@@ -81,31 +82,36 @@ internal sealed class Group
     public bool FusesInference => Kernels?.FusesInference == true;
     /// <summary>Set by the planner: this group takes part in the backward pass at all.</summary>
     public bool NeedsBackward => HasParameters || NeedsInputGradient || NeedsShortcutGradient;
-    /// <summary>True when a max pool's windows tile its input exactly (stride = size, no remainder):
-    /// the backward pass then writes every position once and needs no zeroing.</summary>
-    public bool PoolTilesExactly => Pool is { Kind: not LayerKind.GlobalAvgPool2D } p && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth && p.Input.H % p.KernelHeight == 0 && p.Input.W % p.KernelWidth == 0;
+    /// <summary>True when a windowed pool's windows tile its input exactly (stride = size, no remainder):
+    /// the backward pass then writes every position once and needs no zeroing. A global pool has no
+    /// window (its kernel is 0).</summary>
+    public bool PoolTilesExactly => Pool is { KernelHeight: > 0 } p && p.StrideHeight == p.KernelHeight && p.StrideWidth == p.KernelWidth && p.Input.H % p.KernelHeight == 0 && p.Input.W % p.KernelWidth == 0;
 
     /// <summary>Whether <paramref name="layer"/>, which reads this group's output, fits the next free
     /// slot (the planner also checks that it is the output's only reader).</summary>
     public bool CanTake(LayerModel layer)
     {
         if (Pool is not null) return false;
+        var slot = layer.Definition.Slot;
         // The epilogue applies the activation after a max pool's max, which is only right when it keeps order.
-        if (layer.IsPool) return !(layer.Kind == LayerKind.MaxPool2D && Activation is { IsMonotonic: false });
+        if (slot == FusionSlot.Pool) return !(layer.Definition.TakesMaximum && Activation is { IsMonotonic: false });
         if (Activation is not null) return false;
-        if (layer.IsActivation) return true;
+        if (slot == FusionSlot.Activation) return true;
         if (Residual is not null) return false;
-        if (layer.Kind == LayerKind.Add) return layer.Inputs[0] == OutputValue;
-        return layer.Kind == LayerKind.BatchNorm && BatchNorm is null;
+        if (slot == FusionSlot.Residual) return layer.Inputs[0] == OutputValue;
+        return slot == FusionSlot.BatchNorm && BatchNorm is null;
     }
 
     public void Add(LayerModel layer)
     {
-        if (layer.IsProducer) Producer = layer;
-        else if (layer.Kind == LayerKind.BatchNorm) BatchNorm = layer;
-        else if (layer.Kind == LayerKind.Add) Residual = layer;
-        else if (layer.IsActivation) Activation = layer;
-        else Pool = layer;
+        switch (layer.Definition.Slot)
+        {
+            case FusionSlot.Producer: Producer = layer; break;
+            case FusionSlot.BatchNorm: BatchNorm = layer; break;
+            case FusionSlot.Residual: Residual = layer; break;
+            case FusionSlot.Activation: Activation = layer; break;
+            case FusionSlot.Pool: Pool = layer; break;
+        }
     }
 
     public IEnumerable<LayerModel> Layers

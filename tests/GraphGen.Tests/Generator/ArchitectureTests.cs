@@ -121,21 +121,40 @@ public class ArchitectureTests
     }
 
     [Fact]
-    public void The_parser_the_shape_inference_and_the_onnx_exporter_have_no_switch_over_layer_kinds()
+    public void The_parser_the_shape_inference_the_model_the_planner_and_the_onnx_exporter_have_no_switch_over_layer_kinds()
     {
         // A kind's behavior lives in its definition (generator/Layers) and its node writer (runtime/Onnx/Nodes).
         var kindSwitch = new Regex(@"case\s+LayerKind\.|LayerKind\.\w+\s*(=>|or\b)|\bKind\s+switch|switch\s*\(\s*\w+\.Kind\s*\)");
-        foreach (string file in new[]
+        string[] Files(string folder) => Directory.GetFiles(Path.Combine(GeneratorDirectory(), folder), "*.cs");
+        var files = Files("Parsing").Concat(Files("Model")).Append(Path.Combine(RuntimeDirectory(), "Onnx", "OnnxExporter.cs")).ToList();
+        Assert.Contains(files, f => f.EndsWith("NetworkModel.cs"));
+        Assert.Contains(files, f => f.EndsWith("ShapeInference.cs"));
+        foreach (string file in files)
         {
-            Path.Combine(GeneratorDirectory(), "Parsing", "Parser.cs"),
-            Path.Combine(GeneratorDirectory(), "Parsing", "ShapeInference.cs"),
-            Path.Combine(RuntimeDirectory(), "Onnx", "OnnxExporter.cs"),
-        })
+            var match = kindSwitch.Match(File.ReadAllText(file));
+            Assert.False(match.Success, $"{Path.GetFileName(file)} switches over LayerKind: '{match.Value}'");
+        }
+        // Not even a comparison with one kind: the model (parameter counts, fusion slots) and the shape
+        // inference ask the definitions.
+        var kindValue = new Regex(@"\bLayerKind\.(?!cs\b)\w+"); // not the file name LayerKind.cs
+        foreach (string file in Files("Model").Append(Path.Combine(GeneratorDirectory(), "Parsing", "ShapeInference.cs")))
+        {
+            var match = kindValue.Match(File.ReadAllText(file));
+            Assert.False(match.Success, $"{Path.GetFileName(file)} names a layer kind: '{match.Value}'");
+        }
+        // The planner (whose switches are over its own StepKind) names kinds only to pick a producer's kernels
+        // (IsConv, IsDense, ...), which the emitter writes per kind; fusion slots, arg-max buffers and pool
+        // windows come from the definitions.
+        Assert.Contains(Files("Planning"), f => f.EndsWith("Plan.cs"));
+        foreach (string file in Files("Planning"))
         {
             string text = File.ReadAllText(file);
-            Assert.True(text.Length > 1000, file);
-            var match = kindSwitch.Match(text);
-            Assert.False(match.Success, $"{Path.GetFileName(file)} switches over LayerKind: '{match.Value}'");
+            foreach (Match match in kindValue.Matches(text))
+            {
+                string before = text.Substring(Math.Max(0, match.Index - 20), Math.Min(20, match.Index));
+                Assert.True(Path.GetFileName(file) == "Plan.cs" && before.EndsWith("Producer?.Kind == "),
+                    $"{Path.GetFileName(file)} names {match.Value} outside a producer's kernel choice: '...{before}{match.Value}'");
+            }
         }
         // The definitions see no Roslyn types: the parser hands them an IArgumentReader.
         var roslyn = Directory.GetFiles(Path.Combine(GeneratorDirectory(), "Layers"), "*.cs", SearchOption.AllDirectories)

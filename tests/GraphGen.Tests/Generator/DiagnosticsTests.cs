@@ -216,6 +216,16 @@ public sealed class DiagnosticsTests
         Error("PoolOnFlatInputAfterActivation", "GG0013",
             "maxpool1 [MaxPool2D] needs a 4-D (C x H x W) input, but the network's input is a flat vector of 16 features; give [Network] Channels, Height and Width instead of Features",
             "[Network(Features = 16)] [BatchNorm] [ReLU] [[|MaxPool2D(2)|]] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("GlobalAvgPoolAfterDense", "GG0013",
+            "globalavgpool1 [GlobalAvgPool2D] needs a 4-D (C x H x W) input, but dense1 [Dense] produces a flat vector of 10 features; image layers must come before the first Dense",
+            ImageInput + " [Dense(10)] [[|GlobalAvgPool2D|]] [Dense(3)]\npublic partial class Net { }\n"),
+        Error("GlobalAvgPoolOnFlatInput", "GG0013",
+            "globalavgpool1 [GlobalAvgPool2D] needs a 4-D (C x H x W) input, but the network's input is a flat vector of 16 features; give [Network] Channels, Height and Width instead of Features",
+            "[Network(Features = 16)] [[|GlobalAvgPool2D|]] [Dense(3)]\npublic partial class Net { }\n"),
+        // A Dense on a flat input flattens nothing: the input is what to fix, and its size is the input's.
+        Error("ConvAfterDenseOnFlatInput", "GG0013",
+            "conv1 [Conv2D] needs a 4-D (C x H x W) input, but the network's input is a flat vector of 16 features; give [Network] Channels, Height and Width instead of Features",
+            "[Network(Features = 16)] [Dense(10)] [[|Conv2D(2, Kernel = 3)|]] [Dense(3)]\npublic partial class Net { }\n"),
 
         // ---- GG0015: a file-local class
         Error("FileLocal", "GG0015",

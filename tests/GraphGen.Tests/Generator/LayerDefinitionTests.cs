@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using GraphGen.Generator;
@@ -115,6 +116,41 @@ public class LayerDefinitionTests
         Assert.Equal(new[] { "step [1] state" }, Describe(Layer(LayerKind.Dropout, 0, Shape.Flat(5))));
         foreach (var kind in new[] { LayerKind.ReLU, LayerKind.SiLU, LayerKind.MaxPool2D, LayerKind.GlobalAvgPool2D, LayerKind.Add, LayerKind.Concat })
             Assert.Empty(Describe(Layer(kind, 0, Shape.Image(2, 4, 4))));
+    }
+
+    [Fact]
+    public void The_model_counts_weights_and_parameters_from_the_definitions_tensors()
+    {
+        static LayerModel Layer(LayerKind kind, int outputs, Shape input, int kh = 0, int kw = 0, int groups = 1) =>
+            new LayerModel(kind, "x1", outputs, kh, kw, 1, 1, 0, 0, 1e-5, 0.9, input, input, default) { Groups = groups };
+
+        // 8 filters of 4/2 channels x 3 x 5, then 8 biases.
+        var conv = Layer(LayerKind.Conv2D, 8, Shape.Image(4, 9, 9), 3, 5, groups: 2);
+        Assert.Equal((8L * 2 * 3 * 5, 8L * 2 * 3 * 5 + 8), (conv.WeightCount, conv.ParameterCount));
+        // 10 units on 2 x 3 x 4 = 24 inputs.
+        var dense = Layer(LayerKind.Dense, 10, Shape.Image(2, 3, 4));
+        Assert.Equal((240L, 250L), (dense.WeightCount, dense.ParameterCount));
+        // gamma and beta are trained; the moving statistics are state.
+        var norm = Layer(LayerKind.BatchNorm, 0, Shape.Image(6, 5, 5));
+        Assert.Equal((0L, 12L), (norm.WeightCount, norm.ParameterCount));
+        // The dropout's step counter is state.
+        var dropout = Layer(LayerKind.Dropout, 0, Shape.Flat(5));
+        Assert.Equal((0L, 0L), (dropout.WeightCount, dropout.ParameterCount));
+    }
+
+    [Fact]
+    public void Each_kind_names_its_fusion_slot_and_only_the_max_pool_takes_a_maximum()
+    {
+        var slots = LayerDefinition.All.ToDictionary(d => d.Kind, d => d.Slot);
+        foreach (var kind in new[] { LayerKind.Conv2D, LayerKind.Dense, LayerKind.Concat, LayerKind.Dropout })
+            Assert.Equal(FusionSlot.Producer, slots[kind]);
+        Assert.Equal(FusionSlot.BatchNorm, slots[LayerKind.BatchNorm]);
+        Assert.Equal(FusionSlot.Residual, slots[LayerKind.Add]);
+        foreach (var kind in new[] { LayerKind.MaxPool2D, LayerKind.AvgPool2D, LayerKind.GlobalAvgPool2D })
+            Assert.Equal(FusionSlot.Pool, slots[kind]);
+        foreach (var activation in ActivationKind.All) Assert.Equal(FusionSlot.Activation, slots[activation.Kind]);
+        Assert.Equal(Enum.GetValues<LayerKind>().Length, slots.Count);
+        Assert.Equal(LayerKind.MaxPool2D, Assert.Single(LayerDefinition.All, d => d.TakesMaximum).Kind);
     }
 
     [Fact]
