@@ -289,7 +289,7 @@ internal sealed partial class NetworkEmitter
                 if (g.BatchNorm is null || (inference && g.HasWeights)) (scale, center, shift) = ("_ones", "_zeros", "_zeros");
                 else if (inference) (scale, center, shift) = (bn + ".InferScale", Field(g.BatchNorm.Name, "moving_mean"), Field(g.BatchNorm.Name, "beta"));
                 else (scale, center, shift) = (bn + ".Scale", bn + ".Mean", Field(g.BatchNorm.Name, "beta"));
-                string idx = g.Pool?.Kind == LayerKind.MaxPool2D ? Slot($"G{g.Index}I") : "ref m";
+                string idx = g.Pool?.Definition.TakesMaximum == true ? Slot($"G{g.Index}I") : "ref m";
                 string residual = g.Residual is null ? "" : $", {Slot(BufferLayout.Shortcut(_plan, g))}";
                 _w.Line($"G{g.Index}Post<TV, S>({Slot(BufferLayout.PostIn(_plan, g))}, {Arr(scale)}, {Arr(center)}, {Arr(shift)}, {Slot(BufferLayout.Out(g))}, {idx}{residual});");
                 break;
@@ -302,7 +302,7 @@ internal sealed partial class NetworkEmitter
                 break;
             case StepKind.PostBack:
             {
-                string idx = g.Pool?.Kind == LayerKind.MaxPool2D ? Slot($"G{g.Index}I") : "ref m";
+                string idx = g.Pool?.Definition.TakesMaximum == true ? Slot($"G{g.Index}I") : "ref m";
                 string scale = bn.Length > 0 ? bn + ".Scale" : "_ones", shift = bn.Length > 0 ? Field(g.BatchNorm!.Name, "beta") : "_zeros", mean = bn.Length > 0 ? bn + ".Mean" : "_zeros";
                 string partial = bn.Length > 0 ? Slot($"G{g.Index}B") : "ref m";
                 _w.Line($"G{g.Index}PostBack<TV, S>({Slot(BufferLayout.DOut(g))}, {Slot(BufferLayout.Out(g))}, {idx}, {Slot(BufferLayout.PostIn(_plan, g))},");
