@@ -29,6 +29,42 @@ internal static unsafe class Int8Kernels
         Sse2.UnpackHigh(ab, cd).AsByte().Store(dst + 16); // samples 4-7
     }
 
+    /// <summary>Interleaves 8 rows of <paramref name="length"/> bytes sample-innermost: dst[k·8 + i] = row i's
+    /// byte k, 16 bytes of each row at a time (an 8 × 16 byte transpose in three rounds of unpacks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Interleave(byte* r0, byte* r1, byte* r2, byte* r3, byte* r4, byte* r5, byte* r6, byte* r7, int length, byte* dst)
+    {
+        int k = 0;
+        if (Sse2.IsSupported)
+        {
+            for (; k + 16 <= length; k += 16, dst += 128)
+            {
+                var t0 = Sse2.UnpackLow(Vector128.Load(r0 + k), Vector128.Load(r1 + k)).AsInt16();
+                var t1 = Sse2.UnpackHigh(Vector128.Load(r0 + k), Vector128.Load(r1 + k)).AsInt16();
+                var t2 = Sse2.UnpackLow(Vector128.Load(r2 + k), Vector128.Load(r3 + k)).AsInt16();
+                var t3 = Sse2.UnpackHigh(Vector128.Load(r2 + k), Vector128.Load(r3 + k)).AsInt16();
+                var t4 = Sse2.UnpackLow(Vector128.Load(r4 + k), Vector128.Load(r5 + k)).AsInt16();
+                var t5 = Sse2.UnpackHigh(Vector128.Load(r4 + k), Vector128.Load(r5 + k)).AsInt16();
+                var t6 = Sse2.UnpackLow(Vector128.Load(r6 + k), Vector128.Load(r7 + k)).AsInt16();
+                var t7 = Sse2.UnpackHigh(Vector128.Load(r6 + k), Vector128.Load(r7 + k)).AsInt16();
+                // Rows 0-3 and 4-7 of bytes 0-3, 4-7, 8-11, 12-15.
+                var u0 = Sse2.UnpackLow(t0, t2).AsInt32(); var u1 = Sse2.UnpackHigh(t0, t2).AsInt32();
+                var u2 = Sse2.UnpackLow(t1, t3).AsInt32(); var u3 = Sse2.UnpackHigh(t1, t3).AsInt32();
+                var v0 = Sse2.UnpackLow(t4, t6).AsInt32(); var v1 = Sse2.UnpackHigh(t4, t6).AsInt32();
+                var v2 = Sse2.UnpackLow(t5, t7).AsInt32(); var v3 = Sse2.UnpackHigh(t5, t7).AsInt32();
+                Sse2.UnpackLow(u0, v0).Store((int*)dst); Sse2.UnpackHigh(u0, v0).Store((int*)(dst + 16));
+                Sse2.UnpackLow(u1, v1).Store((int*)(dst + 32)); Sse2.UnpackHigh(u1, v1).Store((int*)(dst + 48));
+                Sse2.UnpackLow(u2, v2).Store((int*)(dst + 64)); Sse2.UnpackHigh(u2, v2).Store((int*)(dst + 80));
+                Sse2.UnpackLow(u3, v3).Store((int*)(dst + 96)); Sse2.UnpackHigh(u3, v3).Store((int*)(dst + 112));
+            }
+        }
+        for (; k < length; k++, dst += 8)
+        {
+            dst[0] = r0[k]; dst[1] = r1[k]; dst[2] = r2[k]; dst[3] = r3[k];
+            dst[4] = r4[k]; dst[5] = r5[k]; dst[6] = r6[k]; dst[7] = r7[k];
+        }
+    }
+
     /// <summary>Convolution accumulators for <c>positions</c> output positions of a tile and all output
     /// channels: acc[(o·positions + p)·8 + sample] = Σ_q staged[position[p] + quad[q]]·w[o][q], where
     /// <c>position</c> holds each output position's byte offset in the staged input (32 bytes a group),

@@ -116,12 +116,21 @@ internal sealed class LinearOp : Int8Op
     private int Wp => W + 2 * P;
     private int Block => Conv ? 2 : 8; // output channels per kernel block
     private int Opad => (O + Block - 1) / Block * Block;
-    // Output rows per band (the accumulators of a band are computed, then requantized): one pooled row, or
-    // enough unpooled rows for 24 positions.
+    // Output rows per band (the accumulators of a band are computed, then requantized, while they are in
+    // the L1 cache): as many as keep the band's accumulators within 32 KB, at least one.
     private int PoolRows => PoolK > 0 ? PoolK : 1;
     private int PoolStride => PoolK > 0 ? PoolS : 1;
-    private int BandRows => PoolK > 0 ? 1 : Math.Clamp(24 / OW, 1, PH);
-    private int BandPositions => ((BandRows - 1) * PoolStride + PoolRows) * OW;
+    private int BandRows
+    {
+        get
+        {
+            int rows = PH;
+            while (rows > 1 && Opad * PositionsOf(rows) * Int8Kernels.Lanes * 4 > 32 << 10) rows--;
+            return rows;
+        }
+    }
+    private int PositionsOf(int rows) => ((rows - 1) * PoolStride + PoolRows) * OW;
+    private int BandPositions => PositionsOf(BandRows);
     public int StagedBytes => Hp * Wp * G * 32;
     public int AccumulatorCount => Opad * BandPositions * Int8Kernels.Lanes;
 
@@ -297,9 +306,10 @@ internal sealed class LinearOp : Int8Op
         fixed (int* quad = _quad) fixed (int* position = _position) fixed (int* w = _packed)
         {
             if (vnni) Stage(x, staged);
-            for (int py0 = 0; py0 < PH; py0 += BandRows)
+            int bandRows = BandRows;
+            for (int py0 = 0; py0 < PH; py0 += bandRows)
             {
-                int py1 = Math.Min(PH, py0 + BandRows);
+                int py1 = Math.Min(PH, py0 + bandRows);
                 int r0 = py0 * PoolStride, positions = ((py1 - 1) * PoolStride + PoolRows - r0) * OW;
                 if (!vnni) AccumulateScalar(x, acc, r0 * OW, positions);
                 else if (Conv) Int8Kernels.ConvVnni(staged, position + r0 * OW, positions, quad, Quads, w, Opad, acc);
@@ -316,18 +326,42 @@ internal sealed class LinearOp : Int8Op
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Stage(byte* x, byte* staged)
     {
-        int hp = Hp, wp = Wp, g = G;
+        const int lanes = Int8Kernels.Lanes;
+        int hp = Hp, wp = Wp, g = G, full = ByChannel ? C / 4 : C; // groups with no channel past C
         bool byChannel = ByChannel;
+        int plane = H * W * lanes;
+        var zeroGroup = Vector256.Create((byte)_zeroPoint);
         fixed (byte* zero = _zeroRow)
         {
             byte* dst = staged;
             for (int yp = 0; yp < hp; yp++)
-            for (int xp = 0; xp < wp; xp++)
-            for (int gi = 0; gi < g; gi++, dst += 32)
             {
-                int y = yp - P, col = xp - P;
-                if (byChannel) Int8Kernels.Group(Row(x, zero, 4 * gi, y, col), Row(x, zero, 4 * gi + 1, y, col), Row(x, zero, 4 * gi + 2, y, col), Row(x, zero, 4 * gi + 3, y, col), dst);
-                else Int8Kernels.Group(Row(x, zero, gi, y, col), Row(x, zero, gi, y, col + 1), Row(x, zero, gi, y, col + 2), Row(x, zero, gi, y, col + 3), dst);
+                int y = yp - P;
+                if ((uint)y >= (uint)H)
+                {
+                    for (int i = 0; i < wp * g; i++, dst += 32) zeroGroup.Store(dst);
+                    continue;
+                }
+                for (int xp = 0; xp < wp; xp++)
+                {
+                    int col = xp - P;
+                    bool inside = byChannel ? (uint)col < (uint)W : col >= 0 && col + 3 < W;
+                    byte* at = x + (y * W + col) * lanes;
+                    for (int gi = 0; gi < g; gi++, dst += 32)
+                    {
+                        if (inside && gi < full)
+                        {
+                            // Four channels at one pixel (a plane apart), or four columns of one channel.
+                            byte* r = at + (byChannel ? 4 * gi : gi) * plane;
+                            int step = byChannel ? plane : lanes;
+                            Int8Kernels.Group(r, r + step, r + 2 * step, r + 3 * step, dst);
+                        }
+                        else if (byChannel)
+                            Int8Kernels.Group(Row(x, zero, 4 * gi, y, col), Row(x, zero, 4 * gi + 1, y, col), Row(x, zero, 4 * gi + 2, y, col), Row(x, zero, 4 * gi + 3, y, col), dst);
+                        else
+                            Int8Kernels.Group(Row(x, zero, gi, y, col), Row(x, zero, gi, y, col + 1), Row(x, zero, gi, y, col + 2), Row(x, zero, gi, y, col + 3), dst);
+                    }
+                }
             }
         }
     }
@@ -374,42 +408,50 @@ internal sealed class LinearOp : Int8Op
         }
     }
 
-    // The max over the pooling window of the band's accumulators (rows from r0) for output pixel (py, px).
+    // The max over the pooling window (k × k, or 1) of the band's accumulators at row, OW positions a row.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe Vector256<int> WindowMax(int* acc, int o, int positions, int r0, int py, int px)
+    private static unsafe Vector256<int> WindowMax(int* row, int k, int ow)
     {
-        int* row = acc + (o * positions + (py * PoolStride - r0) * OW + px * PoolStride) * Int8Kernels.Lanes;
+        const int lanes = Int8Kernels.Lanes;
+        if (k == 1) return Vector256.Load(row);
+        if (k == 2)
+            return Vector256.Max(Vector256.Max(Vector256.Load(row), Vector256.Load(row + lanes)),
+                Vector256.Max(Vector256.Load(row + ow * lanes), Vector256.Load(row + (ow + 1) * lanes)));
         Vector256<int> m = Vector256.Load(row);
-        for (int dy = 0; dy < PoolRows; dy++)
-        for (int dx = 0; dx < PoolRows; dx++)
-            m = Vector256.Max(m, Vector256.Load(row + (dy * OW + dx) * Int8Kernels.Lanes));
+        for (int dy = 0; dy < k; dy++)
+        for (int dx = 0; dx < k; dx++)
+            m = Vector256.Max(m, Vector256.Load(row + (dy * ow + dx) * lanes));
         return m;
     }
 
-    // Requantizes the band's output rows [py0, py1) into the output value: the vector epilogue, or the
-    // same float32 arithmetic per sample.
+    // Requantizes the band's output rows [py0, py1) (accumulator rows from r0) into the output value: the
+    // vector epilogue, or the same float32 arithmetic per sample.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Epilogue(int* acc, int r0, int positions, int py0, int py1, byte[] output, bool vector)
     {
         const int lanes = Int8Kernels.Lanes;
+        int k = PoolRows, ps = PoolStride, ow = OW, pw = PW, ph = PH, gridLo = GridLo, gridHi = GridHi;
+        var lo = Vector256.Create((float)gridLo);
+        var hi = Vector256.Create((float)gridHi);
+        var loInt = Vector256.Create(gridLo);
         fixed (byte* y = output) fixed (byte* codes = _codes)
         for (int o = 0; o < O; o++)
         {
             int correction = _correction[o];
             float ratio = _ratio[o];
+            var correctionV = Vector256.Create(correction);
+            var ratioV = Vector256.Create(ratio);
             for (int py = py0; py < py1; py++)
-            for (int px = 0; px < PW; px++)
             {
-                byte* dst = y + ((o * PH + py) * PW + px) * lanes;
-                Vector256<int> m = WindowMax(acc, o, positions, r0, py, px);
-                if (vector)
+                int* row = acc + (o * positions + (py * ps - r0) * ow) * lanes;
+                byte* dst = y + (o * ph + py) * pw * lanes;
+                for (int px = 0; px < pw; px++, row += ps * lanes, dst += lanes)
                 {
-                    Int8Kernels.Requantize(m, Vector256.Create(correction), Vector256.Create(ratio), Vector256.Create((float)GridLo),
-                        Vector256.Create((float)GridHi), Vector256.Create(GridLo), codes, dst);
-                }
-                else
-                {
-                    for (int i = 0; i < lanes; i++) dst[i] = Int8Math.Requantize(m.GetElement(i) + correction, ratio, GridLo, GridHi, _codes);
+                    Vector256<int> m = WindowMax(row, k, ow);
+                    if (vector)
+                        Int8Kernels.Requantize(m, correctionV, ratioV, lo, hi, loInt, codes, dst);
+                    else
+                        for (int i = 0; i < lanes; i++) dst[i] = Int8Math.Requantize(m.GetElement(i) + correction, ratio, gridLo, gridHi, _codes);
                 }
             }
         }
@@ -423,7 +465,7 @@ internal sealed class LinearOp : Int8Op
         for (int py = py0; py < py1; py++)
         for (int px = 0; px < PW; px++)
         {
-            Vector256<int> m = WindowMax(acc, o, positions, r0, py, px);
+            Vector256<int> m = WindowMax(acc + (o * positions + (py * PoolStride - r0) * OW + px * PoolStride) * Int8Kernels.Lanes, PoolRows, OW);
             for (int i = 0; i < count; i++)
                 logits[i * classes + (o * PH + py) * PW + px] = (float)Int8Math.Activate(Act, Slope, (m.GetElement(i) + _correction[o]) * _multiplier[o]);
         }

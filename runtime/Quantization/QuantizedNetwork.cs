@@ -40,6 +40,8 @@ public sealed partial class QuantizedNetwork : IDisposable
     internal readonly QValue[] Values;
     internal readonly Int8Op[] Ops;
     private readonly byte[] _byteInput = new byte[256]; // pixel byte → input code
+    private readonly bool _pixelsAreCodes;              // _byteInput is the identity (scale 1/255, zero point 0)
+    private readonly byte[] _zeroInput;                 // a sample of zero pixels
     private readonly Int8Scratch[] _scratch;
     private readonly WorkerPool _pool;
     private readonly WorkItem _body;
@@ -76,6 +78,9 @@ public sealed partial class QuantizedNetwork : IDisposable
         InputSize = values[0].Size;
         Classes = ops[^1] is LinearOp { Final: true } l ? QValue.Product(l.OutputShape) : values[ops[^1].Output].Size;
         for (int b = 0; b < 256; b++) _byteInput[b] = Int8Math.Quantize(b / 255.0, values[0].Scale, values[0].ZeroPoint);
+        _pixelsAreCodes = true;
+        for (int b = 0; b < 256; b++) _pixelsAreCodes &= _byteInput[b] == b;
+        _zeroInput = new byte[InputSize];
         Threads = Math.Min(options.Threads, Environment.ProcessorCount);
         _scratch = new Int8Scratch[Threads];
         for (int i = 0; i < Threads; i++) _scratch[i] = new Int8Scratch(values, ops);
@@ -154,10 +159,20 @@ public sealed partial class QuantizedNetwork : IDisposable
         int first = (int)((long)_tiles * item / _items), end = (int)((long)_tiles * (item + 1) / _items);
         byte[] input = s.Values[0];
         QValue x = Values[0];
+        byte** rows = stackalloc byte*[lanes];
         for (int tile = first; tile < end; tile++)
         {
             int sample = tile * lanes, count = Math.Min(lanes, _samples - sample);
-            for (int i = 0; i < lanes; i++)
+            if (_pixels is not null && _pixelsAreCodes)
+            {
+                // The pixels are the codes (and 0 is the zero point): interleave them as they are.
+                fixed (byte* zero = _zeroInput) fixed (byte* dst = input)
+                {
+                    for (int i = 0; i < lanes; i++) rows[i] = i < count ? _pixels + (long)(sample + i) * InputSize : zero;
+                    Int8Kernels.Interleave(rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6], rows[7], InputSize, dst);
+                }
+            }
+            else for (int i = 0; i < lanes; i++)
             {
                 long offset = (long)(sample + i) * InputSize;
                 if (i >= count)

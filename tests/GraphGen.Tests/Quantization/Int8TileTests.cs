@@ -67,6 +67,29 @@ public sealed class Int8TileTests
         }
     }
 
+    [Theory]
+    [InlineData("StridePad", 13)] // 168 bytes a sample: 10 blocks of 16 and a tail of 8
+    [InlineData("Pools", 5)]
+    [InlineData("LeNet", 17)]
+    public void Byte_pixels_interleave_as_their_float_values_do(string name, int n)
+    {
+        // With byte calibration the pixels are the codes, which are interleaved 16 at a time without a table.
+        using var net = TestNets.Create(name);
+        var rng = new Random(8);
+        var pixels = new byte[n * net.InputSize];
+        rng.NextBytes(pixels);
+        using var q = Quantizer.Quantize(net, pixels);
+        foreach (Int8Kernel kernel in Paths())
+        {
+            using var k = q.With(new Int8Options { Kernel = kernel, Threads = 2 });
+            var fromBytes = new float[n * q.Classes];
+            var fromFloats = new float[n * q.Classes];
+            k.Infer(pixels, fromBytes);
+            k.Infer(pixels.Select(p => p / 255f).ToArray(), fromFloats);
+            Assert.Equal(fromFloats, fromBytes);
+        }
+    }
+
     // Activation is internal, so the theory takes its number.
     public static TheoryData<int, float, int> Grids() => new()
     {
