@@ -154,17 +154,17 @@ internal static unsafe class Int8Kernels
 
     /// <summary>The requantization of 8 accumulators (already max-pooled) of one output channel, as
     /// <see cref="Int8Math.Requantize"/> does for one: x = float(acc + correction)·ratio, clamped to
-    /// [lo, hi], rounded half to even, then the code table[x − lo]; the 8 codes are written to dst.</summary>
+    /// [lo, hi], rounded half to even (vcvtps2dq in the default rounding mode), then the grid's code
+    /// table[x], where table points lo bytes before the grid's first code; the 8 codes are written to dst.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Requantize(Vector256<int> acc, Vector256<int> correction, Vector256<float> ratio, Vector256<float> lo, Vector256<float> hi, Vector256<int> loInt, byte* table, byte* dst)
+    public static void Requantize(Vector256<int> acc, Vector256<int> correction, Vector256<float> ratio, Vector256<float> lo, Vector256<float> hi, byte* table, byte* dst)
     {
         Vector256<float> x = Avx.Multiply(Avx.ConvertToVector256Single(Avx2.Add(acc, correction)), ratio);
-        x = Avx.Min(Avx.Max(x, lo), hi);
-        Vector256<int> index = Avx2.Subtract(Avx.ConvertToVector256Int32(Avx.RoundToNearestInteger(x)), loInt);
+        Vector256<int> index = Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(x, lo), hi));
         // Gathers 4 bytes at each index (the table has 3 bytes of slack) and keeps the first; then the
         // low byte of each int32 to the first 4 bytes of each 128-bit lane, and the two lanes together.
-        Vector256<byte> codes = Avx2.GatherVector256((int*)table, index, 1).AsByte();
-        Vector256<int> packed = Avx2.Shuffle(codes, Vector256.Create((byte)0, 4, 8, 12, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+        Vector256<byte> bytes = Avx2.GatherVector256((int*)table, index, 1).AsByte();
+        Vector256<int> packed = Avx2.Shuffle(bytes, Vector256.Create((byte)0, 4, 8, 12, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
             0, 4, 8, 12, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128)).AsInt32();
         *(long*)dst = Avx2.PermuteVar8x32(packed, Vector256.Create(0, 4, 0, 0, 0, 0, 0, 0)).AsInt64().ToScalar();
     }

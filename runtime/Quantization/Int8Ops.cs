@@ -433,7 +433,6 @@ internal sealed class LinearOp : Int8Op
         int k = PoolRows, ps = PoolStride, ow = OW, pw = PW, ph = PH, gridLo = GridLo, gridHi = GridHi;
         var lo = Vector256.Create((float)gridLo);
         var hi = Vector256.Create((float)gridHi);
-        var loInt = Vector256.Create(gridLo);
         fixed (byte* y = output) fixed (byte* codes = _codes)
         for (int o = 0; o < O; o++)
         {
@@ -449,7 +448,7 @@ internal sealed class LinearOp : Int8Op
                 {
                     Vector256<int> m = WindowMax(row, k, ow);
                     if (vector)
-                        Int8Kernels.Requantize(m, correctionV, ratioV, lo, hi, loInt, codes, dst);
+                        Int8Kernels.Requantize(m, correctionV, ratioV, lo, hi, codes - gridLo, dst);
                     else
                         for (int i = 0; i < lanes; i++) dst[i] = Int8Math.Requantize(m.GetElement(i) + correction, ratio, gridLo, gridHi, _codes);
                 }

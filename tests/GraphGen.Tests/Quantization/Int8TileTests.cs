@@ -147,7 +147,7 @@ public sealed class Int8TileTests
                 int correction = rng.Next(-1000, 1000);
                 fixed (int* a = acc) fixed (byte* table = codes) fixed (byte* dst = actual)
                     Int8Kernels.Requantize(Vector256.Load(a), Vector256.Create(correction), Vector256.Create(ratio), Vector256.Create((float)lo),
-                        Vector256.Create((float)hi), Vector256.Create(lo), table, dst);
+                        Vector256.Create((float)hi), table - lo, dst);
                 for (int i = 0; i < 8; i++)
                     Assert.Equal(Int8Math.Requantize(acc[i] + correction, ratio, lo, hi, codes), actual[i]);
             }
