@@ -5,8 +5,9 @@ namespace GraphGen.Quantization;
 
 /// <summary>The real-valued functions an int8 layer applies after its integer dot products, and the
 /// rounding rules of the quantized values. Everything here runs in double precision, once per layer at
-/// construction (threshold tables, lookup tables) or once per logit: the per-element work of inference
-/// is integer only, so every kernel path gives the same bytes.</summary>
+/// construction (requantization grids, lookup tables) or once per logit: the per-element work of inference
+/// is integer and float32 arithmetic that every kernel path does in the same order, so every path gives the
+/// same bytes.</summary>
 internal static class Int8Math
 {
     /// <summary>Quantizes a real value to uint8: clamp(round-half-even(x / scale) + zeroPoint, 0, 255), as
@@ -33,8 +34,8 @@ internal static class Int8Math
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    /// <summary>Whether the activation never decreases, so that it commutes with a max-pool and with a
-    /// threshold table (SiLU dips below zero, so it does not).</summary>
+    /// <summary>Whether the activation never decreases, so that it commutes with a max-pool (SiLU dips below
+    /// zero, so it does not).</summary>
     public static bool IsMonotone(Activation kind) => kind != Activation.SiLU;
 
     /// <summary>The scale and zero point that map [min, max] (widened to include 0) onto 0..255.</summary>
@@ -49,68 +50,51 @@ internal static class Int8Math
         return (scale, zeroPoint);
     }
 
-    /// <summary>The level table of one output channel: entry j (1..255) is the smallest int32 accumulator
-    /// whose output code is at least j, for the code clamp(round(f(acc·multiplier) / scale) + zeroPoint);
-    /// entry 0 is unused. With a non-decreasing f, <see cref="Level"/> gives that code for any accumulator
-    /// by binary search, in integer arithmetic.</summary>
-    public static void Thresholds(Span<int> table, double multiplier, Activation kind, double slope, float scale, int zeroPoint)
+    /// <summary>The largest number of entries of a requantization table (<see cref="Grid"/>).</summary>
+    public const int MaxGrid = 8192;
+
+    /// <summary>The grid on which a layer requantizes: the pre-activation v is rounded to a multiple
+    /// i·<c>Step</c> of the step, i clamped to [<c>Lo</c>, <c>Hi</c>], and the output code is
+    /// <c>Codes[i − Lo]</c> = Quantize(f(i·Step)). The step is an eighth of the output scale, or coarser where
+    /// the codes change over a range wider than <see cref="MaxGrid"/> steps (Sigmoid, Tanh); the range covers
+    /// every pre-activation at which the code changes, so the clamp changes no code. For a non-decreasing f the
+    /// codes never decrease, so a max-pool may be taken on the accumulators.</summary>
+    public static (double Step, int Lo, int Hi, byte[] Codes) Grid(Activation kind, double slope, float scale, int zeroPoint)
     {
-        int Code(long acc) => Quantize(Activate(kind, slope, acc * multiplier), scale, zeroPoint);
-        table[0] = int.MinValue;
-        for (int j = 1; j < 256; j++)
+        int Code(double v) => Quantize(Activate(kind, slope, v), scale, zeroPoint);
+        const double Big = 1e30;
+        int bottom = Code(-Big), top = Code(Big);
+        // The last pre-activation with the bottom code and the first with the top code, bracketed by
+        // bisection to well under a step (from below and above).
+        double Edge(int code, bool last)
         {
-            long lo = int.MinValue, hi = int.MaxValue; // find the smallest acc in [lo, hi] with Code(acc) >= j
-            if (Code(hi) < j) { table[j] = int.MaxValue; continue; }
-            if (Code(lo) >= j) { table[j] = int.MinValue; continue; }
-            while (hi - lo > 1)
+            double lo = -Big, hi = Big;
+            for (int i = 0; i < 400 && hi - lo > scale * 1e-4; i++)
             {
-                long mid = lo + (hi - lo) / 2;
-                if (Code(mid) >= j) hi = mid; else lo = mid;
+                double mid = lo / 2 + hi / 2;
+                if ((Code(mid) == code) == last) lo = mid; else hi = mid;
             }
-            table[j] = (int)hi;
+            return last ? lo : hi;
         }
+        double from = bottom == top ? 0 : Edge(bottom, true), to = bottom == top ? 0 : Edge(top, false);
+        double step = Math.Max(scale / 8.0, (to - from) / (MaxGrid - 2));
+        double first = Math.Floor(from / step), last = Math.Ceiling(to / step);
+        if (!(Math.Abs(first) < 1 << 22 && Math.Abs(last) < 1 << 22))
+            throw new NotSupportedException($"the codes of this activation change between {from:G4} and {to:G4}, too far from 0 for a requantization grid of step {step:G4}");
+        int lo = (int)first, hi = (int)last;
+        var codes = new byte[hi - lo + 1 + 3]; // 3 bytes of slack for 32-bit gathers
+        for (int i = lo; i <= hi; i++) codes[i - lo] = (byte)Code(i * step);
+        return (step, lo, hi, codes);
     }
 
-    /// <summary>The code of accumulator <paramref name="acc"/> under a table from <see cref="Thresholds"/>:
-    /// the number of entries 1..255 that are at most acc.</summary>
+    /// <summary>The output code of accumulator <paramref name="acc"/> (plus its correction) on a grid from
+    /// <see cref="Grid"/>, in float32 exactly as the vector epilogue computes it: x = float(acc)·ratio
+    /// (ratio = input scale × weight scale / step, as a float), clamped to [lo, hi], rounded half to even.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int Level(ReadOnlySpan<int> table, int acc)
+    public static byte Requantize(int acc, float ratio, int lo, int hi, byte[] codes)
     {
-        // Branch-free: the comparisons are unpredictable, and a mispredicted branch per step would cost more
-        // than the whole step. (acc − t) >> 63 is −1 where t > acc, else 0.
-        long a = acc;
-        int q = 0;
-        q += 128 & ~(int)((a - table[q + 128]) >> 63);
-        q += 64 & ~(int)((a - table[q + 64]) >> 63);
-        q += 32 & ~(int)((a - table[q + 32]) >> 63);
-        q += 16 & ~(int)((a - table[q + 16]) >> 63);
-        q += 8 & ~(int)((a - table[q + 8]) >> 63);
-        q += 4 & ~(int)((a - table[q + 4]) >> 63);
-        q += 2 & ~(int)((a - table[q + 2]) >> 63);
-        q += 1 & ~(int)((a - table[q + 1]) >> 63);
-        return q;
-    }
-
-    /// <summary><see cref="Level"/> of each accumulator, four searches interleaved step by step: each search is
-    /// a chain of eight dependent loads, and four independent chains keep the processor busy.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Levels(ReadOnlySpan<int> table, ReadOnlySpan<int> acc, Span<byte> codes)
-    {
-        int i = 0;
-        for (; i + 4 <= acc.Length; i += 4)
-        {
-            long a0 = acc[i], a1 = acc[i + 1], a2 = acc[i + 2], a3 = acc[i + 3];
-            int q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-            for (int step = 128; step > 0; step >>= 1)
-            {
-                q0 += step & ~(int)((a0 - table[q0 + step]) >> 63);
-                q1 += step & ~(int)((a1 - table[q1 + step]) >> 63);
-                q2 += step & ~(int)((a2 - table[q2 + step]) >> 63);
-                q3 += step & ~(int)((a3 - table[q3 + step]) >> 63);
-            }
-            codes[i] = (byte)q0; codes[i + 1] = (byte)q1; codes[i + 2] = (byte)q2; codes[i + 3] = (byte)q3;
-        }
-        for (; i < acc.Length; i++) codes[i] = (byte)Level(table, acc[i]);
+        float x = Math.Clamp((float)acc * ratio, lo, hi);
+        return codes[(int)MathF.Round(x) - lo];
     }
 }
 

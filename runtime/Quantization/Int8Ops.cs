@@ -24,35 +24,30 @@ internal sealed class QValue(int[] shape)
     }
 }
 
-/// <summary>One worker's buffers: a uint8 buffer per value (one sample), and the staging buffers of the
-/// convolution kernels. Sized at construction; inference allocates nothing.</summary>
+/// <summary>One worker's buffers for a tile of <see cref="Int8Kernels.Lanes"/> samples: a uint8 buffer per
+/// value, sample-innermost (byte k of sample i at k·8 + i), the staged input of a linear operation and its
+/// accumulators. Sized at construction; inference allocates nothing.</summary>
 internal sealed class Int8Scratch
 {
     // Vector loads and stores may run up to this many bytes past the end of a buffer.
     public const int Slack = 64;
     public readonly byte[][] Values;
-    public readonly byte[] Padded;
-    public readonly byte[] Columns;
+    public readonly byte[] Staged;
     public readonly int[] Accumulators;
-    public readonly int[] Pooled;
 
     public Int8Scratch(QValue[] values, Int8Op[] ops)
     {
         Values = new byte[values.Length][];
-        for (int i = 0; i < values.Length; i++) Values[i] = new byte[values[i].Size + Slack];
-        int padded = 0, columns = 0, accumulators = 0, pooled = 0;
+        for (int i = 0; i < values.Length; i++) Values[i] = new byte[values[i].Size * Int8Kernels.Lanes + Slack];
+        int staged = 0, accumulators = 0;
         foreach (var op in ops)
         {
             if (op is not LinearOp l) continue;
-            padded = Math.Max(padded, l.PaddedBytes);
-            columns = Math.Max(columns, l.ColumnBytes);
+            staged = Math.Max(staged, l.StagedBytes);
             accumulators = Math.Max(accumulators, l.AccumulatorCount);
-            pooled = Math.Max(pooled, l.O * l.PH * l.PW);
         }
-        Pooled = new int[pooled + 4];
-        Padded = new byte[padded + Slack];
-        Columns = new byte[columns + Slack];
-        Accumulators = new int[accumulators + 16];
+        Staged = new byte[staged + Slack];
+        Accumulators = new int[accumulators + Slack];
     }
 }
 
@@ -69,17 +64,18 @@ internal abstract class Int8Op(string name, int[] inputs, int output)
     /// <summary>Quantizes the parameters once the scales of every value are known.</summary>
     public virtual void Prepare(QValue[] values) { }
 
-    /// <summary>One sample: reads the input values' codes and writes the output's (or, for a final
-    /// linear operation, the logits).</summary>
-    public abstract void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits);
+    /// <summary>One tile of samples: reads the input values' codes and writes the output's (or, for a final
+    /// linear operation, the logits of the first <paramref name="count"/> samples, sample-major).</summary>
+    public abstract void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits, int count);
 }
 
 /// <summary>A Conv2D or Dense with its batch norm folded in, an activation and (conv) a max-pool fused:
 /// int8 weights (symmetric, per output channel), an int32 bias in units of input scale × weight scale, uint8
-/// activations with a zero point. The dot products are exact int32 sums; a per-channel table of 255
-/// accumulator thresholds maps each (max-pooled) accumulator to its output code, which equals quantizing
-/// f(accumulator × input scale × weight scale) (<see cref="Int8Math.Thresholds"/>). The final layer of a network
-/// writes f(accumulator × scales) as float logits instead.</summary>
+/// activations with a zero point. The dot products are exact int32 sums; each (max-pooled) accumulator plus
+/// its correction becomes its output code on the layer's requantization grid (<see cref="Int8Math.Grid"/>,
+/// <see cref="Int8Math.Requantize"/>): x = float(acc)·(input scale × weight scale / step), clamped, rounded
+/// half to even, looked up. The final layer of a network writes f(accumulator × scales) as float logits instead.
+/// A Dense runs as a 1×1 convolution of a 1×1 image with one channel per feature.</summary>
 internal sealed class LinearOp : Int8Op
 {
     public readonly bool Conv;
@@ -93,26 +89,50 @@ internal sealed class LinearOp : Int8Op
     public sbyte[] Weight = [];
     public float[] WeightScale = [];
     public int[] Bias = [];
-    // Derived: bias minus zero point × weight sum; level tables; logit multipliers; packed weights.
+    // Derived: bias minus zero point × weight sum; the requantization grid and per-channel ratios; logit
+    // multipliers; the staged layout (quad and position offsets) and the packed weights.
     private int[] _correction = [];
-    private int[] _tables = [];
+    private float[] _ratio = [];
     private double[] _multiplier = [];
-    private int[] _packedConv = [];     // [Oq][Q] quads of 4 weights (kernel rows padded to a multiple of 4)
-    private sbyte[] _packedDense = [];  // [K4][Opad][4]
+    public double GridStep { get; private set; }
+    public int GridLo { get; private set; }
+    public int GridHi { get; private set; }
+    private byte[] _codes = [];
+    private int[] _quad = [];     // byte offset of each weight quad's group relative to a position
+    private int[] _position = []; // byte offset of each output position in the staged input
+    private int[] _packed = [];   // [O/Block][quads][Block] four int8 in an int
+    private readonly byte[] _zeroRow = new byte[Int8Kernels.Lanes]; // the input zero point for 8 samples
     private int _zeroPoint;
 
     public int Depth => Conv ? C * K * K : C;          // weights per output
     private int Positions => OH * OW;
-    private int PositionsPadded => Conv ? (Positions + 7) & ~7 : 1;
-    private int Oq => (O + 3) & ~3;
-    private int Opad => (O + 7) & ~7;
-    private int RowQuads => (K + 3) / 4;
-    private int Quads => C * K * RowQuads;
+    // The staged input: per padded pixel, G groups of 4 bytes × 8 samples. By channel: group g holds channels
+    // 4g..4g+3 (a quad per kernel tap and group); else group c holds 4 consecutive columns of channel c (a
+    // quad per channel, kernel row and 4 kernel columns), better when channels are few (the first layer).
+    private bool ByChannel => !Conv || K * K * ((C + 3) / 4) <= C * K * ((K + 3) / 4);
+    private int G => ByChannel ? (C + 3) / 4 : C;
+    private int Quads => ByChannel ? K * K * G : C * K * ((K + 3) / 4);
     private int Hp => H + 2 * P;
     private int Wp => W + 2 * P;
-    public int PaddedBytes => Conv ? C * Hp * Wp : 0;
-    public int ColumnBytes => Conv ? Quads * PositionsPadded * 4 : 0;
-    public int AccumulatorCount => Conv ? Oq * PositionsPadded : Opad;
+    private int Block => Conv ? 2 : 8; // output channels per kernel block
+    private int Opad => (O + Block - 1) / Block * Block;
+    // Output rows per band (the accumulators of a band are computed, then requantized, while they are in
+    // the L1 cache): as many as keep the band's accumulators within 32 KB, at least one.
+    private int PoolRows => PoolK > 0 ? PoolK : 1;
+    private int PoolStride => PoolK > 0 ? PoolS : 1;
+    private int BandRows
+    {
+        get
+        {
+            int rows = PH;
+            while (rows > 1 && Opad * PositionsOf(rows) * Int8Kernels.Lanes * 4 > 32 << 10) rows--;
+            return rows;
+        }
+    }
+    private int PositionsOf(int rows) => ((rows - 1) * PoolStride + PoolRows) * OW;
+    private int BandPositions => PositionsOf(BandRows);
+    public int StagedBytes => Hp * Wp * G * 32;
+    public int AccumulatorCount => Opad * BandPositions * Int8Kernels.Lanes;
 
     public LinearOp(string name, int input, int output, bool conv, int[] inShape, int outputs, int kernel, int stride, int padding,
         float[] weight, float[] bias, Activation act, double slope, int poolK, int poolS) : base(name, [input], output)
@@ -210,99 +230,161 @@ internal sealed class LinearOp : Int8Op
         if (Weight.Length == 0) QuantizeParameters(input);
         int depth = Depth;
         _zeroPoint = input.ZeroPoint;
+        Array.Fill(_zeroRow, (byte)_zeroPoint);
         _correction = new int[O];
         _multiplier = new double[O];
-        _tables = new int[O * 256];
+        _ratio = new float[O];
+        if (!Final)
+        {
+            (GridStep, GridLo, GridHi, _codes) = Int8Math.Grid(Act, Slope, output.Scale, output.ZeroPoint);
+        }
         for (int o = 0; o < O; o++)
         {
             int sum = 0;
             for (int k = 0; k < depth; k++) sum += Weight[o * depth + k];
             _correction[o] = Bias[o] - input.ZeroPoint * sum;
             _multiplier[o] = (double)input.Scale * WeightScale[o];
-            if (!Final) Int8Math.Thresholds(_tables.AsSpan(o * 256, 256), _multiplier[o], Act, Slope, output.Scale, output.ZeroPoint);
+            if (Final) continue;
+            _ratio[o] = (float)(_multiplier[o] / GridStep);
+            if (!float.IsFinite(_ratio[o]))
+                throw new InvalidOperationException($"layer {Name}: output channel {o}'s scales (input {input.Scale}, weight {WeightScale[o]}, output {output.Scale}) overflow float32");
         }
         Pack();
     }
 
+    // The quads (offset of the group, the 4 weight indices in a row of Weight, −1 for none), the positions,
+    // and the weights packed for the kernel blocks.
     private void Pack()
     {
-        int depth = Depth;
-        if (Conv)
+        int g = G, wp = Wp, quads = Quads, depth = Depth;
+        _quad = new int[quads];
+        var taps = new int[quads * 4];
+        int q = 0;
+        if (ByChannel)
         {
-            int rq = RowQuads, q4 = Quads;
-            _packedConv = new int[Oq * q4];
-            for (int o = 0; o < O; o++)
-            for (int c = 0; c < C; c++)
             for (int ky = 0; ky < K; ky++)
-            for (int h = 0; h < rq; h++)
+            for (int kx = 0; kx < K; kx++)
+            for (int gi = 0; gi < g; gi++, q++)
             {
-                int word = 0;
-                for (int j = 0; j < 4; j++)
-                {
-                    int kx = 4 * h + j;
-                    sbyte w = kx < K ? Weight[o * depth + (c * K + ky) * K + kx] : (sbyte)0;
-                    word |= (byte)w << (8 * j);
-                }
-                _packedConv[o * q4 + (c * K + ky) * rq + h] = word;
+                _quad[q] = ((ky * wp + kx) * g + gi) * 32;
+                for (int j = 0; j < 4; j++) taps[q * 4 + j] = 4 * gi + j < C ? ((4 * gi + j) * K + ky) * K + kx : -1;
             }
         }
         else
         {
-            int k4 = (depth + 3) / 4, opad = Opad;
-            _packedDense = new sbyte[k4 * opad * 4];
-            for (int o = 0; o < O; o++)
-            for (int k = 0; k < depth; k++)
-                _packedDense[((k / 4) * opad + o) * 4 + k % 4] = Weight[o * depth + k];
+            for (int c = 0; c < C; c++)
+            for (int ky = 0; ky < K; ky++)
+            for (int h = 0; 4 * h < K; h++, q++)
+            {
+                _quad[q] = ((ky * wp + 4 * h) * g + c) * 32;
+                for (int j = 0; j < 4; j++) taps[q * 4 + j] = 4 * h + j < K ? (c * K + ky) * K + 4 * h + j : -1;
+            }
+        }
+        _position = new int[OH * OW];
+        for (int p = 0; p < _position.Length; p++) _position[p] = ((p / OW * S * wp + p % OW * S) * g) * 32;
+        int block = Block;
+        _packed = new int[Opad * quads];
+        for (int o = 0; o < O; o++)
+        for (q = 0; q < quads; q++)
+        {
+            int word = 0;
+            for (int j = 0; j < 4; j++)
+            {
+                int t = taps[q * 4 + j];
+                word |= (byte)(t < 0 ? 0 : Weight[o * depth + t]) << (8 * j);
+            }
+            _packed[(o / block * quads + q) * block + o % block] = word;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override unsafe void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
+    public override unsafe void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits, int count)
     {
-        byte[] x = s.Values[Inputs[0]];
-        int[] acc = s.Accumulators;
-        fixed (byte* px = x) fixed (int* pa = acc)
+        bool vnni = kernel == Int8Kernel.AvxVnni;
+        byte[] output = s.Values[Output];
+        fixed (byte* x = s.Values[Inputs[0]]) fixed (byte* staged = s.Staged) fixed (int* acc = s.Accumulators)
+        fixed (int* quad = _quad) fixed (int* position = _position) fixed (int* w = _packed)
         {
-            if (kernel == Int8Kernel.AvxVnni)
+            if (vnni) Stage(x, staged);
+            int bandRows = BandRows;
+            for (int py0 = 0; py0 < PH; py0 += bandRows)
             {
-                if (Conv)
+                int py1 = Math.Min(PH, py0 + bandRows);
+                int r0 = py0 * PoolStride, positions = ((py1 - 1) * PoolStride + PoolRows - r0) * OW;
+                if (!vnni) AccumulateScalar(x, acc, r0 * OW, positions);
+                else if (Conv) Int8Kernels.ConvVnni(staged, position + r0 * OW, positions, quad, Quads, w, Opad, acc);
+                else Int8Kernels.DenseVnni(staged, Quads, w, Opad, acc);
+                if (Final) Logits(acc, r0, positions, py0, py1, logits, count);
+                else Epilogue(acc, r0, positions, py0, py1, output, vnni);
+            }
+        }
+    }
+
+    // The input staged for the vector kernels: per padded pixel, G groups of 4 bytes × 8 samples (see
+    // ByChannel); padding reads the zero point, and bytes whose weights are zero (channels past C, columns
+    // past the row) read the zero point too.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void Stage(byte* x, byte* staged)
+    {
+        const int lanes = Int8Kernels.Lanes;
+        int hp = Hp, wp = Wp, g = G, full = ByChannel ? C / 4 : C; // groups with no channel past C
+        bool byChannel = ByChannel;
+        int plane = H * W * lanes;
+        var zeroGroup = Vector256.Create((byte)_zeroPoint);
+        fixed (byte* zero = _zeroRow)
+        {
+            byte* dst = staged;
+            for (int yp = 0; yp < hp; yp++)
+            {
+                int y = yp - P;
+                if ((uint)y >= (uint)H)
                 {
-                    fixed (byte* padded = s.Padded) fixed (byte* col = s.Columns) fixed (int* w = _packedConv)
+                    for (int i = 0; i < wp * g; i++, dst += 32) zeroGroup.Store(dst);
+                    continue;
+                }
+                for (int xp = 0; xp < wp; xp++)
+                {
+                    int col = xp - P;
+                    bool inside = byChannel ? (uint)col < (uint)W : col >= 0 && col + 3 < W;
+                    byte* at = x + (y * W + col) * lanes;
+                    for (int gi = 0; gi < g; gi++, dst += 32)
                     {
-                        Stage(px, padded);
-                        Columns(padded, col);
-                        Int8Kernels.ConvVnni(col, w, pa, Oq, Quads, PositionsPadded);
+                        if (inside && gi < full)
+                        {
+                            // Four channels at one pixel (a plane apart), or four columns of one channel.
+                            byte* r = at + (byChannel ? 4 * gi : gi) * plane;
+                            int step = byChannel ? plane : lanes;
+                            Int8Kernels.Group(r, r + step, r + 2 * step, r + 3 * step, dst);
+                        }
+                        else if (byChannel)
+                            Int8Kernels.Group(Row(x, zero, 4 * gi, y, col), Row(x, zero, 4 * gi + 1, y, col), Row(x, zero, 4 * gi + 2, y, col), Row(x, zero, 4 * gi + 3, y, col), dst);
+                        else
+                            Int8Kernels.Group(Row(x, zero, gi, y, col), Row(x, zero, gi, y, col + 1), Row(x, zero, gi, y, col + 2), Row(x, zero, gi, y, col + 3), dst);
                     }
                 }
-                else
-                {
-                    fixed (sbyte* w = _packedDense) Int8Kernels.DenseVnni(px, w, pa, Opad, (Depth + 3) / 4);
-                }
-            }
-            else if (Conv)
-            {
-                ConvScalar(px, pa);
-            }
-            else
-            {
-                fixed (sbyte* w = Weight) Int8Kernels.DenseScalar(px, w, pa, O, Depth);
             }
         }
-        Epilogue(acc, s.Pooled, s.Values[Output], logits);
     }
 
-    // Direct convolution over the unpadded input, padding read as the zero point: the reference the
-    // vector path is tested against.
+    // The 8 codes of channel c at (y, col), or the zero point's outside the input.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe byte* Row(byte* x, byte* zero, int c, int y, int col) =>
+        c < C && (uint)y < (uint)H && (uint)col < (uint)W ? x + ((c * H + y) * W + col) * Int8Kernels.Lanes : zero;
+
+    // Direct convolution (or dense product) of each sample of the tile, padding read as the zero point,
+    // for positions [first, first + positions): the accumulators the vector kernels are tested against.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void ConvScalar(byte* x, int* acc)
+    private unsafe void AccumulateScalar(byte* x, int* acc, int first, int positions)
     {
-        int depth = Depth, stride = PositionsPadded;
+        const int lanes = Int8Kernels.Lanes;
+        int depth = Depth;
+        int* sum = stackalloc int[lanes];
         fixed (sbyte* weight = Weight)
         for (int o = 0; o < O; o++)
-        for (int oy = 0; oy < OH; oy++)
-        for (int ox = 0; ox < OW; ox++)
+        for (int p = 0; p < positions; p++)
         {
-            int sum = 0;
+            int oy = (first + p) / OW, ox = (first + p) % OW;
+            for (int i = 0; i < lanes; i++) sum[i] = 0;
             sbyte* w = weight + o * depth;
             for (int c = 0; c < C; c++)
             for (int ky = 0; ky < K; ky++)
@@ -310,101 +392,81 @@ internal sealed class LinearOp : Int8Op
                 int iy = oy * S + ky - P;
                 for (int kx = 0; kx < K; kx++)
                 {
-                    int ix = ox * S + kx - P;
-                    int q = (uint)iy < (uint)H && (uint)ix < (uint)W ? x[(c * H + iy) * W + ix] : _zeroPoint;
-                    sum += q * w[(c * K + ky) * K + kx];
+                    int ix = ox * S + kx - P, wk = w[(c * K + ky) * K + kx];
+                    if ((uint)iy < (uint)H && (uint)ix < (uint)W)
+                    {
+                        byte* q = x + ((c * H + iy) * W + ix) * lanes;
+                        for (int i = 0; i < lanes; i++) sum[i] += q[i] * wk;
+                    }
+                    else
+                    {
+                        for (int i = 0; i < lanes; i++) sum[i] += _zeroPoint * wk;
+                    }
                 }
             }
-            acc[o * stride + oy * OW + ox] = sum;
+            for (int i = 0; i < lanes; i++) acc[(o * positions + p) * lanes + i] = sum[i];
         }
     }
 
-    // The input planes with the padding filled with the zero point.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void Stage(byte* x, byte* padded)
+    // The max over the pooling window (k × k, or 1) of the band's accumulators at row, OW positions a row.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<int> WindowMax(int* row, int k, int ow)
     {
-        int hp = Hp, wp = Wp;
-        if (P > 0) new Span<byte>(padded, C * hp * wp).Fill((byte)_zeroPoint);
-        for (int c = 0; c < C; c++)
-        for (int y = 0; y < H; y++)
-            new ReadOnlySpan<byte>(x + (c * H + y) * W, W).CopyTo(new Span<byte>(padded + (c * hp + y + P) * wp + P, W));
+        const int lanes = Int8Kernels.Lanes;
+        if (k == 1) return Vector256.Load(row);
+        if (k == 2)
+            return Vector256.Max(Vector256.Max(Vector256.Load(row), Vector256.Load(row + lanes)),
+                Vector256.Max(Vector256.Load(row + ow * lanes), Vector256.Load(row + (ow + 1) * lanes)));
+        Vector256<int> m = Vector256.Load(row);
+        for (int dy = 0; dy < k; dy++)
+        for (int dx = 0; dx < k; dx++)
+            m = Vector256.Max(m, Vector256.Load(row + (dy * ow + dx) * lanes));
+        return m;
     }
 
-    // im2col for the dot-product kernel: for quad q = (c, ky, h) and output position p, the 4 bytes
-    // input[c][p.y·S + ky][p.x·S + 4h .. 4h + 3] at col[(q·Ppad + p)·4]. Kernel columns past K read
-    // whatever follows (their weights are zero).
+    // Requantizes the band's output rows [py0, py1) (accumulator rows from r0) into the output value: the
+    // vector epilogue, or the same float32 arithmetic per sample.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void Columns(byte* padded, byte* col)
+    private unsafe void Epilogue(int* acc, int r0, int positions, int py0, int py1, byte[] output, bool vector)
     {
-        int rq = RowQuads, ppad = PositionsPadded, hp = Hp, wp = Wp;
-        bool shuffle = Ssse3.IsSupported && S <= 4;
-        Vector128<byte> index = default;
-        if (shuffle)
-        {
-            Span<byte> idx = stackalloc byte[16];
-            for (int p = 0; p < 4; p++) for (int j = 0; j < 4; j++) idx[p * 4 + j] = (byte)(p * S + j);
-            index = Vector128.Create((ReadOnlySpan<byte>)idx);
-        }
-        for (int c = 0; c < C; c++)
-        for (int ky = 0; ky < K; ky++)
-        for (int h = 0; h < rq; h++)
-        {
-            int q = (c * K + ky) * rq + h;
-            for (int oy = 0; oy < OH; oy++)
-            {
-                byte* src = padded + (c * hp + oy * S + ky) * wp + 4 * h;
-                byte* dst = col + ((long)q * ppad + oy * OW) * 4;
-                if (shuffle)
-                {
-                    // Four positions per shuffle; the last may write up to three positions past the row,
-                    // which the next row (or quad) overwrites, or the buffer's slack takes.
-                    for (int ox = 0; ox < OW; ox += 4)
-                        Ssse3.Shuffle(Vector128.Load(src + ox * S), index).Store(dst + ox * 4);
-                }
-                else
-                {
-                    for (int ox = 0; ox < OW; ox++)
-                        for (int j = 0; j < 4; j++) dst[ox * 4 + j] = src[ox * S + j];
-                }
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Epilogue(int[] acc, int[] pooled, byte[] output, Span<float> logits)
-    {
-        int stride = PositionsPadded;
+        const int lanes = Int8Kernels.Lanes;
+        int k = PoolRows, ps = PoolStride, ow = OW, pw = PW, ph = PH, gridLo = GridLo, gridHi = GridHi;
+        var lo = Vector256.Create((float)gridLo);
+        var hi = Vector256.Create((float)gridHi);
+        fixed (byte* y = output) fixed (byte* codes = _codes)
         for (int o = 0; o < O; o++)
         {
             int correction = _correction[o];
-            ReadOnlySpan<int> table = _tables.AsSpan(o * 256, 256);
-            int rowBase = o * stride;
-            for (int py = 0; py < PH; py++)
-            for (int px = 0; px < PW; px++)
+            float ratio = _ratio[o];
+            var correctionV = Vector256.Create(correction);
+            var ratioV = Vector256.Create(ratio);
+            for (int py = py0; py < py1; py++)
             {
-                int m;
-                if (PoolK == 0)
+                int* row = acc + (o * positions + (py * ps - r0) * ow) * lanes;
+                byte* dst = y + (o * ph + py) * pw * lanes;
+                for (int px = 0; px < pw; px++, row += ps * lanes, dst += lanes)
                 {
-                    m = acc[rowBase + py * OW + px];
+                    Vector256<int> m = WindowMax(row, k, ow);
+                    if (vector)
+                        Int8Kernels.Requantize(m, correctionV, ratioV, lo, hi, codes - gridLo, dst);
+                    else
+                        for (int i = 0; i < lanes; i++) dst[i] = Int8Math.Requantize(m.GetElement(i) + correction, ratio, gridLo, gridHi, _codes);
                 }
-                else
-                {
-                    m = int.MinValue;
-                    int start = rowBase + py * PoolS * OW + px * PoolS;
-                    for (int dy = 0; dy < PoolK; dy++)
-                    for (int dx = 0; dx < PoolK; dx++)
-                        m = Math.Max(m, acc[start + dy * OW + dx]);
-                }
-                int v = m + correction;
-                int at = (o * PH + py) * PW + px;
-                if (Final) logits[at] = (float)Int8Math.Activate(Act, Slope, v * _multiplier[o]);
-                else pooled[at] = v;
             }
-            if (!Final)
-            {
-                int first = o * PH * PW;
-                Int8Math.Levels(table, pooled.AsSpan(first, PH * PW), output.AsSpan(first, PH * PW));
-            }
+        }
+    }
+
+    // The final layer: f(accumulator × scales) as float logits of the first count samples.
+    private unsafe void Logits(int* acc, int r0, int positions, int py0, int py1, Span<float> logits, int count)
+    {
+        int classes = O * PH * PW;
+        for (int o = 0; o < O; o++)
+        for (int py = py0; py < py1; py++)
+        for (int px = 0; px < PW; px++)
+        {
+            Vector256<int> m = WindowMax(acc + (o * positions + (py * PoolStride - r0) * OW + px * PoolStride) * Int8Kernels.Lanes, PoolRows, OW);
+            for (int i = 0; i < count; i++)
+                logits[i * classes + (o * PH + py) * PW + px] = (float)Int8Math.Activate(Act, Slope, (m.GetElement(i) + _correction[o]) * _multiplier[o]);
         }
     }
 }
@@ -440,13 +502,14 @@ internal sealed class LookupOp(string name, int input, int output, int channels,
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
+    public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits, int count)
     {
         byte[] x = s.Values[Inputs[0]], y = s.Values[Output];
         for (int c = 0; c < Channels; c++)
         {
             ReadOnlySpan<byte> table = _table.AsSpan(A is null ? 0 : c * 256, 256);
-            for (int i = c * ChannelSize, end = i + ChannelSize; i < end; i++) y[i] = table[x[i]];
+            int lanes = Int8Kernels.Lanes;
+            for (int i = c * ChannelSize * lanes, end = i + ChannelSize * lanes; i < end; i++) y[i] = table[x[i]];
         }
     }
 }
@@ -464,23 +527,24 @@ internal sealed class PoolOp(string name, int input, int output, bool max, int[]
     public override void RunFloat(float[][] values) => Pool(values[Inputs[0]], values[Output]);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
+    public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits, int count)
     {
         byte[] x = s.Values[Inputs[0]], y = s.Values[Output];
-        int oh = OH, ow = OW, n = KH * KW;
+        int oh = OH, ow = OW, n = KH * KW, lanes = Int8Kernels.Lanes;
         for (int c = 0; c < C; c++)
         for (int oy = 0; oy < oh; oy++)
         for (int ox = 0; ox < ow; ox++)
+        for (int i = 0; i < lanes; i++)
         {
             int m = 0, sum = 0;
             for (int dy = 0; dy < KH; dy++)
             for (int dx = 0; dx < KW; dx++)
             {
-                int q = x[(c * H + oy * S + dy) * W + ox * S + dx];
+                int q = x[((c * H + oy * S + dy) * W + ox * S + dx) * lanes + i];
                 m = Math.Max(m, q);
                 sum += q;
             }
-            y[(c * oh + oy) * ow + ox] = Max ? (byte)m : (byte)Math.Round((double)sum / n, MidpointRounding.ToEven);
+            y[((c * oh + oy) * ow + ox) * lanes + i] = Max ? (byte)m : (byte)Math.Round((double)sum / n, MidpointRounding.ToEven);
         }
     }
 
@@ -525,7 +589,7 @@ internal sealed class AddOp(string name, int main, int shortcut, int output) : I
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits)
+    public override void Run(Int8Scratch s, Int8Kernel kernel, Span<float> logits, int count)
     {
         byte[] a = s.Values[Inputs[0]], b = s.Values[Inputs[1]], y = s.Values[Output];
         int n = y.Length - Int8Scratch.Slack;

@@ -11,10 +11,12 @@ public enum Int8Kernel
 {
     /// <summary><see cref="AvxVnni"/> where the processor has it, else <see cref="Scalar"/>.</summary>
     Auto = 0,
-    /// <summary>Plain loops: direct convolution, one multiply-add per weight.</summary>
+    /// <summary>Plain loops: direct convolution, one multiply-add per weight, and the requantization one
+    /// value at a time.</summary>
     Scalar = 1,
-    /// <summary>AVX-VNNI vpdpbusd (uint8 × int8 → int32, 8 lanes of 4 products) on im2col columns. .NET 10
-    /// exposes no 512-bit form of this instruction (there is no Avx512Vnni class), so this is the widest.</summary>
+    /// <summary>AVX-VNNI vpdpbusd (uint8 × int8 → int32, 8 lanes of 4 products) with 8 samples in the lanes,
+    /// and a vectorized requantization (AVX2). .NET 10 exposes no 512-bit form of this instruction (there is
+    /// no Avx512Vnni class), so this is the widest.</summary>
     AvxVnni = 2,
 }
 
@@ -30,7 +32,7 @@ public sealed class Int8Options
 /// <summary>
 /// A network quantized to int8 by <see cref="Quantizer"/> for inference: int8 weights per output channel,
 /// int32 biases, uint8 activations. Any number of threads may call <see cref="Infer(ReadOnlySpan{byte}, Span{float})"/>;
-/// calls run one at a time, each spread over <see cref="Threads"/> threads by samples. After construction an
+/// calls run one at a time, each spread over <see cref="Threads"/> threads by tiles of 8 samples. After construction an
 /// inference call allocates nothing. The results do not depend on the thread count or the kernel.
 /// </summary>
 public sealed partial class QuantizedNetwork : IDisposable
@@ -38,6 +40,8 @@ public sealed partial class QuantizedNetwork : IDisposable
     internal readonly QValue[] Values;
     internal readonly Int8Op[] Ops;
     private readonly byte[] _byteInput = new byte[256]; // pixel byte → input code
+    private readonly bool _pixelsAreCodes;              // _byteInput is the identity (scale 1/255, zero point 0)
+    private readonly byte[] _zeroInput;                 // a sample of zero pixels
     private readonly Int8Scratch[] _scratch;
     private readonly WorkerPool _pool;
     private readonly WorkItem _body;
@@ -45,7 +49,7 @@ public sealed partial class QuantizedNetwork : IDisposable
     private unsafe byte* _pixels;
     private unsafe float* _floats;
     private unsafe float* _logits;
-    private int _samples, _items;
+    private int _samples, _tiles, _items;
     private bool _disposed;
 
     /// <summary>AVX-VNNI is used from .NET 9 on (on .NET 8 it is a preview API, so the scalar kernels run).</summary>
@@ -74,6 +78,9 @@ public sealed partial class QuantizedNetwork : IDisposable
         InputSize = values[0].Size;
         Classes = ops[^1] is LinearOp { Final: true } l ? QValue.Product(l.OutputShape) : values[ops[^1].Output].Size;
         for (int b = 0; b < 256; b++) _byteInput[b] = Int8Math.Quantize(b / 255.0, values[0].Scale, values[0].ZeroPoint);
+        _pixelsAreCodes = true;
+        for (int b = 0; b < 256; b++) _pixelsAreCodes &= _byteInput[b] == b;
+        _zeroInput = new byte[InputSize];
         Threads = Math.Min(options.Threads, Environment.ProcessorCount);
         _scratch = new Int8Scratch[Threads];
         for (int i = 0; i < Threads; i++) _scratch[i] = new Int8Scratch(values, ops);
@@ -134,34 +141,55 @@ public sealed partial class QuantizedNetwork : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _pixels = pixels; _floats = floats; _logits = logits; _samples = n;
-            // A fixed partition: item i takes samples [n·i/items, n·(i+1)/items), whichever thread runs it.
-            _items = Math.Min(n, Threads * 4);
+            // A fixed partition: item i takes tiles [tiles·i/items, tiles·(i+1)/items), whichever thread runs it.
+            _tiles = (n + Int8Kernels.Lanes - 1) / Int8Kernels.Lanes;
+            _items = Math.Min(_tiles, Threads * 4);
             try { _pool.Run(_items, _body); }
             finally { _pixels = null; _floats = null; _logits = null; }
         }
     }
 
+    // Tiles of 8 samples, each value stored sample-innermost; the samples past the end of the last tile
+    // are the input zero point, and their logits are not written.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private unsafe void RunItem(int item, int worker)
     {
+        const int lanes = Int8Kernels.Lanes;
         Int8Scratch s = _scratch[worker];
-        int first = (int)((long)_samples * item / _items), end = (int)((long)_samples * (item + 1) / _items);
+        int first = (int)((long)_tiles * item / _items), end = (int)((long)_tiles * (item + 1) / _items);
         byte[] input = s.Values[0];
         QValue x = Values[0];
-        for (int i = first; i < end; i++)
+        byte** rows = stackalloc byte*[lanes];
+        for (int tile = first; tile < end; tile++)
         {
-            long offset = (long)i * InputSize;
-            if (_pixels is not null)
-                for (int k = 0; k < InputSize; k++) input[k] = _byteInput[_pixels[offset + k]];
-            else
-                for (int k = 0; k < InputSize; k++) input[k] = Int8Math.Quantize(_floats[offset + k], x.Scale, x.ZeroPoint);
-            var logits = new Span<float>(_logits + (long)i * Classes, Classes);
-            foreach (Int8Op op in Ops) op.Run(s, Kernel, op is LinearOp { Final: true } ? logits : default);
+            int sample = tile * lanes, count = Math.Min(lanes, _samples - sample);
+            if (_pixels is not null && _pixelsAreCodes)
+            {
+                // The pixels are the codes (and 0 is the zero point): interleave them as they are.
+                fixed (byte* zero = _zeroInput) fixed (byte* dst = input)
+                {
+                    for (int i = 0; i < lanes; i++) rows[i] = i < count ? _pixels + (long)(sample + i) * InputSize : zero;
+                    Int8Kernels.Interleave(rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6], rows[7], InputSize, dst);
+                }
+            }
+            else for (int i = 0; i < lanes; i++)
+            {
+                long offset = (long)(sample + i) * InputSize;
+                if (i >= count)
+                    for (int k = 0; k < InputSize; k++) input[k * lanes + i] = (byte)x.ZeroPoint;
+                else if (_pixels is not null)
+                    for (int k = 0; k < InputSize; k++) input[k * lanes + i] = _byteInput[_pixels[offset + k]];
+                else
+                    for (int k = 0; k < InputSize; k++) input[k * lanes + i] = Int8Math.Quantize(_floats[offset + k], x.Scale, x.ZeroPoint);
+            }
+            var logits = new Span<float>(_logits + (long)sample * Classes, count * Classes);
+            foreach (Int8Op op in Ops) op.Run(s, Kernel, op is LinearOp { Final: true } ? logits : default, count);
             if (Ops[^1] is not LinearOp { Final: true })
             {
                 QValue y = Values[Ops[^1].Output];
                 byte[] codes = s.Values[Ops[^1].Output];
-                for (int k = 0; k < Classes; k++) logits[k] = (float)Int8Math.Dequantize(codes[k], y.Scale, y.ZeroPoint);
+                for (int i = 0; i < count; i++)
+                    for (int k = 0; k < Classes; k++) logits[i * Classes + k] = (float)Int8Math.Dequantize(codes[k * lanes + i], y.Scale, y.ZeroPoint);
             }
         }
     }

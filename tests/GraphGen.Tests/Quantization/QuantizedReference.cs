@@ -5,8 +5,11 @@ namespace GraphGen.Tests.Quantization;
 
 /// <summary>The quantized computation written out plainly, independently of the runtime's kernels: a
 /// convolution as the textbook sum of (code − zero point)·weight over the padded window in long integers,
-/// plus the bias; each output code by quantizing f(sum · input scale · weight scale) directly (no threshold
-/// table); a fused max-pool applied afterwards on the codes (no commuting); tables replaced by their formula.</summary>
+/// plus the bias; each output code by the requantization rule applied directly (no table): the pre-activation
+/// sum·input scale·weight scale, in float32 as a multiple x of the layer's grid step (x = float(sum) ·
+/// float(input scale·weight scale / step)), clamped to the grid, rounded half to even to i, and the code
+/// quantize(f(i·step)); a fused max-pool applied afterwards on the codes (no commuting); tables replaced by
+/// their formula.</summary>
 internal static class QuantizedReference
 {
     private static byte Q(double x, float scale, int zeroPoint)
@@ -43,7 +46,7 @@ internal static class QuantizedReference
                 case LinearOp l:
                 {
                     int depth = l.Conv ? l.C * l.K * l.K : l.C;
-                    var full = new double[l.O * l.OH * l.OW]; // f(real pre-activation) per position
+                    var full = new double[l.O * l.OH * l.OW]; // the logit or the output code per position
                     for (int o = 0; o < l.O; o++)
                     for (int oy = 0; oy < l.OH; oy++)
                     for (int ox = 0; ox < l.OW; ox++)
@@ -62,7 +65,14 @@ internal static class QuantizedReference
                             else code = x[k];
                             sum += (long)(code - xv.ZeroPoint) * l.Weight[o * depth + k];
                         }
-                        full[(o * l.OH + oy) * l.OW + ox] = F(l.Act, l.Slope, sum * ((double)xv.Scale * l.WeightScale[o]));
+                        double multiplier = (double)xv.Scale * l.WeightScale[o];
+                        if (l.Final) full[(o * l.OH + oy) * l.OW + ox] = F(l.Act, l.Slope, sum * multiplier);
+                        else
+                        {
+                            float x32 = (float)sum * (float)(multiplier / l.GridStep);
+                            double i = Math.Round(Math.Clamp(x32, l.GridLo, l.GridHi), MidpointRounding.ToEven);
+                            full[(o * l.OH + oy) * l.OW + ox] = Q(F(l.Act, l.Slope, i * l.GridStep), yv.Scale, yv.ZeroPoint);
+                        }
                     }
                     if (l.Final)
                     {
@@ -78,7 +88,7 @@ internal static class QuantizedReference
                         int best = 0;
                         for (int dy = 0; dy < pk; dy++)
                         for (int dx = 0; dx < pk; dx++)
-                            best = Math.Max(best, Q(full[(o * l.OH + py * ps + dy) * l.OW + px * ps + dx], yv.Scale, yv.ZeroPoint));
+                            best = Math.Max(best, (int)full[(o * l.OH + py * ps + dy) * l.OW + px * ps + dx]);
                         y[(o * l.PH + py) * l.PW + px] = (byte)best;
                     }
                     break;
