@@ -200,8 +200,9 @@ public sealed class WorkerPool : IDisposable
 /// weighs the items the workers ran, valued at the caller's own time per item, against the time the caller
 /// waited for them (a worker preempted in the middle of an item by a busy process holds up the whole phase).
 /// After a window with a net loss the caller runs the next phases alone: <see cref="Alone"/> of them at first,
-/// twice as many after each further losing window, up to <see cref="MaxAlone"/>, so that on a machine that
-/// stays busy the probing windows (which lose) become rare; one window with a gain restores the first length.
+/// twice as many after each further window that loses clearly (more than half of the caller's own working time),
+/// up to <see cref="MaxAlone"/>, so that on a machine that stays busy the probing windows (which lose) become
+/// rare; a window with a gain, or with a small loss, restores the first length.
 /// Only the speed depends on it: results are the same on any number of threads.
 /// </summary>
 internal sealed class ContentionPolicy
@@ -215,6 +216,7 @@ internal sealed class ContentionPolicy
 
     private int _measured;
     private long _gain;
+    private long _working;
     private int _aloneLeft;
 
     /// <summary>Phases the caller runs alone before the next one is tried with the workers.</summary>
@@ -233,17 +235,22 @@ internal sealed class ContentionPolicy
     public void Weigh(int count, int mine, long working, long waiting)
     {
         if (mine > 0) _gain += working * (count - mine) / mine - waiting;
+        _working += working;
         if (++_measured < Window) return;
         if (_gain < 0)
         {
             _aloneLeft = AloneSpan;
-            AloneSpan = Math.Min(MaxAlone, 2 * AloneSpan);
+            // Only a clear loss, waits that cost more than half of the caller's own work in the window (a worker
+            // preempted for a scheduler slice), lengthens the next run alone; a small one (late wake-ups on an idle
+            // machine) keeps the first length, so an idle machine is never held on one thread for long.
+            AloneSpan = -_gain > _working / 2 ? Math.Min(MaxAlone, 2 * AloneSpan) : Alone;
         }
         else
         {
             AloneSpan = Alone;
         }
         _gain = 0;
+        _working = 0;
         _measured = 0;
     }
 }

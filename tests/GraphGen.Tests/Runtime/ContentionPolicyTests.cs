@@ -37,18 +37,41 @@ public class ContentionPolicyTests
     }
 
     [Fact]
-    public void LosingWindowsDoubleTheRunAloneUpToTheCap_AndAGainResetsIt()
+    public void ClearlyLosingWindowsDoubleTheRunAloneUpToTheCap_AndAGainResetsIt()
     {
+        // Waiting 300 ticks for items worth 100: a loss of 200 per phase, more than half of the caller's own 100.
         var policy = new ContentionPolicy();
         int[] expected = [224, 448, 896, 1792, 3584, 7168, 7168];
         foreach (int alone in expected)
         {
-            Window(policy, waiting: 130); // loss 130 − 100 per phase
+            Window(policy, waiting: 300);
             Assert.Equal(alone, AlonePhases(policy));
         }
         Window(policy, waiting: 30);
         Assert.Equal(0, AlonePhases(policy));
+        Window(policy, waiting: 300);
+        Assert.Equal(224, AlonePhases(policy));
+    }
+
+    [Fact]
+    public void SmallLossesNeverLengthenTheRunAlone()
+    {
+        // A loss of 30 per phase (late wake-ups on an idle machine) is below half of the caller's 100: every
+        // losing window sends the caller alone for the first length only, and a clear loss after them starts
+        // the doubling from there.
+        var policy = new ContentionPolicy();
+        for (int w = 0; w < 5; w++)
+        {
+            Window(policy, waiting: 130);
+            Assert.Equal(224, AlonePhases(policy));
+        }
+        Window(policy, waiting: 300);
+        Assert.Equal(224, AlonePhases(policy));
+        Window(policy, waiting: 300);
+        Assert.Equal(448, AlonePhases(policy));
         Window(policy, waiting: 130);
+        Assert.Equal(896, AlonePhases(policy)); // the length earned before; the small loss resets what comes next
+        Window(policy, waiting: 300);
         Assert.Equal(224, AlonePhases(policy));
     }
 
