@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""GraphGen's ResNet8 sample (samples/ResNet/ResNet8.cs) trained in PyTorch with the sample's recipe
+"""GraphGen's ResNet8 sample (samples/ResNet/ResNet8.cs; --network resnet10: ResNet10.cs) trained in PyTorch with the sample's recipe
 (samples/ResNet/Program.cs): batch 128, SGD lr 0.1 with Nesterov momentum 0.9, weight decay 5e-4 on the
 convolution and linear weights only (not biases, not batch norm), a per-step cosine schedule after one
 epoch of linear warmup, random 2-pixel crops (zero padding) and horizontal flips, Xavier-uniform weights
@@ -62,6 +62,33 @@ class ResNet8(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
 
 
+class ResNet10(ResNet8):
+    """ResNet8 with a third stage: a projection block to 128 channels at 7x7 (samples/ResNet/ResNet10.cs)."""
+
+    def __init__(self):
+        super().__init__()
+        conv = lambda i, o, k, s=1: nn.Conv2d(i, o, k, stride=s, padding=k // 2)
+        bn = lambda c: nn.BatchNorm2d(c, eps=1e-5, momentum=0.1)
+        self.conv5, self.bn5 = conv(32, 128, 3, 2), bn(128)
+        self.conv6, self.bn6 = conv(128, 128, 3), bn(128)
+        self.shortcut2, self.bn_shortcut2 = conv(32, 128, 1, 2), bn(128)
+        self.fc = nn.Linear(128, 10)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        y = F.relu(self.bn0(self.conv0(x)))
+        a = F.relu(self.bn1(self.conv1(y)))
+        y = F.relu(self.bn2(self.conv2(a)) + y)
+        b = F.relu(self.bn3(self.conv3(y)))
+        y = F.relu(self.bn4(self.conv4(b)) + self.bn_shortcut(self.shortcut(y)))
+        c = F.relu(self.bn5(self.conv5(y)))
+        y = F.relu(self.bn6(self.conv6(c)) + self.bn_shortcut2(self.shortcut2(y)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
 def augment(xb, gen, pad=2):
     """Each image shifted by (dy, dx) uniform in -pad..pad with zeros filling in (RandomCrop(28,
     padding=pad)), then mirrored with probability 1/2."""
@@ -88,6 +115,7 @@ def rate(step, steps_per_epoch, epochs, base, warmup_epochs):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--network", choices=["resnet8", "resnet10"], default="resnet8")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.1)
@@ -105,7 +133,7 @@ def main():
     xte, yte = load(args.data_dir, "t10k")
     if args.limit > 0:
         xtr, ytr = xtr[:args.limit], ytr[:args.limit]
-    net = ResNet8()
+    net = ResNet10() if args.network == "resnet10" else ResNet8()
     decay = [p for n, p in net.named_parameters() if n.endswith("weight") and not n.startswith("bn")]
     rest = [p for n, p in net.named_parameters() if not (n.endswith("weight") and not n.startswith("bn"))]
     opt = torch.optim.SGD([dict(params=decay, weight_decay=5e-4), dict(params=rest, weight_decay=0.0)],

@@ -19,8 +19,15 @@ public class GeneratedVsReferenceTests
         from batch in new[] { 7, 21 }
         select new object[] { name, simd, batch };
 
+    /// <summary>The ResNet sample's networks, on every path with a batch of 3.</summary>
+    public static IEnumerable<object[]> SampleCases =>
+        from name in TestNets.Samples.Keys
+        from simd in TestNets.Paths
+        select new object[] { name, simd, 3 };
+
     [Theory]
     [MemberData(nameof(Cases))]
+    [MemberData(nameof(SampleCases))]
     public void TrainingStepMatchesReference(string name, SimdPath simd, int batch)
     {
         const int seed = 7;

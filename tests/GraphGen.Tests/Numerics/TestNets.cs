@@ -33,12 +33,20 @@ internal static class TestNets
         ["StridedStem"] = o => new StridedStem(o),
     };
 
+    /// <summary>The ResNet sample's networks (samples/ResNet): far larger than the networks in
+    /// <see cref="All"/>, so only <see cref="GeneratedVsReferenceTests"/> runs them, on small batches.</summary>
+    public static readonly Dictionary<string, Func<NetworkOptions, INetwork>> Samples = new()
+    {
+        ["ResNet8"] = o => new GraphGen.Samples.ResNet8(o),
+        ["ResNet10"] = o => new GraphGen.Samples.ResNet10(o),
+    };
+
     public static readonly SimdPath[] Paths = { SimdPath.Scalar, SimdPath.Vector128, SimdPath.Vector256, SimdPath.Vector512 };
 
     public static INetwork Create(string name, SimdPath simd = SimdPath.Auto, int threads = 1, int seed = 7, int maxBatch = 64, bool randomize = true)
     {
         // Oversubscribe: the tests ask for thread counts above the processors to check that results do not depend on them.
-        var net = All[name](new NetworkOptions { Seed = seed, Simd = simd, Threads = threads, MaxBatch = maxBatch, Oversubscribe = true });
+        var net = (All.TryGetValue(name, out var create) ? create : Samples[name])(new NetworkOptions { Seed = seed, Simd = simd, Threads = threads, MaxBatch = maxBatch, Oversubscribe = true });
         if (randomize) Randomize(net, seed);
         return net;
     }
