@@ -93,17 +93,10 @@ internal sealed partial class NetworkEmitter
         foreach (var l in _model.Layers)
         {
             var tensors = Tensors().Where(t => t.Layer == l).Select(t => "\"" + t.Tensor + "\"");
-            string args = $"\"{l.Name}\", {Rt}.LayerKind.{l.Kind}, {Ints(Dims(l.Input))}, {Ints(Dims(l.Output))}";
-            if (l.Kind is LayerKind.Conv2D) args += $", Outputs: {l.Outputs}, Kernel: {l.KernelHeight}, Stride: {l.StrideHeight}, Padding: {l.PaddingHeight}";
-            else if (l.Kind is LayerKind.Dense) args += $", Outputs: {l.Outputs}";
-            else if (l.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D) args += $", Kernel: {l.KernelHeight}, Stride: {l.StrideHeight}";
-            else if (l.Kind is LayerKind.BatchNorm) args += $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
+            // Each kind's settings come from its definition (generator/Layers).
+            string args = $"\"{l.Name}\", {Rt}.LayerKind.{l.Kind}, {Ints(Dims(l.Input))}, {Ints(Dims(l.Output))}{l.Definition.InfoArguments(l)}";
             string inputs = string.Join(", ", l.Inputs.Select(v => "\"" + v + "\""));
-            string slope = l.Kind == LayerKind.LeakyReLU ? $", Slope = {Num(l.Slope)}" : l.Kind == LayerKind.Dropout ? $", Rate = {Num(l.Rate)}" : "";
-            // A rectangular or grouped convolution's other axis and groups (Kernel, Stride and Padding above are the rows').
-            if (l.Kind is LayerKind.Conv2D && !l.IsSquare) slope += $", KernelWidth = {l.KernelWidth}, StrideWidth = {l.StrideWidth}, PaddingWidth = {l.PaddingWidth}";
-            if (l.Groups != 1) slope += $", Groups = {l.Groups}";
-            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }}{slope} }},");
+            _w.Line($"new({args}) {{ Tensors = new string[] {{ {string.Join(", ", tensors)} }}, Inputs = new string[] {{ {inputs} }}{l.Definition.InfoProperties(l)} }},");
         }
         _w.Close(";");
         _w.Open($"private static readonly {Rt}.TensorInfo[] s_tensors =");

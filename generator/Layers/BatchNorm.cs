@@ -53,4 +53,6 @@ internal sealed class BatchNorm : LayerDefinition
         new LayerTensor("moving_mean", new[] { l.Input.C }, false),
         new LayerTensor("moving_var", new[] { l.Input.C }, false),
     };
+
+    public override string InfoArguments(LayerModel l) => $", Epsilon: {Num(l.Epsilon)}, Momentum: {Num(l.Momentum)}";
 }

@@ -154,4 +154,12 @@ internal sealed class Conv2D : LayerDefinition
         new LayerTensor(LayerTensor.Weight, new[] { l.Outputs, l.GroupInputs, l.KernelHeight, l.KernelWidth }, true),
         new LayerTensor("bias", new[] { l.Outputs }, true),
     };
+
+    public override string InfoArguments(LayerModel l) =>
+        $", Outputs: {l.Outputs}, Kernel: {l.KernelHeight}, Stride: {l.StrideHeight}, Padding: {l.PaddingHeight}";
+
+    /// <summary>A rectangular or grouped convolution's other axis and groups (the arguments are the rows').</summary>
+    public override string InfoProperties(LayerModel l) =>
+        (l.IsSquare ? "" : $", KernelWidth = {l.KernelWidth}, StrideWidth = {l.StrideWidth}, PaddingWidth = {l.PaddingWidth}") +
+        (l.Groups != 1 ? $", Groups = {l.Groups}" : "");
 }

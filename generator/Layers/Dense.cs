@@ -35,4 +35,6 @@ internal sealed class Dense : LayerDefinition
         new LayerTensor(LayerTensor.Weight, new[] { l.Outputs, (int)l.Input.Size }, true),
         new LayerTensor("bias", new[] { l.Outputs }, true),
     };
+
+    public override string InfoArguments(LayerModel l) => $", Outputs: {l.Outputs}";
 }

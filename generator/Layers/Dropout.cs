@@ -25,4 +25,6 @@ internal sealed class Dropout : LayerDefinition
 
     // The training step counter that draws the masks: state, saved with checkpoints.
     public override IEnumerable<LayerTensor> Tensors(LayerModel l) => new[] { new LayerTensor("step", new[] { 1 }, false) };
+
+    public override string InfoProperties(LayerModel l) => $", Rate = {Num(l.Rate)}";
 }

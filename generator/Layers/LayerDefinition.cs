@@ -50,6 +50,17 @@ internal abstract class LayerDefinition
     /// is a trained parameter (else state, saved with checkpoints).</summary>
     public virtual IEnumerable<LayerTensor> Tensors(LayerModel layer) => Array.Empty<LayerTensor>();
 
+    /// <summary>The settings this kind adds to its row of the generated layer table, as C# named constructor
+    /// arguments of <c>GraphGen.LayerInfo</c> (", Outputs: 6, Kernel: 5, ..."); empty by default.</summary>
+    public virtual string InfoArguments(LayerModel layer) => "";
+
+    /// <summary>The settings this kind adds to its row of the generated layer table as <c>LayerInfo</c> init
+    /// properties (", Slope = 0.1"); empty by default.</summary>
+    public virtual string InfoProperties(LayerModel layer) => "";
+
+    /// <summary>A double as C# source, round-trippable.</summary>
+    protected static string Num(double d) => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Every kind, the activations first (<see cref="ActivationKind.All"/> is that subset).</summary>
     public static readonly IReadOnlyList<LayerDefinition> All = new LayerDefinition[]
     {

@@ -35,4 +35,6 @@ internal abstract class Pool2D : LayerDefinition
             return rule.Fail(nameof(MaxPool2DAttribute.Size), DiagnosticDescriptors.WindowTooLarge, rule.What, Inv($"{s.Kernel}x{s.Kernel}"), shape.ToString(), "");
         return Shape.Image(shape.C, (shape.H - s.Kernel) / s.Stride + 1, (shape.W - s.Kernel) / s.Stride + 1);
     }
+
+    public override string InfoArguments(LayerModel l) => $", Kernel: {l.KernelHeight}, Stride: {l.StrideHeight}";
 }

@@ -19,4 +19,6 @@ internal sealed class LeakyReLU : ActivationKind
     }
     public override string Forward(LayerModel layer, string x) => $"{VMath}.LeakyRelu<TV, S>({x}, S.Create({Single(layer.Slope)}))";
     public override string Derivative(LayerModel layer, string output, string input) => $"{VMath}.LeakyReluGrad<TV, S>({output}, S.Create({Single(layer.Slope)}))";
+
+    public override string InfoProperties(LayerModel l) => $", Slope = {Num(l.Slope)}";
 }
