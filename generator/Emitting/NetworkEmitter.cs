@@ -79,7 +79,6 @@ internal sealed partial class NetworkEmitter
     private static string Field(string layer, string tensor) => $"_{layer}_{tensor}";
     private static string Grad(string layer, string tensor) => $"_{layer}_{tensor}_grad";
     private static string Cap(string s) => char.ToUpperInvariant(s[0]) + s.Substring(1);
-    private static string Num(double d) => d.ToString("R", CultureInfo.InvariantCulture);
     private static string Ints(IEnumerable<int> values) => "new int[] { " + string.Join(", ", values) + " }";
     private static int[] Dims(Shape s) => s.IsImage ? new[] { s.C, s.H, s.W } : new[] { s.C };
     private int MaxChannels => Math.Max(1, _plan.Groups.Max(g => g.Z.C));
@@ -174,7 +173,7 @@ internal sealed partial class NetworkEmitter
         {
             var bn = g.BatchNorm!;
             string f(string t) => Field(bn.Name, t);
-            _w.Line($"_{bn.Name} = new {Ex}.BatchNormState({g.Z.C}, {g.Z.H * g.Z.W}, {Num(bn.Epsilon)}, {Num(bn.Momentum)}, " +
+            _w.Line($"_{bn.Name} = new {Ex}.BatchNormState({g.Z.C}, {g.Z.H * g.Z.W}, {Layers.LayerDefinition.Num(bn.Epsilon)}, {Layers.LayerDefinition.Num(bn.Momentum)}, " +
                     $"{f("gamma")}, {f("beta")}, {f("moving_mean")}, {f("moving_var")}, {f("gamma")}_grad, {f("beta")}_grad);");
         }
         foreach (var g in FoldedGroups)

@@ -59,7 +59,7 @@ internal abstract class LayerDefinition
     public virtual string InfoProperties(LayerModel layer) => "";
 
     /// <summary>A double as C# source, round-trippable.</summary>
-    protected static string Num(double d) => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Num(double d) => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Every kind, the activations first (<see cref="ActivationKind.All"/> is that subset).</summary>
     public static readonly IReadOnlyList<LayerDefinition> All = new LayerDefinition[]

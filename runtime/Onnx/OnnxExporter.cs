@@ -125,9 +125,9 @@ public static class OnnxExporter
     {
         int[] inputShape = net.InputShape.ToArray();
         if (inputShape.Length is not (1 or 3))
-            throw new NotSupportedException($"{net.Name}: ONNX export handles [C, H, W] or [features] inputs, not [{Join(inputShape)}]");
+            throw new NotSupportedException($"{net.Name}: ONNX export handles [C, H, W] or [features] inputs, not [{OnnxGraph.Join(inputShape)}]");
         if (inputShape.Any(d => d <= 0))
-            throw new InvalidOperationException($"{net.Name}: input shape [{Join(inputShape)}] has a dimension that is not positive");
+            throw new InvalidOperationException($"{net.Name}: input shape [{OnnxGraph.Join(inputShape)}] has a dimension that is not positive");
 
         if (layers.Count == 0)
             throw new InvalidOperationException($"{net.Name}: the network has no layers");
@@ -178,7 +178,7 @@ public static class OnnxExporter
 
             if (!layer.OutputShape.SequenceEqual(node.Shape))
                 throw new InvalidOperationException(
-                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) declares output [{Join(layer.OutputShape)}], ONNX {node.OpType} gives [{Join(node.Shape)}]");
+                    $"{net.Name}: layer {layer.Name} ({layer.Kind}) declares output [{OnnxGraph.Join(layer.OutputShape)}], ONNX {node.OpType} gives [{OnnxGraph.Join(node.Shape)}]");
 
             // The last layer writes the graph output directly unless a flatten must follow it.
             string output = last && node.Shape.Length == 1 ? OutputName : graph.Fresh(layer.Name, helper: false);
@@ -199,7 +199,7 @@ public static class OnnxExporter
         }
         if (resultShape.Length != 1 || resultShape[0] != net.Classes)
             throw new InvalidOperationException(
-                $"{net.Name}: the last layer, {layers[^1].Name}, gives [{Join(resultShape)}] per sample, the network has {net.Classes} classes");
+                $"{net.Name}: the last layer, {layers[^1].Name}, gives [{OnnxGraph.Join(resultShape)}] per sample, the network has {net.Classes} classes");
 
         var proto = new ProtoWriter(graph.Initializers.Sum(t => t.Length + 8) + 4096);
         foreach (var n in graph.Nodes) proto.WriteMessage(1, n);                 // GraphProto.node
@@ -245,5 +245,4 @@ public static class OnnxExporter
             a.WriteInt64(20, 7);
         });
 
-    private static string Join(IEnumerable<int> shape) => string.Join(", ", shape);
 }

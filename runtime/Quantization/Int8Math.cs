@@ -34,10 +34,6 @@ internal static class Int8Math
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    /// <summary>Whether the activation never decreases, so that it commutes with a max-pool (SiLU dips below
-    /// zero, so it does not).</summary>
-    public static bool IsMonotone(Activation kind) => kind != Activation.SiLU;
-
     /// <summary>The scale and zero point that map [min, max] (widened to include 0) onto 0..255.</summary>
     public static (float Scale, int ZeroPoint) Range(float min, float max)
     {
